@@ -1,0 +1,232 @@
+"""The Job row is the truth about a piece of work; Celery messages only carry its id."""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from genomeweb.workspaces.models import WRITE_ROLES, Workspace
+
+
+class JobKind(models.TextChoices):
+    VALIDATE_VCF = "validate_vcf", "VCF validation"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+FINAL_STATES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class Claim(models.TextChoices):
+    """What a worker learns when it tries to take a job."""
+
+    CLAIMED = "claimed"  # the worker now owns the job and runs it
+    BUSY = "busy"  # another worker holds it and is alive: look again later
+    GONE = "gone"  # final, cancelled or failed by the attempt guard: drop the message
+
+
+class JobQuerySet(models.QuerySet):
+    def for_user(self, user) -> "JobQuerySet":
+        return self.filter(workspace__memberships__user=user)
+
+    def stale_running(self, now) -> "JobQuerySet":
+        cutoff = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+        return self.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff)
+
+    def stale_queued(self, now) -> "JobQuerySet":
+        cutoff = now - timedelta(seconds=settings.JOB_QUEUED_STALE_SECONDS)
+        return self.filter(status=JobStatus.QUEUED, queued_at__lt=cutoff)
+
+
+class Job(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    kind = models.CharField(max_length=30, choices=JobKind.choices)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    params = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    progress_done = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True, help_text="Shown to the user when the job failed")
+    summary = models.JSONField(default=dict, blank=True)
+    celery_task_id = models.CharField(max_length=100, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="unique_idempotency_key_per_workspace",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.code}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATES
+
+    @property
+    def percent(self) -> int:
+        if self.progress_total == 0:
+            return 100 if self.status == JobStatus.SUCCEEDED else 0
+        return min(100, int(100 * self.progress_done / self.progress_total))
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at is None:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+    @classmethod
+    def submit(cls, *, workspace, user, kind: str, params: dict, idempotency_key: str = ""):
+        """Create a queued job, or return the one already submitted with this key.
+
+        Returns:
+            (job, created). Enqueue only when ``created``: a repeated submission (double click,
+            retried request) must not start the work twice.
+        """
+        if idempotency_key:
+            existing = cls.objects.filter(workspace=workspace, idempotency_key=idempotency_key)
+            if job := existing.first():
+                return job, False
+        try:
+            with transaction.atomic():
+                job = cls.objects.create(
+                    workspace=workspace, created_by=user, kind=kind, params=params,
+                    idempotency_key=idempotency_key,
+                )
+        except IntegrityError:  # a concurrent request with the same key won the race
+            return cls.objects.get(workspace=workspace, idempotency_key=idempotency_key), False
+        return job, True
+
+    @classmethod
+    def claim(cls, job_id: int, *, worker: str, task_id: str) -> Claim:
+        """Take the job for this worker with one conditional UPDATE.
+
+        A queued job, or a running one whose worker stopped sending heartbeats (killed, lost),
+        can be claimed. Each claim counts an attempt, so an input that crashes the worker is
+        failed by the attempt guard instead of being redelivered forever.
+        """
+        now = timezone.now()
+        stale = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+        claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+        updated = cls.objects.filter(
+            claimable, pk=job_id, cancel_requested=False,
+            attempts__lt=settings.JOB_MAX_ATTEMPTS,
+        ).update(
+            status=JobStatus.RUNNING, attempts=F("attempts") + 1, started_at=now,
+            heartbeat_at=now, worker=worker, celery_task_id=task_id,
+        )
+        if updated:
+            return Claim.CLAIMED
+        return cls._explain_lost_claim(job_id)
+
+    @classmethod
+    def _explain_lost_claim(cls, job_id: int) -> Claim:
+        job = cls.objects.filter(pk=job_id).first()
+        if job is None or job.is_final:
+            return Claim.GONE
+        if job.cancel_requested:
+            job.mark_cancelled()
+            return Claim.GONE
+        if job.attempts >= settings.JOB_MAX_ATTEMPTS and not job.has_live_worker():
+            job.fail(
+                f"The job stopped the worker {job.attempts} times (it was killed or crashed "
+                "while running), so it was not retried again. Check the input, or ask an "
+                "administrator to look at the worker logs."
+            )
+            return Claim.GONE
+        return Claim.BUSY
+
+    def has_live_worker(self) -> bool:
+        if self.status != JobStatus.RUNNING or self.heartbeat_at is None:
+            return False
+        age = timezone.now() - self.heartbeat_at
+        return age < timedelta(seconds=settings.JOB_STALE_SECONDS)
+
+    def submitter_may_run(self) -> bool:
+        """The worker re-checks membership: a user removed after submitting loses the job."""
+        return self.workspace.memberships.filter(
+            user=self.created_by_id, role__in=WRITE_ROLES
+        ).exists()
+
+    def _update_if(self, condition: Q, **fields) -> bool:
+        """Apply ``fields`` only while ``condition`` holds; keep this instance in step."""
+        updated = Job.objects.filter(condition, pk=self.pk).update(**fields)
+        if updated:
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(updated)
+
+    def _owned(self) -> Q:
+        """Still running under this instance's attempt: a worker that lost the job (it went
+        silent and another worker claimed it) can no longer touch it."""
+        return Q(status=JobStatus.RUNNING, attempts=self.attempts)
+
+    def beat(self) -> bool:
+        """Record that the worker is alive. Returns whether a cancel was requested."""
+        self._update_if(self._owned(), heartbeat_at=timezone.now())
+        return Job.objects.filter(pk=self.pk, cancel_requested=True).exists()
+
+    def set_progress(self, done: int, total: int) -> None:
+        self._update_if(
+            self._owned(), progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+        )
+
+    def finish(self, summary: dict) -> bool:
+        """Mark success. False when this attempt no longer owns the job: the caller must then
+        roll back what it wrote, so results are stored exactly once."""
+        return self._update_if(
+            self._owned(), status=JobStatus.SUCCEEDED, summary=summary,
+            finished_at=timezone.now(), error="",
+        )
+
+    def fail(self, message: str) -> bool:
+        return self._update_if(
+            ~Q(status__in=FINAL_STATES), status=JobStatus.FAILED, error=message,
+            finished_at=timezone.now(),
+        )
+
+    def mark_cancelled(self) -> bool:
+        return self._update_if(
+            ~Q(status__in=FINAL_STATES), status=JobStatus.CANCELLED, finished_at=timezone.now(),
+        )
+
+    def request_cancel(self) -> None:
+        """Cancel now if nobody runs the job yet; otherwise ask the worker to stop."""
+        if self._update_if(Q(status=JobStatus.QUEUED), status=JobStatus.CANCELLED,
+                           cancel_requested=True, finished_at=timezone.now()):
+            return
+        self._update_if(Q(status=JobStatus.RUNNING), cancel_requested=True)
+
+    def requeue(self) -> bool:
+        """Put a job whose worker vanished back in the queue (the sweeper's job)."""
+        stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
+        return self._update_if(
+            Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale), status=JobStatus.QUEUED,
+            queued_at=timezone.now(), worker="",
+        )

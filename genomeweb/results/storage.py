@@ -1,0 +1,38 @@
+"""Where job outputs live on disk, and how they are recorded."""
+
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+
+from genomeweb.jobs.models import Job
+
+
+def job_dir(job: Job) -> Path:
+    """``GW_RESULTS_DIR/<job code>/``, created on first use."""
+    path = settings.RESULTS_DIR / str(job.code)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record_artifact(job: Job, path: Path, *, content_type: str, description: str = ""):
+    """Create or refresh the Artifact row for a finished file inside the job's folder."""
+    from genomeweb.results.models import Artifact
+
+    relative = path.resolve().relative_to(settings.RESULTS_DIR)
+    artifact, _ = Artifact.objects.update_or_create(
+        job=job, name=path.name,
+        defaults={
+            "relative_path": str(relative), "content_type": content_type,
+            "description": description, "size": path.stat().st_size, "sha256": sha256_of(path),
+        },
+    )
+    return artifact

@@ -1,0 +1,30 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from genomeweb.catalog import views as catalog
+from genomeweb.jobs import views as jobs
+from genomeweb.results import views as results
+from genomeweb.variants import views as variants
+from genomeweb.workspaces import views as workspaces
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", workspaces.signup, name="gw-signup"),
+    path("", workspaces.home, name="gw-home"),
+    path("workspaces/new/", workspaces.create, name="gw-workspace-create"),
+    path("w/<uuid:code>/", workspaces.detail, name="gw-workspace"),
+    path("w/<uuid:code>/members/", workspaces.members, name="gw-members"),
+    path("w/<uuid:code>/members/add/", workspaces.add_member, name="gw-member-add"),
+    path("w/<uuid:code>/members/<uuid:member_code>/role/", workspaces.change_role,
+         name="gw-member-role"),
+    path("w/<uuid:code>/members/<uuid:member_code>/remove/", workspaces.remove_member,
+         name="gw-member-remove"),
+    path("w/<uuid:code>/variants/upload/", variants.upload, name="gw-variantset-upload"),
+    path("variant-sets/<uuid:code>/", variants.detail, name="gw-variantset"),
+    path("jobs/<uuid:code>/", jobs.detail, name="gw-job"),
+    path("jobs/<uuid:code>/cancel/", jobs.cancel, name="gw-job-cancel"),
+    path("files/<uuid:code>/", results.download, name="gw-artifact"),
+    path("genomes/", catalog.genomes, name="gw-genomes"),
+    path("genomes/<slug:name>/", catalog.genome_detail, name="gw-genome"),
+]

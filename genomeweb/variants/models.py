@@ -1,0 +1,74 @@
+"""Uploaded VCFs (variant sets) and the variants accepted from them."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+
+from genomeweb.catalog.models import Genome
+from genomeweb.jobs.models import Job
+from genomeweb.workspaces.models import Workspace
+
+# How many of each list the report page and the row keep; the full lists are in files.
+REPORT_ISSUE_ROWS = 200
+
+
+class VariantSet(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="variant_sets")
+    genome = models.ForeignKey(Genome, models.PROTECT, related_name="variant_sets")
+    name = models.CharField(max_length=200)
+    original_filename = models.CharField(max_length=255, help_text="As sent; display only")
+    stored_name = models.CharField(max_length=100, help_text="Generated; under GW_UPLOAD_DIR")
+    size = models.PositiveBigIntegerField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    created = models.DateTimeField(auto_now_add=True)
+    validation_job = models.OneToOneField(
+        Job, models.PROTECT, related_name="variant_set", null=True, blank=True
+    )
+    records_read = models.PositiveBigIntegerField(default=0)
+    accepted = models.PositiveBigIntegerField(default=0)
+    skipped = models.PositiveBigIntegerField(default=0)
+    rejected = models.PositiveBigIntegerField(default=0)
+    duplicates = models.PositiveBigIntegerField(default=0)
+    reasons = models.JSONField(default=dict, blank=True, help_text="reason -> count")
+    first_issues = models.JSONField(default=list, blank=True)
+    contigs_renamed = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def upload_path(self) -> Path:
+        return settings.UPLOAD_DIR / self.stored_name
+
+
+class Variant(models.Model):
+    """One alternative allele; multi-allelic records become several rows. 0-based ``start``."""
+
+    variant_set = models.ForeignKey(VariantSet, models.CASCADE, related_name="variants")
+    index = models.PositiveIntegerField(help_text="Position in the sorted set")
+    chrom = models.CharField(max_length=100)
+    start = models.PositiveBigIntegerField()
+    ref = models.TextField()
+    alt = models.TextField()
+    ident = models.CharField(max_length=200, blank=True)
+    line = models.PositiveBigIntegerField(help_text="Line in the uploaded file")
+
+    class Meta:
+        ordering = ["variant_set", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["variant_set", "index"], name="unique_variant_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chrom}:{self.pos} {self.ref}>{self.alt}"
+
+    @property
+    def pos(self) -> int:
+        """1-based position, for display and VCF output only."""
+        return self.start + 1

@@ -1,0 +1,59 @@
+"""Store an uploaded VCF under a generated name and start its validation job."""
+
+import os
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.text import get_valid_filename
+
+from genomeweb.catalog.models import Genome
+from genomeweb.jobs.enqueue import enqueue
+from genomeweb.jobs.models import Job, JobKind
+from genomeweb.variants.models import VariantSet
+from genomeweb.workspaces.models import Workspace
+
+
+def display_name(filename: str) -> str:
+    """A harmless version of a user's file name, for display only (never used as a path)."""
+    base = os.path.basename(filename.replace("\\", "/"))
+    return (get_valid_filename(base) if base.strip(". ") else "upload.vcf")[:200]
+
+
+def store_upload(upload: UploadedFile, workspace: Workspace) -> str:
+    """Write the upload to ``GW_UPLOAD_DIR/<workspace>/<uuid>.vcf[.gz]``; return that name."""
+    suffix = ".vcf.gz" if upload.name.lower().endswith((".gz", ".bgz")) else ".vcf"
+    stored = f"{workspace.code}/{uuid.uuid4().hex}{suffix}"
+    path = settings.UPLOAD_DIR / stored
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with Path(path).open("xb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return stored
+
+
+def submit_variant_set(*, workspace, user, genome: Genome, upload: UploadedFile, name: str,
+                       submission: uuid.UUID) -> VariantSet:
+    """Create the variant set and its validation job once per form submission."""
+    key = f"upload:{submission}"
+    existing = VariantSet.objects.filter(workspace=workspace, validation_job__idempotency_key=key)
+    if found := existing.first():
+        return found
+    stored = store_upload(upload, workspace)
+    with transaction.atomic():
+        job, created = Job.submit(workspace=workspace, user=user, kind=JobKind.VALIDATE_VCF,
+                                  params={"genome": genome.name}, idempotency_key=key)
+        if not created:  # a concurrent twin of this request got there first
+            (settings.UPLOAD_DIR / stored).unlink(missing_ok=True)
+            return VariantSet.objects.get(validation_job=job)
+        variant_set = VariantSet.objects.create(
+            workspace=workspace, genome=genome, name=name or display_name(upload.name),
+            original_filename=display_name(upload.name), stored_name=stored, size=upload.size,
+            created_by=user, validation_job=job,
+        )
+        job.params["variant_set"] = str(variant_set.code)
+        job.save(update_fields=["params"])
+        enqueue(job.pk)
+    return variant_set

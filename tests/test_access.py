@@ -1,0 +1,98 @@
+"""Every URL that names an object, tried by its owner, an editor, a viewer and an outsider.
+
+Outsiders get 404 (they cannot even learn that a code exists); members whose role is too low
+get 403; everyone else gets through. A meta-test fails when a URL pattern has no case here.
+"""
+
+import pytest
+from django.urls import get_resolver
+
+from genomeweb.workspaces.access import MANAGE, READ, WRITE
+
+# url name -> (method, what the view needs, how to build its kwargs from the fixtures)
+CASES = {
+    "gw-workspace": ("get", READ, lambda w: {"code": w.workspace.code}),
+    "gw-members": ("get", READ, lambda w: {"code": w.workspace.code}),
+    "gw-member-add": ("post", MANAGE, lambda w: {"code": w.workspace.code}),
+    "gw-member-role": ("post", MANAGE, lambda w: {"code": w.workspace.code,
+                                                  "member_code": w.viewer_membership.code}),
+    "gw-member-remove": ("post", MANAGE, lambda w: {"code": w.workspace.code,
+                                                    "member_code": w.viewer_membership.code}),
+    "gw-variantset-upload": ("get", WRITE, lambda w: {"code": w.workspace.code}),
+    "gw-variantset": ("get", READ, lambda w: {"code": w.variant_set.code}),
+    "gw-job": ("get", READ, lambda w: {"code": w.job.code}),
+    "gw-job-cancel": ("post", WRITE, lambda w: {"code": w.job.code}),
+    "gw-artifact": ("get", READ, lambda w: {"code": w.artifact.code}),
+}
+# URLs that name no workspace object: any logged-in user may open them.
+NOT_WORKSPACE_SCOPED = {"login", "logout", "gw-signup", "gw-home", "gw-workspace-create",
+                        "gw-genomes", "gw-genome"}
+ALLOWED = {"owner": {READ, WRITE, MANAGE}, "editor": {READ, WRITE}, "viewer": {READ}}
+
+
+class World:
+    def __init__(self, variant_set, users):
+        self.variant_set = variant_set
+        self.workspace = variant_set.workspace
+        self.job = variant_set.validation_job
+        self.artifact = self.job.artifacts.get()
+        self.viewer_membership = self.workspace.memberships.get(user=users["viewer"])
+
+
+@pytest.fixture
+def world(variant_set, alice, eddie, victor, bob):
+    users = {"owner": alice, "editor": eddie, "viewer": victor, "outsider": bob}
+    return World(variant_set, users), users
+
+
+def test_every_url_pattern_has_an_access_case():
+    names = {p.name for p in get_resolver().url_patterns if p.name}
+    assert names - NOT_WORKSPACE_SCOPED == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_outsiders_get_404(world, client, name):
+    w, users = world
+    method, _, kwargs = CASES[name]
+    client.force_login(users["outsider"])
+    from django.urls import reverse
+
+    response = getattr(client, method)(reverse(name, kwargs=kwargs(w)))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", ["owner", "editor", "viewer"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_members_get_what_their_role_allows(world, client, name, role):
+    from django.urls import reverse
+
+    w, users = world
+    method, need, kwargs = CASES[name]
+    client.force_login(users[role])
+    response = getattr(client, method)(reverse(name, kwargs=kwargs(w)))
+    if need in ALLOWED[role]:
+        assert response.status_code in (200, 302, 400), response.status_code
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_anonymous_users_are_sent_to_login(world, client, name):
+    from django.urls import reverse
+
+    w, _ = world
+    method, _, kwargs = CASES[name]
+    response = getattr(client, method)(reverse(name, kwargs=kwargs(w)))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_removal_takes_effect_at_once(world, client):
+    from django.urls import reverse
+
+    w, users = world
+    client.force_login(users["viewer"])
+    url = reverse("gw-variantset", kwargs={"code": w.variant_set.code})
+    assert client.get(url).status_code == 200
+    w.viewer_membership.delete()
+    assert client.get(url).status_code == 404

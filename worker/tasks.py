@@ -1,0 +1,144 @@
+"""Celery tasks: the only worker module that touches Django models or Celery.
+
+A message carries only a job id. Everything else (the kind, the parameters, who asked) is read
+from the Job row, which the worker claims atomically before doing anything.
+"""
+
+import logging
+from collections.abc import Callable
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+
+from genomeweb.celery import app
+from genomeweb.genomics.vcf import VcfLimits
+from genomeweb.jobs.models import Claim, Job, JobKind
+from genomeweb.jobs.sweep import sweep_jobs
+from genomeweb.results.storage import job_dir, record_artifact
+from genomeweb.variants.models import REPORT_ISSUE_ROWS, Variant, VariantSet
+from worker.errors import JobCancelled, JobInputError
+from worker.heartbeat import Heartbeat
+from worker.pipeline import Progress, ValidationOutput, run_vcf_validation
+
+logger = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+VARIANT_BATCH = 5000
+
+
+@app.task(
+    name="worker.run_job", bind=True, autoretry_for=DATABASE_ERRORS, retry_backoff=5,
+    retry_backoff_max=120, max_retries=20,
+)
+def run_job(self, job_id: int) -> None:
+    claim = Job.claim(job_id, worker=self.request.hostname or "", task_id=self.request.id or "")
+    if claim == Claim.BUSY:
+        # Another worker holds the job and still beats (e.g. this message was redelivered after
+        # a kill, and the heartbeat has not gone stale yet): look again when it would be stale.
+        raise self.retry(countdown=settings.JOB_STALE_SECONDS, max_retries=None)
+    if claim == Claim.CLAIMED:
+        execute(Job.objects.get(pk=job_id))
+
+
+@app.task(name="worker.sweep_jobs")
+def sweep() -> None:
+    sweep_jobs()
+
+
+def execute(job: Job) -> None:
+    """Run a claimed job and record how it ended. User errors fail the job with their message."""
+    if not job.submitter_may_run():
+        job.fail("The member who submitted this job no longer has write access to the workspace.")
+        return
+    try:
+        with Heartbeat(job) as heartbeat:
+            HANDLERS[job.kind](job, heartbeat.progress)
+    except JobCancelled:
+        job.mark_cancelled()
+    except JobInputError as error:
+        job.fail(str(error))
+    except SoftTimeLimitExceeded:
+        job.fail(f"The job ran longer than the limit of {settings.JOB_SOFT_TIME_LIMIT} seconds.")
+    except DATABASE_ERRORS:
+        raise  # retried by Celery; the claim resumes the job once its heartbeat is stale
+    except Exception:
+        logger.exception("job %s (%s) failed", job.code, job.kind)
+        job.fail(f"An internal error stopped the job. Reference for the administrator: {job.code}")
+        raise
+
+
+def vcf_limits() -> VcfLimits:
+    return VcfLimits(
+        max_compressed_bytes=settings.MAX_UPLOAD_BYTES,
+        max_inflated_bytes=settings.VCF_MAX_INFLATED_BYTES,
+        max_ratio=settings.VCF_MAX_RATIO,
+        max_line_bytes=settings.VCF_MAX_LINE_BYTES,
+        max_header_lines=settings.VCF_MAX_HEADER_LINES,
+        max_records=settings.VCF_MAX_RECORDS,
+    )
+
+
+def validate_variant_set(job: Job, progress: Progress) -> None:
+    variant_set = VariantSet.objects.select_related("genome").get(validation_job=job)
+    genome = variant_set.genome
+    output = run_vcf_validation(
+        variant_set.upload_path, genome.fasta_file, genome.contig_resolver(), vcf_limits(),
+        job_dir(job), progress,
+    )
+    store_validation(job, variant_set, output)
+
+
+def store_validation(job: Job, variant_set: VariantSet, output: ValidationOutput) -> None:
+    """Save variants, counts and files, and finish the job, in one transaction.
+
+    If this attempt lost the job meanwhile, ``finish`` returns False and everything rolls back,
+    so a redelivered job never stores its variants twice.
+    """
+    report = output.report
+    with transaction.atomic():
+        variant_set.variants.all().delete()  # rows of an earlier, interrupted attempt
+        _save_variants(variant_set, report.accepted)
+        _save_counts(variant_set, report)
+        record_artifact(job, output.normalized_vcf, content_type="application/gzip",
+                        description="Accepted variants: split, sorted, deduplicated (bgzip)")
+        record_artifact(job, output.normalized_vcf.with_name(output.normalized_vcf.name + ".tbi"),
+                        content_type="application/octet-stream", description="Tabix index")
+        record_artifact(job, output.issues_tsv, content_type="text/tab-separated-values",
+                        description="Every record not accepted, with its line and reason")
+        if not job.finish(report.counts()):
+            transaction.set_rollback(True)
+
+
+def _save_variants(variant_set: VariantSet, accepted: list) -> None:
+    batch = []
+    for index, variant in enumerate(accepted):
+        batch.append(Variant(
+            variant_set=variant_set, index=index, chrom=variant.chrom, start=variant.start,
+            ref=variant.ref, alt=variant.alt, ident=variant.ident[:200], line=variant.line,
+        ))
+        if len(batch) == VARIANT_BATCH:
+            Variant.objects.bulk_create(batch)
+            batch = []
+    Variant.objects.bulk_create(batch)
+
+
+def _save_counts(variant_set: VariantSet, report) -> None:
+    counts = report.counts()
+    variant_set.records_read = report.records_read
+    variant_set.accepted = counts["accepted"]
+    variant_set.skipped = counts["skipped"]
+    variant_set.rejected = counts["rejected"]
+    variant_set.duplicates = report.duplicates
+    variant_set.reasons = report.reasons()
+    variant_set.contigs_renamed = report.contigs_renamed
+    variant_set.first_issues = [
+        {"line": i.line, "status": i.status, "reason": i.reason, "detail": i.detail, "text": i.text}
+        for i in report.issues[:REPORT_ISSUE_ROWS]
+    ]
+    variant_set.save()
+
+
+HANDLERS: dict[str, Callable[[Job, Progress], None]] = {
+    JobKind.VALIDATE_VCF: validate_variant_set,
+}
