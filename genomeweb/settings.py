@@ -162,6 +162,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = JOB_TIME_LIMIT
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# On SIGTERM, a running job gets this long before its message goes back to the queue (below the
+# 60 s stop grace period in docker-compose.yml), rather than waiting for the visibility timeout.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 50.0
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_BEAT_SCHEDULE = {
     "sweep-jobs": {

@@ -28,6 +28,8 @@ def record_artifact(job: Job, path: Path, *, content_type: str, description: str
     from genomeweb.results.models import Artifact
 
     relative = path.resolve().relative_to(settings.RESULTS_DIR)
+    # Temp files are created 0600; nginx (another uid) serves results behind X-Accel-Redirect.
+    path.chmod(0o644)
     artifact, _ = Artifact.objects.update_or_create(
         job=job, name=path.name,
         defaults={

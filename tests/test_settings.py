@@ -1,0 +1,32 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from genomeweb.lib.env import envbool, envint, envsecret
+
+
+def test_envbool_rejects_nonsense(monkeypatch):
+    monkeypatch.setenv("GW_X", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="GW_X must be a boolean"):
+        envbool("GW_X", False)
+
+
+def test_envint_enforces_a_minimum(monkeypatch):
+    monkeypatch.setenv("GW_X", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        envint("GW_X", 5, minimum=1)
+    monkeypatch.setenv("GW_X", "12")
+    assert envint("GW_X", 5, minimum=1) == 12
+
+
+def test_a_missing_secret_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("GW_S", raising=False)
+    first = envsecret("GW_S", fallback_file=tmp_path / "secret")
+    assert len(first) > 40 and envsecret("GW_S", fallback_file=tmp_path / "secret") == first
+    assert (tmp_path / "secret").stat().st_mode & 0o077 == 0  # private to its owner
+
+
+def test_the_suite_runs_on_postgresql():
+    from django.conf import settings
+
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
