@@ -140,7 +140,12 @@ def _broker() -> tuple[str, dict]:
     if url:
         # A message whose worker died unseen comes back after the visibility timeout: it must
         # exceed the longest job, or a healthy long job would be delivered twice.
-        return url, {"visibility_timeout": envint("GW_BROKER_VISIBILITY_TIMEOUT", JOB_TIME_LIMIT + 600)}
+        return url, {
+            "visibility_timeout": envint("GW_BROKER_VISIBILITY_TIMEOUT", JOB_TIME_LIMIT + 600),
+            # How often a worker looks for such expired messages (kombu's default is 100 s).
+            "unacked_restore_interval": envint("GW_BROKER_RESTORE_SECONDS", 10, minimum=1),
+            "unacked_restore_throttle": 1,
+        }
     folder = VAR_DIR / "broker"
     for sub in ("queue", "processed"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
