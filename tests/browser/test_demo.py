@@ -1,0 +1,77 @@
+"""The README's demo command, end to end: the embedded default (SQLite + filesystem broker) with
+a real worker process, driven by a new user in a real browser."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, free_port, is_up
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_VCF = ROOT / "data" / "yeast" / "demo_variants.vcf"
+PASSWORD = "a-long-unusual-passphrase-42"
+
+
+@pytest.fixture
+def demo_site(tmp_path):
+    """Start scripts/demo.sh with its own var/ folder; yield its base URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}}
+    env |= {"GW_VAR_DIR": str(tmp_path / "var"), "GW_PORT": str(port)}
+    log = (tmp_path / "demo.log").open("w")
+    proc = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while not is_up(f"{url}/accounts/login/"):
+        assert proc.poll() is None, (tmp_path / "demo.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, "the demo did not start within 300 s"
+        time.sleep(0.5)
+    yield url, tmp_path / "demo.log"
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_new_user_uploads_a_vcf_and_reads_the_report(demo_site, browser_page):
+    url, log = demo_site
+    page = browser_page
+    assert "Log in as  demo / genomeweb-demo" in log.read_text()
+
+    page.goto(f"{url}/accounts/signup/")
+    page.fill("#id_username", "newlab")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+
+    page.fill("#id_name", "Promoter variants")
+    page.click("text=Create workspace")
+    page.wait_for_selector("h1:has-text('Promoter variants')")
+
+    page.click("text=Upload a VCF")
+    page.set_input_files("input[type=file]", str(DEMO_VCF))
+    page.click("text=Upload and validate")
+    page.wait_for_selector("text=Validation report", timeout=90_000)  # htmx polls the job
+
+    counts = page.inner_text(".counts")
+    assert "50\naccepted" in counts and "1\nskipped" in counts and "2\nrejected" in counts
+    issues = page.inner_text("table.issues")
+    assert "REF is T but the genome has C at VI:54,736" in issues
+    assert "contig 'chrXVII' is not in this genome" in issues
+    assert "chrVI → VI" in page.inner_text("#report")
+    page.screenshot(path=str(ARTIFACTS / "demo-validation-report.png"), full_page=True)
+
+    with page.expect_download() as download:  # a result file, behind the access check
+        page.click("text=normalized.vcf.gz")
+    assert download.value.suggested_filename == "normalized.vcf.gz"
+    assert page.outside_requests == []
