@@ -1,5 +1,6 @@
 """Proof of life for a running job, and the cancellation check that rides along with it."""
 
+import copy
 import logging
 import threading
 import time
@@ -40,8 +41,7 @@ class Heartbeat:
         self._thread.join()
 
     def _run(self) -> None:
-        beat_job = Job.objects.get(pk=self.job.pk)
-        beat_job.attempts = self.job.attempts
+        beat_job = copy.copy(self.job)  # the thread's own instance; same pk and attempt
         try:
             while not self._stop.wait(settings.JOB_HEARTBEAT_SECONDS):
                 self._beat_once(beat_job)

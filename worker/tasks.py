@@ -7,7 +7,7 @@ from the Job row, which the worker claims atomically before doing anything.
 import logging
 from collections.abc import Callable
 
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
@@ -36,7 +36,12 @@ def run_job(self, job_id: int) -> None:
     if claim == Claim.BUSY:
         # Another worker holds the job and still beats (e.g. this message was redelivered after
         # a kill, and the heartbeat has not gone stale yet): look again when it would be stale.
-        raise self.retry(countdown=settings.JOB_STALE_SECONDS, max_retries=None)
+        # After max_retries the message is dropped; the sweeper still watches the row.
+        try:
+            raise self.retry(countdown=settings.JOB_STALE_SECONDS)
+        except MaxRetriesExceededError:
+            logger.info("job %s is still held by a live worker; dropping this message", job_id)
+            return
     if claim == Claim.CLAIMED:
         execute(Job.objects.get(pk=job_id))
 
