@@ -75,18 +75,30 @@ def variant_set(workspace, genome, alice):
     from genomeweb.results.storage import job_dir, record_artifact
     from genomeweb.variants.models import Variant, VariantSet
 
-    job = Job.objects.create(workspace=workspace, created_by=alice, kind=JobKind.VALIDATE_VCF,
-                             status=JobStatus.SUCCEEDED, attempts=1)
+    job = Job.objects.create(
+        workspace=workspace,
+        created_by=alice,
+        kind=JobKind.VALIDATE_VCF,
+        status=JobStatus.SUCCEEDED,
+        attempts=1,
+    )
     upload = settings.UPLOAD_DIR / f"{workspace.code}/fixture.vcf"
     upload.parent.mkdir(parents=True, exist_ok=True)
     upload.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
     variant_set = VariantSet.objects.create(
-        workspace=workspace, genome=genome, name="fixture", original_filename="fixture.vcf",
-        stored_name=f"{workspace.code}/fixture.vcf", size=upload.stat().st_size,
-        created_by=alice, validation_job=job, accepted=1,
+        workspace=workspace,
+        genome=genome,
+        name="fixture",
+        original_filename="fixture.vcf",
+        stored_name=f"{workspace.code}/fixture.vcf",
+        size=upload.stat().st_size,
+        created_by=alice,
+        validation_job=job,
+        accepted=1,
     )
-    Variant.objects.create(variant_set=variant_set, index=0, chrom="I", start=99, ref="A",
-                           alt="G", line=3)
+    Variant.objects.create(
+        variant_set=variant_set, index=0, chrom="I", start=99, ref="A", alt="G", line=3
+    )
     issues = job_dir(job) / "issues.tsv"
     issues.write_text("line\tstatus\treason\tdetail\ttext\n" + "x" * 1000 + "\n")
     record_artifact(job, issues, content_type="text/tab-separated-values")

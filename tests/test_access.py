@@ -14,10 +14,16 @@ CASES = {
     "gw-workspace": ("get", READ, lambda w: {"code": w.workspace.code}),
     "gw-members": ("get", READ, lambda w: {"code": w.workspace.code}),
     "gw-member-add": ("post", MANAGE, lambda w: {"code": w.workspace.code}),
-    "gw-member-role": ("post", MANAGE, lambda w: {"code": w.workspace.code,
-                                                  "member_code": w.viewer_membership.code}),
-    "gw-member-remove": ("post", MANAGE, lambda w: {"code": w.workspace.code,
-                                                    "member_code": w.viewer_membership.code}),
+    "gw-member-role": (
+        "post",
+        MANAGE,
+        lambda w: {"code": w.workspace.code, "member_code": w.viewer_membership.code},
+    ),
+    "gw-member-remove": (
+        "post",
+        MANAGE,
+        lambda w: {"code": w.workspace.code, "member_code": w.viewer_membership.code},
+    ),
     "gw-variantset-upload": ("get", WRITE, lambda w: {"code": w.workspace.code}),
     "gw-variantset": ("get", READ, lambda w: {"code": w.variant_set.code}),
     "gw-job": ("get", READ, lambda w: {"code": w.job.code}),
@@ -25,8 +31,15 @@ CASES = {
     "gw-artifact": ("get", READ, lambda w: {"code": w.artifact.code}),
 }
 # URLs that name no workspace object: any logged-in user may open them.
-NOT_WORKSPACE_SCOPED = {"login", "logout", "gw-signup", "gw-home", "gw-workspace-create",
-                        "gw-genomes", "gw-genome"}
+NOT_WORKSPACE_SCOPED = {
+    "login",
+    "logout",
+    "gw-signup",
+    "gw-home",
+    "gw-workspace-create",
+    "gw-genomes",
+    "gw-genome",
+}
 ALLOWED = {"owner": {READ, WRITE, MANAGE}, "editor": {READ, WRITE}, "viewer": {READ}}
 
 

@@ -21,8 +21,14 @@ print(",".join(heavy))
 
 
 def test_loading_the_web_app_imports_neither_torch_nor_worker():
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert result.stdout.strip() == ""
 
 

@@ -30,3 +30,26 @@ def test_the_suite_runs_on_postgresql():
 
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.CELERY_BROKER_URL.startswith("redis://")
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    env = os.environ | {
+        "GW_SECURE": "1",
+        "GW_SECRET_KEY": secrets.token_urlsafe(60),
+        "GW_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "genomeweb.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

@@ -30,7 +30,11 @@ class ValidationOutput:
 
 
 def run_vcf_validation(
-    upload: Path, fasta: Path, resolver: ContigResolver, limits: VcfLimits, out_dir: Path,
+    upload: Path,
+    fasta: Path,
+    resolver: ContigResolver,
+    limits: VcfLimits,
+    out_dir: Path,
     progress: Progress,
 ) -> ValidationOutput:
     """Validate an uploaded VCF against a genome and write the normalised VCF and issue list.

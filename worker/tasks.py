@@ -28,8 +28,12 @@ VARIANT_BATCH = 5000
 
 
 @app.task(
-    name="worker.run_job", bind=True, autoretry_for=DATABASE_ERRORS, retry_backoff=5,
-    retry_backoff_max=120, max_retries=20,
+    name="worker.run_job",
+    bind=True,
+    autoretry_for=DATABASE_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=120,
+    max_retries=20,
 )
 def run_job(self, job_id: int) -> None:
     claim = Job.claim(job_id, worker=self.request.hostname or "", task_id=self.request.id or "")
@@ -88,8 +92,12 @@ def validate_variant_set(job: Job, progress: Progress) -> None:
     variant_set = VariantSet.objects.select_related("genome").get(validation_job=job)
     genome = variant_set.genome
     output = run_vcf_validation(
-        variant_set.upload_path, genome.fasta_file, genome.contig_resolver(), vcf_limits(),
-        job_dir(job), progress,
+        variant_set.upload_path,
+        genome.fasta_file,
+        genome.contig_resolver(),
+        vcf_limits(),
+        job_dir(job),
+        progress,
     )
     store_validation(job, variant_set, output)
 
@@ -105,12 +113,24 @@ def store_validation(job: Job, variant_set: VariantSet, output: ValidationOutput
         variant_set.variants.all().delete()  # rows of an earlier, interrupted attempt
         _save_variants(variant_set, report.accepted)
         _save_counts(variant_set, report)
-        record_artifact(job, output.normalized_vcf, content_type="application/gzip",
-                        description="Accepted variants: split, sorted, deduplicated (bgzip)")
-        record_artifact(job, output.normalized_vcf.with_name(output.normalized_vcf.name + ".tbi"),
-                        content_type="application/octet-stream", description="Tabix index")
-        record_artifact(job, output.issues_tsv, content_type="text/tab-separated-values",
-                        description="Every record not accepted, with its line and reason")
+        record_artifact(
+            job,
+            output.normalized_vcf,
+            content_type="application/gzip",
+            description="Accepted variants: split, sorted, deduplicated (bgzip)",
+        )
+        record_artifact(
+            job,
+            output.normalized_vcf.with_name(output.normalized_vcf.name + ".tbi"),
+            content_type="application/octet-stream",
+            description="Tabix index",
+        )
+        record_artifact(
+            job,
+            output.issues_tsv,
+            content_type="text/tab-separated-values",
+            description="Every record not accepted, with its line and reason",
+        )
         if not job.finish(report.counts()):
             transaction.set_rollback(True)
 
@@ -118,10 +138,18 @@ def store_validation(job: Job, variant_set: VariantSet, output: ValidationOutput
 def _save_variants(variant_set: VariantSet, accepted: list) -> None:
     batch = []
     for index, variant in enumerate(accepted):
-        batch.append(Variant(
-            variant_set=variant_set, index=index, chrom=variant.chrom, start=variant.start,
-            ref=variant.ref, alt=variant.alt, ident=variant.ident[:200], line=variant.line,
-        ))
+        batch.append(
+            Variant(
+                variant_set=variant_set,
+                index=index,
+                chrom=variant.chrom,
+                start=variant.start,
+                ref=variant.ref,
+                alt=variant.alt,
+                ident=variant.ident[:200],
+                line=variant.line,
+            )
+        )
         if len(batch) == VARIANT_BATCH:
             Variant.objects.bulk_create(batch)
             batch = []
@@ -137,6 +165,7 @@ def _save_counts(variant_set: VariantSet, report) -> None:
     variant_set.duplicates = report.duplicates
     variant_set.reasons = report.reasons()
     variant_set.contigs_renamed = report.contigs_renamed
+    variant_set.warnings = report.warnings()
     variant_set.first_issues = [
         {"line": i.line, "status": i.status, "reason": i.reason, "detail": i.detail, "text": i.text}
         for i in report.issues[:REPORT_ISSUE_ROWS]

@@ -11,8 +11,23 @@ from pathlib import Path
 import pyfaidx
 
 HERE = Path(__file__).resolve().parent
-GENES = ["GAL1", "GAL10", "GAL7", "ADH1", "PHO5", "TDH3", "CYC1", "ACT1", "HIS3", "URA3",
-         "LEU2", "PGK1", "ENO2", "TEF1", "HSP104"]
+GENES = [
+    "GAL1",
+    "GAL10",
+    "GAL7",
+    "ADH1",
+    "PHO5",
+    "TDH3",
+    "CYC1",
+    "ACT1",
+    "HIS3",
+    "URA3",
+    "LEU2",
+    "PGK1",
+    "ENO2",
+    "TEF1",
+    "HSP104",
+]
 UPSTREAM = [40, 95, 150]  # bp upstream of the annotated start, where yeast TSSs and TATA sit
 SWAP = {"A": "G", "C": "T", "G": "A", "T": "C"}
 

@@ -32,8 +32,14 @@ def stored_path(path: Path) -> str:
 
 
 @transaction.atomic
-def load_genome(name: str, fasta: Path, annotation: Path | None = None, *, species: str = "",
-                description: str = "") -> Genome:
+def load_genome(
+    name: str,
+    fasta: Path,
+    annotation: Path | None = None,
+    *,
+    species: str = "",
+    description: str = "",
+) -> Genome:
     """Create or replace the genome ``name``: contigs from the FASTA index, genes if given.
 
     Raises:
@@ -42,16 +48,26 @@ def load_genome(name: str, fasta: Path, annotation: Path | None = None, *, speci
     reference = FastaGenome(fasta)
     lengths = reference.contig_lengths
     reference.close()
-    genome, _ = Genome.objects.update_or_create(name=name, defaults={
-        "species": species, "description": description, "fasta_path": stored_path(fasta),
-        "fasta_sha256": file_sha256(fasta),
-        "annotation_path": stored_path(annotation) if annotation else "",
-        "annotation_sha256": file_sha256(annotation) if annotation else "",
-    })
+    genome, _ = Genome.objects.update_or_create(
+        name=name,
+        defaults={
+            "species": species,
+            "description": description,
+            "fasta_path": stored_path(fasta),
+            "fasta_sha256": file_sha256(fasta),
+            "annotation_path": stored_path(annotation) if annotation else "",
+            "annotation_sha256": file_sha256(annotation) if annotation else "",
+        },
+    )
     genome.contigs.all().delete()
     Contig.objects.bulk_create(
-        Contig(genome=genome, name=contig, length=length, order=order,
-               aliases=sorted(spellings(contig) - {contig}))
+        Contig(
+            genome=genome,
+            name=contig,
+            length=length,
+            order=order,
+            aliases=sorted(spellings(contig) - {contig}),
+        )
         for order, (contig, length) in enumerate(lengths.items())
     )
     genome.genes.all().delete()
@@ -66,11 +82,20 @@ def _load_genes(genome: Genome, annotation: Path, contigs: set[str]) -> None:
     for gene in read_genes(annotation):
         chrom = resolver.resolve(gene.chrom)
         if chrom is None:
-            raise ValueError(f"gene {gene.gene_id} is on contig '{gene.chrom}', "
-                             f"which the FASTA does not have")
-        rows.append(Gene(
-            genome=genome, gene_id=gene.gene_id, name=gene.name or gene.gene_id, chrom=chrom,
-            start=gene.start, end=gene.end, strand=gene.strand, biotype=gene.biotype,
-            exons=[[exon.start, exon.end] for exon in gene.exons],
-        ))
+            raise ValueError(
+                f"gene {gene.gene_id} is on contig '{gene.chrom}', which the FASTA does not have"
+            )
+        rows.append(
+            Gene(
+                genome=genome,
+                gene_id=gene.gene_id,
+                name=gene.name or gene.gene_id,
+                chrom=chrom,
+                start=gene.start,
+                end=gene.end,
+                strand=gene.strand,
+                biotype=gene.biotype,
+                exons=[[exon.start, exon.end] for exon in gene.exons],
+            )
+        )
     Gene.objects.bulk_create(rows, batch_size=GENE_BATCH)

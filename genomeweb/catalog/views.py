@@ -18,7 +18,8 @@ def search_genes(genome: Genome, query: str) -> QuerySet[Gene]:
     rank = Case(
         When(Q(name__iexact=query) | Q(gene_id__iexact=query), then=Value(0)),
         When(Q(name__istartswith=query) | Q(gene_id__istartswith=query), then=Value(1)),
-        default=Value(2), output_field=IntegerField(),
+        default=Value(2),
+        output_field=IntegerField(),
     )
     return genome.genes.filter(matching).annotate(rank=rank).order_by("rank", "name")
 
@@ -33,8 +34,11 @@ def genome_detail(request: HttpRequest, name: str) -> HttpResponse:
     genome = get_object_or_404(Genome, name=name)
     query = request.GET.get("q", "")
     context = {
-        "genome": genome, "query": query, "contigs": genome.contigs.all(),
-        "genes": search_genes(genome, query)[:SEARCH_LIMIT], "gene_count": genome.genes.count(),
+        "genome": genome,
+        "query": query,
+        "contigs": genome.contigs.all(),
+        "genes": search_genes(genome, query)[:SEARCH_LIMIT],
+        "gene_count": genome.genes.count(),
     }
     if request.htmx:
         return render(request, "catalog/genome_detail.html#results", context)

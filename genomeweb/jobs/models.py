@@ -116,7 +116,10 @@ class Job(models.Model):
         try:
             with transaction.atomic():
                 job = cls.objects.create(
-                    workspace=workspace, created_by=user, kind=kind, params=params,
+                    workspace=workspace,
+                    created_by=user,
+                    kind=kind,
+                    params=params,
                     idempotency_key=idempotency_key,
                 )
         except IntegrityError:  # a concurrent request with the same key won the race
@@ -135,11 +138,17 @@ class Job(models.Model):
         stale = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
         claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
         updated = cls.objects.filter(
-            claimable, pk=job_id, cancel_requested=False,
+            claimable,
+            pk=job_id,
+            cancel_requested=False,
             attempts__lt=settings.JOB_MAX_ATTEMPTS,
         ).update(
-            status=JobStatus.RUNNING, attempts=F("attempts") + 1, started_at=now,
-            heartbeat_at=now, worker=worker, celery_task_id=task_id,
+            status=JobStatus.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            heartbeat_at=now,
+            worker=worker,
+            celery_task_id=task_id,
         )
         if updated:
             return Claim.CLAIMED
@@ -201,25 +210,36 @@ class Job(models.Model):
         """Mark success. False when this attempt no longer owns the job: the caller must then
         roll back what it wrote, so results are stored exactly once."""
         return self._update_if(
-            self._owned(), status=JobStatus.SUCCEEDED, summary=summary,
-            finished_at=timezone.now(), error="",
+            self._owned(),
+            status=JobStatus.SUCCEEDED,
+            summary=summary,
+            finished_at=timezone.now(),
+            error="",
         )
 
     def fail(self, message: str) -> bool:
         return self._update_if(
-            ~Q(status__in=FINAL_STATES), status=JobStatus.FAILED, error=message,
+            ~Q(status__in=FINAL_STATES),
+            status=JobStatus.FAILED,
+            error=message,
             finished_at=timezone.now(),
         )
 
     def mark_cancelled(self) -> bool:
         return self._update_if(
-            ~Q(status__in=FINAL_STATES), status=JobStatus.CANCELLED, finished_at=timezone.now(),
+            ~Q(status__in=FINAL_STATES),
+            status=JobStatus.CANCELLED,
+            finished_at=timezone.now(),
         )
 
     def request_cancel(self) -> None:
         """Cancel now if nobody runs the job yet; otherwise ask the worker to stop."""
-        if self._update_if(Q(status=JobStatus.QUEUED), status=JobStatus.CANCELLED,
-                           cancel_requested=True, finished_at=timezone.now()):
+        if self._update_if(
+            Q(status=JobStatus.QUEUED),
+            status=JobStatus.CANCELLED,
+            cancel_requested=True,
+            finished_at=timezone.now(),
+        ):
             return
         self._update_if(Q(status=JobStatus.RUNNING), cancel_requested=True)
 
@@ -227,6 +247,8 @@ class Job(models.Model):
         """Put a job whose worker vanished back in the queue (the sweeper's job)."""
         stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
         return self._update_if(
-            Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale), status=JobStatus.QUEUED,
-            queued_at=timezone.now(), worker="",
+            Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale),
+            status=JobStatus.QUEUED,
+            queued_at=timezone.now(),
+            worker="",
         )

@@ -31,10 +31,14 @@ def record_artifact(job: Job, path: Path, *, content_type: str, description: str
     # Temp files are created 0600; nginx (another uid) serves results behind X-Accel-Redirect.
     path.chmod(0o644)
     artifact, _ = Artifact.objects.update_or_create(
-        job=job, name=path.name,
+        job=job,
+        name=path.name,
         defaults={
-            "relative_path": str(relative), "content_type": content_type,
-            "description": description, "size": path.stat().st_size, "sha256": sha256_of(path),
+            "relative_path": str(relative),
+            "content_type": content_type,
+            "description": description,
+            "size": path.stat().st_size,
+            "sha256": sha256_of(path),
         },
     )
     return artifact

@@ -47,8 +47,9 @@ def _ranged_response(request: HttpRequest, path, content_type: str) -> HttpRespo
         return response
     if wanted is None:
         return FileResponse(path.open("rb"), content_type=content_type)
-    response = StreamingHttpResponse(_read_slice(path, wanted), status=206,
-                                     content_type=content_type)
+    response = StreamingHttpResponse(
+        _read_slice(path, wanted), status=206, content_type=content_type
+    )
     response["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{size}"
     response["Content-Length"] = str(wanted.length)
     return response

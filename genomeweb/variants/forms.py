@@ -8,8 +8,7 @@ VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz")
 
 
 class UploadForm(forms.Form):
-    name = forms.CharField(max_length=200, required=False,
-                           help_text="Defaults to the file name")
+    name = forms.CharField(max_length=200, required=False, help_text="Defaults to the file name")
     genome = forms.ModelChoiceField(queryset=Genome.objects.all(), empty_label=None)
     vcf = forms.FileField(label="VCF file", help_text=".vcf, .vcf.gz or bgzip")
     # A fresh key per rendered form: a double click or a retried POST creates one job, not two.

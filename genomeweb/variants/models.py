@@ -35,6 +35,7 @@ class VariantSet(models.Model):
     reasons = models.JSONField(default=dict, blank=True, help_text="reason -> count")
     first_issues = models.JSONField(default=list, blank=True)
     contigs_renamed = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True, help_text="Sentences about the file")
 
     class Meta:
         ordering = ["-created"]

@@ -34,8 +34,9 @@ def store_upload(upload: UploadedFile, workspace: Workspace) -> str:
     return stored
 
 
-def submit_variant_set(*, workspace, user, genome: Genome, upload: UploadedFile, name: str,
-                       submission: uuid.UUID) -> VariantSet:
+def submit_variant_set(
+    *, workspace, user, genome: Genome, upload: UploadedFile, name: str, submission: uuid.UUID
+) -> VariantSet:
     """Create the variant set and its validation job once per form submission."""
     key = f"upload:{submission}"
     existing = VariantSet.objects.filter(workspace=workspace, validation_job__idempotency_key=key)
@@ -43,15 +44,25 @@ def submit_variant_set(*, workspace, user, genome: Genome, upload: UploadedFile,
         return found
     stored = store_upload(upload, workspace)
     with transaction.atomic():
-        job, created = Job.submit(workspace=workspace, user=user, kind=JobKind.VALIDATE_VCF,
-                                  params={"genome": genome.name}, idempotency_key=key)
+        job, created = Job.submit(
+            workspace=workspace,
+            user=user,
+            kind=JobKind.VALIDATE_VCF,
+            params={"genome": genome.name},
+            idempotency_key=key,
+        )
         if not created:  # a concurrent twin of this request got there first
             (settings.UPLOAD_DIR / stored).unlink(missing_ok=True)
             return VariantSet.objects.get(validation_job=job)
         variant_set = VariantSet.objects.create(
-            workspace=workspace, genome=genome, name=name or display_name(upload.name),
-            original_filename=display_name(upload.name), stored_name=stored, size=upload.size,
-            created_by=user, validation_job=job,
+            workspace=workspace,
+            genome=genome,
+            name=name or display_name(upload.name),
+            original_filename=display_name(upload.name),
+            stored_name=stored,
+            size=upload.size,
+            created_by=user,
+            validation_job=job,
         )
         job.params["variant_set"] = str(variant_set.code)
         job.save(update_fields=["params"])

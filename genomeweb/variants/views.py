@@ -30,20 +30,33 @@ def upload(request: HttpRequest, code) -> HttpResponse:
             form = UploadForm(request.POST)
             form.is_valid()
             limit_mb = settings.MAX_UPLOAD_BYTES // 2**20
-            form.add_error("vcf", f"The file is larger than the {limit_mb} MB upload limit. "
-                                  "Compress it with bgzip, or split it by chromosome.")
+            form.add_error(
+                "vcf",
+                f"The file is larger than the {limit_mb} MB upload limit. "
+                "Compress it with bgzip, or split it by chromosome.",
+            )
         elif form.is_valid():
             variant_set = submit_variant_set(
-                workspace=workspace, user=request.user, genome=form.cleaned_data["genome"],
-                upload=form.cleaned_data["vcf"], name=form.cleaned_data["name"],
+                workspace=workspace,
+                user=request.user,
+                genome=form.cleaned_data["genome"],
+                upload=form.cleaned_data["vcf"],
+                name=form.cleaned_data["name"],
                 submission=form.cleaned_data["submission"],
             )
             return redirect("gw-variantset", code=variant_set.code)
     status = 400 if request.method == "POST" else 200
-    return render(request, "variants/upload.html", {
-        "workspace": workspace, "membership": membership, "form": form,
-        "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
-    }, status=status)
+    return render(
+        request,
+        "variants/upload.html",
+        {
+            "workspace": workspace,
+            "membership": membership,
+            "form": form,
+            "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -51,7 +64,9 @@ def detail(request: HttpRequest, code) -> HttpResponse:
     variant_set, membership = _get_variant_set_for_user(request, code)
     job = variant_set.validation_job
     context = {
-        "variant_set": variant_set, "membership": membership, "job": job,
+        "variant_set": variant_set,
+        "membership": membership,
+        "job": job,
         "workspace": variant_set.workspace,
         "preview": variant_set.variants.all()[:PREVIEW_ROWS],
         "artifacts": job.artifacts.all() if job else [],

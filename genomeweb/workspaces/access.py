@@ -22,8 +22,12 @@ _ALLOWED = {READ: frozenset(Role), WRITE: WRITE_ROLES, MANAGE: MANAGE_ROLES}
 
 
 def get_for_member(
-    queryset: QuerySet[M], request: HttpRequest, *, workspace_path: str = "workspace",
-    need: str = READ, **lookup: object,
+    queryset: QuerySet[M],
+    request: HttpRequest,
+    *,
+    workspace_path: str = "workspace",
+    need: str = READ,
+    **lookup: object,
 ) -> tuple[M, Membership]:
     """The object matching ``lookup`` in one of the user's workspaces, and the user's membership.
 

@@ -28,9 +28,14 @@ def signup(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     memberships = request.user.memberships.select_related("workspace").order_by("workspace__name")
-    return render(request, "workspaces/home.html", {
-        "memberships": memberships, "form": WorkspaceForm(),
-    })
+    return render(
+        request,
+        "workspaces/home.html",
+        {
+            "memberships": memberships,
+            "form": WorkspaceForm(),
+        },
+    )
 
 
 @login_required
@@ -39,8 +44,9 @@ def create(request: HttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST)
     if not form.is_valid():
         memberships = request.user.memberships.select_related("workspace")
-        return render(request, "workspaces/home.html", {"memberships": memberships, "form": form},
-                      status=400)
+        return render(
+            request, "workspaces/home.html", {"memberships": memberships, "form": form}, status=400
+        )
     with transaction.atomic():
         workspace = form.save(commit=False)
         workspace.created_by = request.user
@@ -52,12 +58,16 @@ def create(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, code) -> HttpResponse:
     workspace, membership = _get_workspace_for_user(request, code)
-    return render(request, "workspaces/detail.html", {
-        "workspace": workspace,
-        "membership": membership,
-        "variant_sets": workspace.variant_sets.select_related("genome", "validation_job")[:50],
-        "jobs": workspace.jobs.select_related("created_by")[:20],
-    })
+    return render(
+        request,
+        "workspaces/detail.html",
+        {
+            "workspace": workspace,
+            "membership": membership,
+            "variant_sets": workspace.variant_sets.select_related("genome", "validation_job")[:50],
+            "jobs": workspace.jobs.select_related("created_by")[:20],
+        },
+    )
 
 
 @login_required
@@ -67,10 +77,18 @@ def members(request: HttpRequest, code) -> HttpResponse:
 
 
 def _render_members(request, workspace, membership, form, status=200) -> HttpResponse:
-    return render(request, "workspaces/members.html", {
-        "workspace": workspace, "membership": membership, "form": form,
-        "memberships": workspace.memberships.select_related("user"), "roles": Role.choices,
-    }, status=status)
+    return render(
+        request,
+        "workspaces/members.html",
+        {
+            "workspace": workspace,
+            "membership": membership,
+            "form": form,
+            "memberships": workspace.memberships.select_related("user"),
+            "roles": Role.choices,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -103,8 +121,10 @@ def change_role(request: HttpRequest, code, member_code) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose owner, editor or viewer.")
-    elif target.role == Role.OWNER and form.cleaned_data["role"] != Role.OWNER and (
-        workspace.owner_count() == 1
+    elif (
+        target.role == Role.OWNER
+        and form.cleaned_data["role"] != Role.OWNER
+        and (workspace.owner_count() == 1)
     ):
         messages.error(request, "A workspace needs an owner: make someone else owner first.")
     else:

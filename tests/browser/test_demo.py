@@ -20,12 +20,21 @@ PASSWORD = "a-long-unusual-passphrase-42"
 def demo_site(tmp_path):
     """Start scripts/demo.sh with its own var/ folder; yield its base URL."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
+    }
     env |= {"GW_VAR_DIR": str(tmp_path / "var"), "GW_PORT": str(port)}
     log = (tmp_path / "demo.log").open("w")
-    proc = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["bash", "scripts/demo.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while not is_up(f"{url}/accounts/login/"):

@@ -12,8 +12,9 @@ YEAST = Path(settings.BASE_DIR) / "data" / "yeast"
 
 
 def test_the_real_yeast_genome_and_genes_load(db):
-    call_command("load_genome", "sacCer3", fasta=YEAST / "sacCer3.fa.gz",
-                 annotation=YEAST / "genes_R64.gff3")
+    call_command(
+        "load_genome", "sacCer3", fasta=YEAST / "sacCer3.fa.gz", annotation=YEAST / "genes_R64.gff3"
+    )
     genome = Genome.objects.get(name="sacCer3")
     assert genome.contigs.count() == 16
     assert genome.contigs.get(name="XII").length == 1078177
@@ -21,7 +22,12 @@ def test_the_real_yeast_genome_and_genes_load(db):
     gal1 = genome.genes.get(name="GAL1")
     # GFF: II 279021..280607 (+), 1-based inclusive -> 0-based half-open [279020, 280607)
     assert (gal1.gene_id, gal1.chrom, gal1.start, gal1.end, gal1.strand) == (
-        "YBR020W", "II", 279020, 280607, "+")
+        "YBR020W",
+        "II",
+        279020,
+        280607,
+        "+",
+    )
     from genomeweb.genomics.fasta import Genome as Fasta
     from genomeweb.genomics.intervals import Interval
 
@@ -34,7 +40,9 @@ def test_the_real_yeast_genome_and_genes_load(db):
 def test_loading_twice_replaces_instead_of_duplicating(genome):
     from genomeweb.catalog.loading import load_genome
 
-    again = load_genome("mini", Path(genome.fasta_file), Path(settings.BASE_DIR) / "tests/data/mini.gff3")
+    again = load_genome(
+        "mini", Path(genome.fasta_file), Path(settings.BASE_DIR) / "tests/data/mini.gff3"
+    )
     assert again.pk == genome.pk
     assert Gene.objects.filter(genome=genome).count() == 4
 

@@ -91,10 +91,12 @@ def test_progress_and_percent(job):
 
 
 def test_submit_with_the_same_key_returns_the_first_job(workspace, alice):
-    first, created = Job.submit(workspace=workspace, user=alice, kind=JobKind.VALIDATE_VCF,
-                                params={}, idempotency_key="k1")
-    again, created_again = Job.submit(workspace=workspace, user=alice,
-                                      kind=JobKind.VALIDATE_VCF, params={}, idempotency_key="k1")
+    first, created = Job.submit(
+        workspace=workspace, user=alice, kind=JobKind.VALIDATE_VCF, params={}, idempotency_key="k1"
+    )
+    again, created_again = Job.submit(
+        workspace=workspace, user=alice, kind=JobKind.VALIDATE_VCF, params={}, idempotency_key="k1"
+    )
     assert created and not created_again and first.pk == again.pk
     assert Job.objects.count() == 1
 
@@ -103,8 +105,10 @@ def test_the_same_key_in_another_workspace_is_another_job(workspace, alice, bob)
     from genomeweb.workspaces.models import Workspace
 
     other = Workspace.objects.create(name="Other lab", created_by=bob)
-    Job.submit(workspace=workspace, user=alice, kind=JobKind.VALIDATE_VCF, params={},
-               idempotency_key="k1")
-    _, created = Job.submit(workspace=other, user=bob, kind=JobKind.VALIDATE_VCF, params={},
-                            idempotency_key="k1")
+    Job.submit(
+        workspace=workspace, user=alice, kind=JobKind.VALIDATE_VCF, params={}, idempotency_key="k1"
+    )
+    _, created = Job.submit(
+        workspace=other, user=bob, kind=JobKind.VALIDATE_VCF, params={}, idempotency_key="k1"
+    )
     assert created

@@ -8,8 +8,14 @@ from genomeweb.jobs.models import Job, JobKind, JobStatus
 
 @pytest.fixture
 def job(workspace, alice):
-    return Job.objects.create(workspace=workspace, created_by=alice, kind=JobKind.VALIDATE_VCF,
-                              status=JobStatus.RUNNING, progress_done=3, progress_total=4)
+    return Job.objects.create(
+        workspace=workspace,
+        created_by=alice,
+        kind=JobKind.VALIDATE_VCF,
+        status=JobStatus.RUNNING,
+        progress_done=3,
+        progress_total=4,
+    )
 
 
 def test_the_page_polls_while_the_job_runs(as_user, victor, job):
@@ -42,7 +48,9 @@ def test_an_editor_can_cancel(as_user, eddie, job):
     assert job.cancel_requested
 
 
-def test_enqueue_sends_the_job_id_after_commit(workspace, alice, django_capture_on_commit_callbacks):
+def test_enqueue_sends_the_job_id_after_commit(
+    workspace, alice, django_capture_on_commit_callbacks
+):
     from genomeweb.jobs.enqueue import enqueue
 
     job = Job.objects.create(workspace=workspace, created_by=alice, kind=JobKind.VALIDATE_VCF)

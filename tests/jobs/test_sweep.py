@@ -16,8 +16,9 @@ def sent():
 
 
 def make_job(workspace, user, **fields):
-    return Job.objects.create(workspace=workspace, created_by=user, kind=JobKind.VALIDATE_VCF,
-                              **fields)
+    return Job.objects.create(
+        workspace=workspace, created_by=user, kind=JobKind.VALIDATE_VCF, **fields
+    )
 
 
 def an_hour_ago():
@@ -34,8 +35,9 @@ def test_it_resends_queued_jobs_nobody_took(workspace, alice, sent):
 
 
 def test_it_requeues_running_jobs_whose_worker_went_silent(workspace, alice, sent):
-    job = make_job(workspace, alice, status=JobStatus.RUNNING, attempts=1,
-                   heartbeat_at=an_hour_ago())
+    job = make_job(
+        workspace, alice, status=JobStatus.RUNNING, attempts=1, heartbeat_at=an_hour_ago()
+    )
     report = sweep_jobs()
     job.refresh_from_db()
     assert report.requeued == 1 and job.status == JobStatus.QUEUED
@@ -44,8 +46,9 @@ def test_it_requeues_running_jobs_whose_worker_went_silent(workspace, alice, sen
 
 @override_settings(JOB_MAX_ATTEMPTS=3)
 def test_it_fails_silent_jobs_that_used_their_attempts(workspace, alice, sent):
-    job = make_job(workspace, alice, status=JobStatus.RUNNING, attempts=3,
-                   heartbeat_at=an_hour_ago())
+    job = make_job(
+        workspace, alice, status=JobStatus.RUNNING, attempts=3, heartbeat_at=an_hour_ago()
+    )
     report = sweep_jobs()
     job.refresh_from_db()
     assert report.failed == 1 and job.status == JobStatus.FAILED

@@ -10,7 +10,11 @@ from genomeweb.jobs.models import Job, JobStatus
 from genomeweb.variants.models import VariantSet
 from genomeweb.variants.submit import display_name
 
-VCF = b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nI\t100\t.\tA\tG\t.\t.\t.\n"
+VCF = (
+    b"##fileformat=VCFv4.2\n"
+    b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    b"I\t100\t.\tA\tG\t.\t.\t.\n"
+)
 
 
 @pytest.fixture
@@ -20,14 +24,19 @@ def sent():
 
 
 def upload(client, workspace, genome, *, name="../../etc/passwd.vcf", content=VCF, submission=None):
-    form = {"genome": genome.pk, "name": "", "vcf": SimpleUploadedFile(name, content),
-            "submission": submission or "6f0a5a9e-4b6b-4a47-9a59-3a8b3f1f6c11"}
+    form = {
+        "genome": genome.pk,
+        "name": "",
+        "vcf": SimpleUploadedFile(name, content),
+        "submission": submission or "6f0a5a9e-4b6b-4a47-9a59-3a8b3f1f6c11",
+    }
     url = reverse("gw-variantset-upload", kwargs={"code": workspace.code})
     return client.post(url, form)
 
 
 def test_an_upload_is_stored_under_a_generated_name_and_queued(
-        as_user, eddie, workspace, genome, sent, django_capture_on_commit_callbacks):
+    as_user, eddie, workspace, genome, sent, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(as_user(eddie), workspace, genome)
     variant_set = VariantSet.objects.get()
@@ -36,8 +45,9 @@ def test_an_upload_is_stored_under_a_generated_name_and_queued(
     assert variant_set.upload_path.parent == settings.UPLOAD_DIR / str(workspace.code)
     assert variant_set.upload_path.read_bytes() == VCF
     assert variant_set.validation_job.status == JobStatus.QUEUED
-    sent.assert_called_once_with("worker.run_job", args=[variant_set.validation_job.pk],
-                                 queue="gpu")
+    sent.assert_called_once_with(
+        "worker.run_job", args=[variant_set.validation_job.pk], queue="gpu"
+    )
 
 
 def test_a_double_submission_creates_one_job(as_user, eddie, workspace, genome, sent):
@@ -70,11 +80,14 @@ def test_viewers_cannot_upload(as_user, victor, workspace, genome, sent):
     assert not VariantSet.objects.exists()
 
 
-@pytest.mark.parametrize("given, shown", [
-    ("my variants.vcf", "my_variants.vcf"),
-    ("C:\\Users\\me\\calls.vcf.gz", "calls.vcf.gz"),
-    ("<script>alert(1)</script>.vcf", "script.vcf"),
-    ("..", "upload.vcf"),
-])
+@pytest.mark.parametrize(
+    "given, shown",
+    [
+        ("my variants.vcf", "my_variants.vcf"),
+        ("C:\\Users\\me\\calls.vcf.gz", "calls.vcf.gz"),
+        ("<script>alert(1)</script>.vcf", "script.vcf"),
+        ("..", "upload.vcf"),
+    ],
+)
 def test_display_names_are_harmless(given, shown):
     assert display_name(given) == shown

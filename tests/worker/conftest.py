@@ -21,11 +21,18 @@ def worker_env(**extra: str) -> dict[str, str]:
     """The environment of a worker that shares this test's database, broker and files."""
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    return os.environ | {
-        "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": url,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "GW_VAR_DIR": str(settings.VAR_DIR),
-        "GW_RESULTS_DIR": str(settings.RESULTS_DIR), "GW_UPLOAD_DIR": str(settings.UPLOAD_DIR),
-    } | extra
+    return (
+        os.environ
+        | {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": url,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "GW_VAR_DIR": str(settings.VAR_DIR),
+            "GW_RESULTS_DIR": str(settings.RESULTS_DIR),
+            "GW_UPLOAD_DIR": str(settings.UPLOAD_DIR),
+        }
+        | extra
+    )
 
 
 @pytest.fixture
@@ -44,10 +51,27 @@ def start_worker(tmp_path, clean_broker):
     def start(name: str, **extra: str) -> subprocess.Popen:
         log = (tmp_path / f"{name}.log").open("w")
         proc = subprocess.Popen(
-            [CELERY, "-A", "genomeweb", "worker", "-Q", "gpu", "-I", "worker.tasks",
-             "--pool=prefork", "--concurrency=1", "-n", f"{name}@%h", "--without-gossip",
-             "--without-mingle", "--loglevel=INFO"],
-            cwd=ROOT, env=worker_env(**extra), stdout=log, stderr=subprocess.STDOUT,
+            [
+                CELERY,
+                "-A",
+                "genomeweb",
+                "worker",
+                "-Q",
+                "gpu",
+                "-I",
+                "worker.tasks",
+                "--pool=prefork",
+                "--concurrency=1",
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=worker_env(**extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         procs.append(proc)

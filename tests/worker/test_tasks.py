@@ -26,8 +26,12 @@ def no_broker():
 
 def submit(workspace, user, genome, content: bytes, name="calls.vcf"):
     return submit_variant_set(
-        workspace=workspace, user=user, genome=genome, name="",
-        upload=SimpleUploadedFile(name, content), submission="3b7e2c4d-7c1f-4f0e-9a51-1d2f3c4b5a69",
+        workspace=workspace,
+        user=user,
+        genome=genome,
+        name="",
+        upload=SimpleUploadedFile(name, content),
+        submission="3b7e2c4d-7c1f-4f0e-9a51-1d2f3c4b5a69",
     )
 
 
@@ -37,17 +41,24 @@ def run(job: Job) -> Job:
     return job
 
 
+def other_base(base: str) -> str:
+    return "A" if base != "A" else "C"
+
+
 def mini_vcf(genome) -> bytes:
+    """One good SNV spelled chrI, one REF mismatch (line 4), one POS past the contig (line 5)."""
     from genomeweb.genomics.fasta import Genome as Fasta
     from genomeweb.genomics.intervals import Interval
 
     fasta = Fasta(genome.fasta_file)
-    ref = fasta.fetch(Interval("I", 99, 100))
-    wrong = "A" if ref != "A" else "C"
-    return (HEADER + f"chrI\t100\tok\t{ref}\t{'G' if ref != 'G' else 'T'}\t.\t.\t.\n"
-            f"I\t200\tbad\t{wrong * 1}\tT\t.\t.\t.\n"
-            f"I\t6001\toff\tA\tG\t.\t.\t.\n").encode() if fasta.fetch(
-                Interval("I", 199, 200)) != wrong else b""
+    ref_100 = fasta.fetch(Interval("I", 99, 100))
+    wrong_200 = other_base(fasta.fetch(Interval("I", 199, 200)))
+    records = [
+        f"chrI\t100\tok\t{ref_100}\t{other_base(ref_100)}\t.\t.\t.",
+        f"I\t200\tbad\t{wrong_200}\tT\t.\t.\t.",
+        "I\t6001\toff\tA\tG\t.\t.\t.",
+    ]
+    return (HEADER + "\n".join(records) + "\n").encode()
 
 
 def test_a_valid_upload_is_validated_and_stored(workspace, eddie, genome):
@@ -111,10 +122,13 @@ def test_a_message_for_a_job_held_by_a_live_worker_is_retried_later(workspace, e
     assert job.attempts == 1 and job.worker == "other"
 
 
-@pytest.mark.parametrize("error, status, message", [
-    (JobCancelled(), JobStatus.CANCELLED, ""),
-    (SoftTimeLimitExceeded(), JobStatus.FAILED, "ran longer than the limit"),
-])
+@pytest.mark.parametrize(
+    "error, status, message",
+    [
+        (JobCancelled(), JobStatus.CANCELLED, ""),
+        (SoftTimeLimitExceeded(), JobStatus.FAILED, "ran longer than the limit"),
+    ],
+)
 def test_how_a_job_ends(workspace, eddie, genome, error, status, message):
     variant_set = submit(workspace, eddie, genome, mini_vcf(genome))
     handler = mock.Mock(side_effect=error)

@@ -16,8 +16,12 @@ from genomeweb.variants.submit import submit_variant_set
 from tests.worker.conftest import kill_group, wait_for
 
 YEAST = Path(settings.BASE_DIR) / "data" / "yeast"
-FAST_RECOVERY = {"GW_JOB_HEARTBEAT_SECONDS": "1", "GW_JOB_STALE_SECONDS": "3",
-                 "GW_BROKER_VISIBILITY_TIMEOUT": "4", "GW_BROKER_RESTORE_SECONDS": "1"}
+FAST_RECOVERY = {
+    "GW_JOB_HEARTBEAT_SECONDS": "1",
+    "GW_JOB_STALE_SECONDS": "3",
+    "GW_BROKER_VISIBILITY_TIMEOUT": "4",
+    "GW_BROKER_RESTORE_SECONDS": "1",
+}
 
 
 def many_snvs(genome, count: int, seed: int = 7) -> tuple[bytes, int]:
@@ -44,8 +48,12 @@ def test_a_job_survives_sigkill_of_its_worker_and_finishes_once(start_worker, al
     genome = load_genome("sacCer3", YEAST / "sacCer3.fa.gz")
     content, expected = many_snvs(genome, 150_000)
     variant_set = submit_variant_set(
-        workspace=workspace, user=alice, genome=genome, name="big",
-        upload=SimpleUploadedFile("big.vcf", content), submission="0c8f7d0e-1a55-4e84-a40b-5b3f4f1c2d10",
+        workspace=workspace,
+        user=alice,
+        genome=genome,
+        name="big",
+        upload=SimpleUploadedFile("big.vcf", content),
+        submission="0c8f7d0e-1a55-4e84-a40b-5b3f4f1c2d10",
     )
     job = variant_set.validation_job
 

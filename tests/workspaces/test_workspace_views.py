@@ -13,10 +13,14 @@ def members_url(workspace, name="gw-members", membership=None):
 
 
 def test_signup_logs_the_new_user_in(client, db):
-    response = client.post(reverse("gw-signup"), {
-        "username": "newbie", "password1": "a-long-unusual-passphrase-42",
-        "password2": "a-long-unusual-passphrase-42",
-    })
+    response = client.post(
+        reverse("gw-signup"),
+        {
+            "username": "newbie",
+            "password1": "a-long-unusual-passphrase-42",
+            "password2": "a-long-unusual-passphrase-42",
+        },
+    )
     assert response.status_code == 302
     assert client.get(reverse("gw-home")).status_code == 200
     assert User.objects.filter(username="newbie").exists()
@@ -49,8 +53,9 @@ def test_the_owner_adds_an_existing_user_by_email(as_user, alice, workspace, bob
 
 
 def test_adding_an_unknown_user_says_so(as_user, alice, workspace):
-    response = as_user(alice).post(members_url(workspace, "gw-member-add"),
-                                   {"who": "nobody", "role": "viewer"})
+    response = as_user(alice).post(
+        members_url(workspace, "gw-member-add"), {"who": "nobody", "role": "viewer"}
+    )
     assert response.status_code == 400
     assert "No user &#x27;nobody&#x27; exists" in response.content.decode()
 
@@ -85,8 +90,9 @@ def test_a_removed_member_loses_access_at_once(as_user, alice, victor, workspace
 @pytest.mark.parametrize("user_fixture", ["eddie", "victor"])
 def test_only_owners_manage_members(request, as_user, workspace, bob, user_fixture):
     user = request.getfixturevalue(user_fixture)
-    response = as_user(user).post(members_url(workspace, "gw-member-add"),
-                                  {"who": "bob", "role": "owner"})
+    response = as_user(user).post(
+        members_url(workspace, "gw-member-add"), {"who": "bob", "role": "owner"}
+    )
     assert response.status_code == 403
     assert not workspace.memberships.filter(user=bob).exists()
 

@@ -20,10 +20,17 @@ class Command(BaseCommand):
             if options[key] and not options[key].is_file():
                 raise CommandError(f"{key} file not found: {options[key]}")
         try:
-            genome = load_genome(options["name"], options["fasta"], options["annotation"],
-                                 species=options["species"], description=options["description"])
+            genome = load_genome(
+                options["name"],
+                options["fasta"],
+                options["annotation"],
+                species=options["species"],
+                description=options["description"],
+            )
         except (ValueError, OSError) as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(self.style.SUCCESS(
-            f"{genome.name}: {genome.contigs.count()} contigs, {genome.genes.count()} genes"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{genome.name}: {genome.contigs.count()} contigs, {genome.genes.count()} genes"
+            )
+        )

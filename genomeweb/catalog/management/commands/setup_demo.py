@@ -18,12 +18,14 @@ class Command(BaseCommand):
         genome = self._load_yeast()
         user = self._demo_user()
         workspace = self._demo_workspace(user)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: genome {genome.name} ({genome.genes.count()} genes), "
-            f"workspace '{workspace.name}'.\n"
-            f"  Log in as  {DEMO_USER} / {DEMO_PASSWORD}  (or sign up as a new user)\n"
-            f"  Try uploading {YEAST / 'demo_variants.vcf'}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: genome {genome.name} ({genome.genes.count()} genes), "
+                f"workspace '{workspace.name}'.\n"
+                f"  Log in as  {DEMO_USER} / {DEMO_PASSWORD}  (or sign up as a new user)\n"
+                f"  Try uploading {YEAST / 'demo_variants.vcf'}"
+            )
+        )
 
     def _load_yeast(self) -> Genome:
         fasta = YEAST / "sacCer3.fa.gz"
@@ -31,7 +33,10 @@ class Command(BaseCommand):
         if existing and existing.fasta_sha256 == file_sha256(fasta):
             return existing
         return load_genome(
-            "sacCer3", fasta, YEAST / "genes_R64.gff3", species="Saccharomyces cerevisiae",
+            "sacCer3",
+            fasta,
+            YEAST / "genes_R64.gff3",
+            species="Saccharomyces cerevisiae",
             description="S288C reference R64 (sequence identical to UCSC sacCer3), SGD genes",
         )
 

@@ -8,4 +8,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         report = sweep_jobs()
-        self.stdout.write(f"resent {report.resent}, requeued {report.requeued}, failed {report.failed}")
+        self.stdout.write(
+            f"resent {report.resent}, requeued {report.requeued}, failed {report.failed}"
+        )
