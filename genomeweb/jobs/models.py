@@ -101,6 +101,19 @@ class Job(models.Model):
             return None
         return (self.finished_at or timezone.now()) - self.started_at
 
+    @property
+    def duration_text(self) -> str:
+        """``"0.4 s"``, ``"2 min 5 s"``, ``"1 h 3 min"``; empty before the job starts."""
+        if self.duration is None:
+            return ""
+        seconds = self.duration.total_seconds()
+        if seconds < 60:
+            return f"{seconds:.1f} s"
+        minutes, seconds = divmod(int(seconds), 60)
+        if minutes < 60:
+            return f"{minutes} min {seconds} s"
+        return f"{minutes // 60} h {minutes % 60} min"
+
     @classmethod
     def submit(cls, *, workspace, user, kind: str, params: dict, idempotency_key: str = ""):
         """Create a queued job, or return the one already submitted with this key.

@@ -112,3 +112,12 @@ def test_the_same_key_in_another_workspace_is_another_job(workspace, alice, bob)
         workspace=other, user=bob, kind=JobKind.VALIDATE_VCF, params={}, idempotency_key="k1"
     )
     assert created
+
+
+@pytest.mark.parametrize(
+    "seconds, text", [(0.42, "0.4 s"), (125, "2 min 5 s"), (3 * 3600 + 125, "3 h 2 min")]
+)
+def test_duration_reads_like_a_person_would_say_it(job, seconds, text):
+    job.started_at = timezone.now() - timedelta(seconds=seconds)
+    job.finished_at = job.started_at + timedelta(seconds=seconds)
+    assert job.duration_text == text
