@@ -162,6 +162,7 @@ class Job(models.Model):
             heartbeat_at=now,
             worker=worker,
             celery_task_id=task_id,
+            progress_done=0,  # an attempt starts over; the bar must not claim old progress
         )
         if updated:
             return Claim.CLAIMED

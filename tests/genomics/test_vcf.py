@@ -9,7 +9,7 @@ from pathlib import Path
 import pysam
 import pytest
 
-from genomeweb.genomics import vcf
+from genomeweb.genomics import vcf_prepass
 from genomeweb.genomics.contigs import ContigResolver
 from genomeweb.genomics.fasta import Genome
 from genomeweb.genomics.intervals import Interval
@@ -217,7 +217,7 @@ def test_a_record_htslib_refuses_is_rejected_and_the_rest_go_on(
     tmp_path: Path, mini: Genome, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With the pre-pass field checks off, a non-numeric POS reaches htslib, which fails on it.
-    monkeypatch.setattr(vcf, "_check_fixed_fields", lambda fields: None)
+    monkeypatch.setattr(vcf_prepass, "_check_fixed_fields", lambda fields: None)
     good = snv(mini, "I", 100)
     report = validate(tmp_path, mini, record("I", "abc", "A", "G"), good)
     assert [(i.line, i.reason) for i in report.issues] == [(3, "unreadable record")]

@@ -72,3 +72,45 @@ def test_a_job_survives_sigkill_of_its_worker_and_finishes_once(start_worker, al
     assert Artifact.objects.filter(job=job).count() == 3
     variant_set.refresh_from_db()
     assert variant_set.accepted == expected
+
+
+def pool_child(worker) -> int:
+    """The pid of the prefork pool's one child, which runs the tasks."""
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_an_input_that_keeps_killing_the_worker_fails_after_three_attempts(
+    start_worker, alice, workspace
+):
+    import os
+
+    genome = load_genome("sacCer3", YEAST / "sacCer3.fa.gz")
+    content, _ = many_snvs(genome, 150_000)
+    variant_set = submit_variant_set(
+        workspace=workspace,
+        user=alice,
+        genome=genome,
+        name="deadly",
+        upload=SimpleUploadedFile("deadly.vcf", content),
+        submission="5d1c0e7b-3b7a-4a8e-9a3e-0b6f2d7c9e41",
+    )
+    job = variant_set.validation_job
+    worker = start_worker("crashy", **FAST_RECOVERY)
+    for attempt in (1, 2, 3):  # as if the input crashed native code each time it was read
+
+        def working(attempt=attempt):
+            row = Job.objects.get(pk=job.pk)
+            return row.attempts == attempt and row.progress_done > 0
+
+        wait_for(working, 90, f"attempt {attempt} to make progress")
+        os.kill(pool_child(worker), signal.SIGKILL)
+
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_final, 90, "the attempt guard")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.attempts == 3
+    assert "stopped the worker 3 times" in job.error
+    assert not Variant.objects.filter(variant_set=variant_set).exists()
