@@ -1,0 +1,1 @@
+"""One adapter per architecture, all speaking the contract in base.py."""

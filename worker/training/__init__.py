@@ -1,0 +1,1 @@
+"""Training and evaluation of the bundled yeast demo model (see MODEL_CARD.md beside it)."""
