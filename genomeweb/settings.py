@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "genomeweb.jobs",
     "genomeweb.variants",
     "genomeweb.results",
+    "worker",  # management commands only; its AppConfig imports nothing heavy
 ]
 
 MIDDLEWARE = [

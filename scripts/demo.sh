@@ -10,7 +10,7 @@ PORT=${GW_PORT:-8000}
 export GW_ALLOWED_HOSTS=${GW_ALLOWED_HOSTS:-localhost,127.0.0.1,[::1]}
 
 $PY manage.py migrate --noinput -v0
-$PY manage.py setup_demo
+$PY manage.py load_demo
 
 .venv/bin/celery -A genomeweb worker -Q gpu,maintenance -I worker.tasks -B --concurrency=1 \
   -n demo@%h --loglevel=INFO &

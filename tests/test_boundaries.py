@@ -15,7 +15,10 @@ import genomeweb.urls, genomeweb.wsgi  # every view module, as the web server lo
 from django.apps import apps
 for config in apps.get_app_configs():
     __import__(config.name)
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"torch", "worker"})
+# The worker app's config is listed in INSTALLED_APPS for its management commands; nothing
+# else of worker/ (and no torch) may load in the web process.
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"torch", "worker"}
+               and m not in {"worker", "worker.apps"})
 print(",".join(heavy))
 """
 

@@ -17,8 +17,15 @@ def codes_to_onehot(codes: np.ndarray) -> torch.Tensor:
 
 
 def tile_region(
-    predict: PredictFn, codes: np.ndarray, start: int, end: int, *, sequence_length: int,
-    crop_bp: int, bin_size: int, batch_size: int = 8,
+    predict: PredictFn,
+    codes: np.ndarray,
+    start: int,
+    end: int,
+    *,
+    sequence_length: int,
+    crop_bp: int,
+    bin_size: int,
+    batch_size: int = 8,
 ) -> np.ndarray:
     """Predictions for ``[start, end)`` of a chromosome given as base codes.
 
@@ -34,7 +41,9 @@ def tile_region(
     window_starts = list(range(start - crop_bp, end - crop_bp, step))
     chunks = []
     for i in range(0, len(window_starts), batch_size):
-        batch = np.stack([_window(codes, s, sequence_length) for s in window_starts[i : i + batch_size]])
+        batch = np.stack(
+            [_window(codes, s, sequence_length) for s in window_starts[i : i + batch_size]]
+        )
         with torch.inference_mode():
             chunks.append(predict(codes_to_onehot(batch)).float().cpu().numpy())
     bins = np.concatenate(chunks).reshape(-1, chunks[0].shape[-1])  # windows side by side

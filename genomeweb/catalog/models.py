@@ -87,3 +87,118 @@ class Gene(models.Model):
     @property
     def locus(self) -> str:
         return f"{self.chrom}:{self.start + 1:,}-{self.end:,}"
+
+
+class Architecture(models.TextChoices):
+    YEAST = "yeast", "genomeweb yeast demo (Borzoi family)"
+    BORZOI = "borzoi", "Borzoi"
+    FLASHZOI = "flashzoi", "Flashzoi"
+    ENFORMER = "enformer", "Enformer"
+
+
+class Predictor(models.Model):
+    """A registered sequence-to-function model: where its weights are and what it predicts.
+
+    ``replicates`` lists the weight folders (folds) as ``[{"path": ..., "sha256": ...}]``; the
+    sha256 is of the weights file, computed at registration and checked when a worker loads it.
+    """
+
+    name = models.SlugField(max_length=50, unique=True)
+    architecture = models.CharField(max_length=20, choices=Architecture.choices)
+    description = models.CharField(max_length=300, blank=True)
+    genome = models.ForeignKey(Genome, models.PROTECT, related_name="predictors")
+    replicates = models.JSONField(default=list)
+    sequence_length = models.PositiveIntegerField()
+    bin_size = models.PositiveIntegerField()
+    crop_bp = models.PositiveIntegerField(help_text="Input bp on each side with no output bins")
+    reverse_complement_by_default = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def output_bins(self) -> int:
+        return (self.sequence_length - 2 * self.crop_bp) // self.bin_size
+
+    def spec(self) -> dict:
+        """Everything a worker needs to load this model, as plain data (the worker's compute
+        code never reads the database)."""
+        fields = (
+            "identifier",
+            "description",
+            "strand",
+            "strand_pair",
+            "scale",
+            "clip_soft",
+            "sum_stat",
+        )
+        return {
+            "name": self.name,
+            "architecture": self.architecture,
+            "replicates": [
+                {"path": str(resolve_data_path(r["path"])), "sha256": r["sha256"]}
+                for r in self.replicates
+            ],
+            "tracks": list(self.tracks.order_by("index").values(*fields)),
+            "reverse_complement": self.reverse_complement_by_default,
+            "genome": self.genome.name,
+        }
+
+
+class ObservedTrack(models.Model):
+    """A measured coverage track (bigWig) on a genome, shown beside predictions."""
+
+    genome = models.ForeignKey(Genome, models.CASCADE, related_name="observed_tracks")
+    name = models.CharField(max_length=200)
+    description = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    assay = models.CharField(max_length=50, blank=True)
+    sample = models.CharField(max_length=200, blank=True)
+    strand = models.CharField(max_length=1, default=".")
+
+    class Meta:
+        ordering = ["genome", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["genome", "name"], name="unique_observed_track"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def file(self) -> Path:
+        return resolve_data_path(self.path)
+
+
+class PredictorTrack(models.Model):
+    """One output channel of a predictor (Borzoi's targets table row)."""
+
+    predictor = models.ForeignKey(Predictor, models.CASCADE, related_name="tracks")
+    index = models.PositiveIntegerField(help_text="Position in the model's output")
+    identifier = models.CharField(max_length=200)
+    description = models.CharField(max_length=300, blank=True)
+    assay = models.CharField(max_length=50, blank=True, db_index=True)
+    sample = models.CharField(max_length=200, blank=True)
+    strand = models.CharField(max_length=1, default=".")
+    strand_pair = models.PositiveIntegerField()
+    scale = models.FloatField(default=1.0)
+    clip_soft = models.FloatField(null=True, blank=True)
+    sum_stat = models.CharField(max_length=20, default="sum")
+    observed = models.ForeignKey(
+        ObservedTrack, models.SET_NULL, null=True, blank=True, related_name="predicted_by"
+    )
+
+    class Meta:
+        ordering = ["predictor", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["predictor", "index"], name="unique_track_index"),
+            models.UniqueConstraint(fields=["predictor", "identifier"], name="unique_track_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predictor}:{self.identifier}"

@@ -104,7 +104,10 @@ class TransformerLayer(nn.Module):
         self.attention = Attention(dim, heads, dropout)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = nn.Sequential(
-            nn.Linear(dim, 2 * dim), nn.Dropout(dropout), nn.ReLU(), nn.Linear(2 * dim, dim),
+            nn.Linear(dim, 2 * dim),
+            nn.Dropout(dropout),
+            nn.ReLU(),
+            nn.Linear(2 * dim, dim),
             nn.Dropout(dropout),
         )
 
@@ -121,7 +124,9 @@ class YeastNet(nn.Module):
         self.stem = nn.Conv1d(4, c.stem_channels, 15, padding=7)
         self.stem_block = ConvBlock(c.stem_channels, c.stem_channels, 1)
         widths = (c.stem_channels, *c.tower_channels)
-        self.tower = nn.ModuleList(ConvBlock(a, b, 5) for a, b in zip(widths, widths[1:]))
+        self.tower = nn.ModuleList(
+            ConvBlock(a, b, 5) for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
         dim = widths[-1]
         self.transformer = nn.ModuleList(
             TransformerLayer(dim, c.heads, c.dropout) for _ in range(c.transformer_layers)
@@ -131,8 +136,11 @@ class YeastNet(nn.Module):
         self.skip_32 = ConvBlock(widths[-3], c.unet_channels, 1)
         self.refine_64 = ConvBlock(c.unet_channels, c.unet_channels, 3)
         self.refine_32 = ConvBlock(c.unet_channels, c.unet_channels, 3)
-        self.head = nn.Sequential(ConvBlock(c.unet_channels, c.unet_channels, 1), nn.GELU(),
-                                  nn.Conv1d(c.unet_channels, c.tracks, 1))
+        self.head = nn.Sequential(
+            ConvBlock(c.unet_channels, c.unet_channels, 1),
+            nn.GELU(),
+            nn.Conv1d(c.unet_channels, c.tracks, 1),
+        )
 
     def trunk(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
         """Tower and transformer. Returns tokens ``(B, N, D)`` and the tower's outputs."""

@@ -63,6 +63,7 @@ def gene_pearsons(observed: dict, predicted: dict, genes, track_ids, bin_size) -
 
 def group_means(per_sample: dict) -> dict:
     """Mean over the WT samples and over the diamide (D) samples."""
+
     def mean(tag: str) -> float:
         values = [v for k, v in per_sample.items() if f"_{tag}_" in k]
         return float(np.mean(values))

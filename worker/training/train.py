@@ -58,8 +58,9 @@ def seed_everything(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def sample_batch(data: YeastData, chroms: list[str], config: YeastNetConfig, size: int,
-                 rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_batch(
+    data: YeastData, chroms: list[str], config: YeastNetConfig, size: int, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Random windows on the bin grid, half of them reverse-complemented (strands swapped)."""
     lengths = np.array([len(data.codes[c]) for c in chroms], dtype=float)
     picks = rng.choice(len(chroms), size=size, p=lengths / lengths.sum())
@@ -90,9 +91,14 @@ def validate(model: YeastNet, data: YeastData, device: torch.device) -> dict:
     predicted = {}
     for chrom in VALID_CHROMS:
         predicted[chrom] = tile_region(
-            lambda x: _forward(model, x, device), data.codes[chrom], 0, len(data.codes[chrom]),
-            sequence_length=config.sequence_length, crop_bp=config.crop_bp,
-            bin_size=config.bin_size, batch_size=32,
+            lambda x: _forward(model, x, device),
+            data.codes[chrom],
+            0,
+            len(data.codes[chrom]),
+            sequence_length=config.sequence_length,
+            crop_bp=config.crop_bp,
+            bin_size=config.bin_size,
+            batch_size=32,
         )
     model.train()
     per_sample = sample_pearsons(data.counts, predicted, VALID_CHROMS, track_ids())
@@ -148,14 +154,25 @@ def train(args: argparse.Namespace) -> None:
             step += 1
         scores = validate(model, data, device)
         minutes = (time.monotonic() - began) / 60
-        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "valid": scores,
-                        "minutes": round(minutes, 2)})
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": float(np.mean(losses)),
+                "valid": scores,
+                "minutes": round(minutes, 2),
+            }
+        )
         logger.info("%s", json.dumps(history[-1]))
         if scores["WT"] > best:
             best = scores["WT"]
-            summary = {"args": {k: str(v) for k, v in vars(args).items()}, "best_epoch": epoch + 1,
-                       "best_valid": scores, "history": history, "device": str(device),
-                       "parameters": sum(p.numel() for p in model.parameters())}
+            summary = {
+                "args": {k: str(v) for k, v in vars(args).items()},
+                "best_epoch": epoch + 1,
+                "best_valid": scores,
+                "history": history,
+                "device": str(device),
+                "parameters": sum(p.numel() for p in model.parameters()),
+            }
             save_checkpoint(model, args.out, summary)
         if args.max_minutes and minutes > args.max_minutes:
             logger.info("time budget reached after epoch %d", epoch + 1)
