@@ -15,8 +15,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from genomeweb.catalog.loading import file_sha256
-from genomeweb.catalog.registration import weights_file
+from genomeweb.lib.files import sha256_file, weights_file
 from worker.adapters.base import ModelAdapter, Track, TrackTable
 from worker.adapters.ensemble import Ensemble
 from worker.errors import JobInputError
@@ -45,7 +44,7 @@ def verified_directory(entry: dict) -> Path:
     """The replicate's folder, after checking its weights against the registered sha256."""
     directory = Path(entry["path"])
     try:
-        actual = file_sha256(weights_file(directory))
+        actual = sha256_file(weights_file(directory))
     except (OSError, ValueError) as error:
         raise JobInputError(f"model weights are missing: {error}") from error
     if actual != entry["sha256"]:

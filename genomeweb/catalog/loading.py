@@ -1,6 +1,5 @@
 """Register a genome (FASTA, contigs, aliases) and its genes in the catalog."""
 
-import hashlib
 from pathlib import Path
 
 from django.conf import settings
@@ -10,16 +9,9 @@ from genomeweb.catalog.models import Contig, Gene, Genome
 from genomeweb.genomics.annotation import read_genes
 from genomeweb.genomics.contigs import spellings
 from genomeweb.genomics.fasta import Genome as FastaGenome
+from genomeweb.lib.files import sha256_file
 
 GENE_BATCH = 5000
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def stored_path(path: Path) -> str:
@@ -54,9 +46,9 @@ def load_genome(
             "species": species,
             "description": description,
             "fasta_path": stored_path(fasta),
-            "fasta_sha256": file_sha256(fasta),
+            "fasta_sha256": sha256_file(fasta),
             "annotation_path": stored_path(annotation) if annotation else "",
-            "annotation_sha256": file_sha256(annotation) if annotation else "",
+            "annotation_sha256": sha256_file(annotation) if annotation else "",
         },
     )
     genome.contigs.all().delete()

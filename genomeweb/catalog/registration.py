@@ -8,11 +8,10 @@ from pathlib import Path
 
 from django.db import transaction
 
-from genomeweb.catalog.loading import file_sha256, stored_path
+from genomeweb.catalog.loading import stored_path
 from genomeweb.catalog.models import Architecture, Genome, ObservedTrack, Predictor, PredictorTrack
 from genomeweb.catalog.tracks import TrackRow, split_description, strand_of
-
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+from genomeweb.lib.files import sha256_file, weights_file
 
 
 @dataclass(frozen=True)
@@ -31,13 +30,6 @@ GEOMETRY = {
 }
 
 
-def weights_file(directory: Path) -> Path:
-    for name in WEIGHT_FILES:
-        if (directory / name).is_file():
-            return directory / name
-    raise ValueError(f"{directory} holds no {' or '.join(WEIGHT_FILES)}")
-
-
 def replicate_entries(directories: list[Path]) -> list[dict]:
     """``[{"path", "sha256"}]`` for each weights folder (fold), hashing its weights file."""
     entries = []
@@ -45,7 +37,7 @@ def replicate_entries(directories: list[Path]) -> list[dict]:
         if not (directory / "config.json").is_file():
             raise ValueError(f"{directory} has no config.json")
         entries.append(
-            {"path": stored_path(directory), "sha256": file_sha256(weights_file(directory))}
+            {"path": stored_path(directory), "sha256": sha256_file(weights_file(directory))}
         )
     return entries
 
@@ -137,7 +129,7 @@ def register_observed(genome: Genome, path: Path, *, description: str = "") -> O
         name=name,
         defaults={
             "path": stored_path(path),
-            "sha256": file_sha256(path),
+            "sha256": sha256_file(path),
             "description": description,
             "assay": assay,
             "sample": sample,

@@ -1,11 +1,11 @@
 """Where job outputs live on disk, and how they are recorded."""
 
-import hashlib
 from pathlib import Path
 
 from django.conf import settings
 
 from genomeweb.jobs.models import Job
+from genomeweb.lib.files import sha256_file
 
 
 def job_dir(job: Job) -> Path:
@@ -13,14 +13,6 @@ def job_dir(job: Job) -> Path:
     path = settings.RESULTS_DIR / str(job.code)
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def record_artifact(job: Job, path: Path, *, content_type: str, description: str = ""):
@@ -38,7 +30,7 @@ def record_artifact(job: Job, path: Path, *, content_type: str, description: str
             "content_type": content_type,
             "description": description,
             "size": path.stat().st_size,
-            "sha256": sha256_of(path),
+            "sha256": sha256_file(path),
         },
     )
     return artifact

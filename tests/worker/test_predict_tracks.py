@@ -21,8 +21,8 @@ def test_it_writes_one_bigwig_per_track_over_a_whole_contig(tiny_model, tmp_path
     call_command("predict_tracks", model="tiny", region="chrI", out=tmp_path)
     paths = sorted(tmp_path.glob("*.bw"))
     assert len(paths) == 12
-    expected = predict_region(runtime.ensemble(tiny_model.spec()), Genome(tiny_model.genome.fasta_file),
-                              Interval("I", 0, 6000))
+    model = runtime.ensemble(tiny_model.spec())
+    expected = predict_region(model, Genome(tiny_model.genome.fasta_file), Interval("I", 0, 6000))
     column = [t.identifier for t in tiny_model.tracks.order_by("index")].index(
         "stripeseq_S288C_WT_2.minus")
     bw = pyBigWig.open(str(tmp_path / "stripeseq_S288C_WT_2.minus.bw"))

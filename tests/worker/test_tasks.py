@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from genomeweb.jobs.models import Job, JobStatus
-from genomeweb.results.storage import sha256_of
+from genomeweb.lib.files import sha256_file
 from genomeweb.variants.submit import submit_variant_set
 from worker import tasks
 from worker.errors import JobCancelled
@@ -74,7 +74,7 @@ def test_a_valid_upload_is_validated_and_stored(workspace, eddie, genome):
     artifacts = {a.name: a for a in job.artifacts.all()}
     assert set(artifacts) == {"normalized.vcf.gz", "normalized.vcf.gz.tbi", "issues.tsv"}
     for artifact in artifacts.values():
-        assert artifact.sha256 == sha256_of(artifact.path)
+        assert artifact.sha256 == sha256_file(artifact.path)
         assert artifact.path.stat().st_mode & 0o777 == 0o644
 
 

@@ -95,19 +95,45 @@ class ModelAdapter(ABC):
 
 
 def untransform_borzoi(y: Tensor, tracks: Sequence[Track], *, legacy: bool = False) -> Tensor:
-    """Undo Borzoi's target transform on ``(..., T)`` predictions, back to counts.
+    """Undo Borzoi's target transform on ``(..., T)`` predictions, back to coverage counts.
 
-    New (published) weights: ``y / scale``, then above ``clip_soft`` ``c + (y − c)²``, then
-    ``y^(4/3)`` for ``sum_sqrt`` tracks... see MODEL_NOTES.md; ``legacy`` selects the order used
-    by the first Borzoi release, which squared before removing the scale.
+    baskerville's ``hound_data_read.py`` defines two target transforms; Calico's
+    ``untransform_preds1`` and ``untransform_preds`` invert them. With ``c = clip_soft``:
+
+    - ``legacy=True``, the Borzoi manuscript's transform (``--transform_old``), which the
+      published Borzoi and Flashzoi weights were trained on. Forward: sum the coverage over the
+      bin, ``y^(3/4)`` for ``sum_sqrt`` tracks, above ``c`` soft clip to ``c + sqrt(y − c)``,
+      then multiply by ``scale``. Inverse: ``y / scale``; above ``c``, ``c + (y − c)²``;
+      ``sum_sqrt`` tracks ``y^(4/3)``.
+    - ``legacy=False``, baskerville's current transform. Forward: multiply the coverage by
+      ``scale``, sum over the bin, ``sqrt(1 + y) − 1`` for ``sum_sqrt`` tracks, above ``c`` soft
+      clip to ``c − 1 + sqrt(y − c + 1)``. Inverse: above ``c``, ``c − 1 + (y − c + 1)²``;
+      ``sum_sqrt`` tracks ``(y + 1)² − 1``; then ``y / scale``.
+
+    Both return unscaled coverage. Calico's functions by default (``unscale=False``) leave the
+    result multiplied by ``scale``; multiply back to reproduce their logSED numbers, whose +1
+    pseudocount makes them depend on it.
+
+    Args:
+        y: ``(..., T)`` model outputs on the transformed scale (softplus, so ≥ 0).
+        tracks: the ``T`` tracks of the last axis, in order.
+        legacy: the manuscript transform (published weights) rather than the current one.
+
+    Returns:
+        ``(..., T)`` coverage counts.
     """
     scale = y.new_tensor([t.scale for t in tracks])
     clip = y.new_tensor([t.clip_soft if t.clip_soft is not None else float("inf") for t in tracks])
     sqrt = y.new_tensor([t.sum_stat == "sum_sqrt" for t in tracks], dtype=torch.bool)
+    # min(y, c) + f(excess) rather than torch.where: no inf - inf in the branch not taken, so
+    # saliency gradients stay finite for tracks without a clip_soft.
     if legacy:
-        y = torch.where(y > clip, clip + (y - clip) ** 2, y)
-        y = torch.where(sqrt, y.clamp(min=0) ** (4 / 3), y)
-        return y / scale
-    y = y / scale
-    y = torch.where(y > clip, clip + (y - clip) ** 2, y)
-    return torch.where(sqrt, y.clamp(min=0) ** (4 / 3), y)
+        y = y / scale
+        excess = (y - clip).clamp(min=0)
+        y = torch.minimum(y, clip) + excess**2
+        return torch.where(sqrt, y.clamp(min=0) ** (4 / 3), y)
+    # (x + 1)² − 1 written as x (x + 2): no cancellation for small x.
+    excess = (y - clip).clamp(min=0)
+    y = torch.minimum(y, clip) + excess * (excess + 2)
+    y = torch.where(sqrt, y * (y + 2), y)
+    return y / scale

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
-from genomeweb.catalog.loading import file_sha256, load_genome
+from genomeweb.catalog.loading import load_genome
 from genomeweb.catalog.models import Architecture, Genome, Predictor
 from genomeweb.catalog.registration import (
     pair_observed_tracks,
@@ -13,6 +13,7 @@ from genomeweb.catalog.registration import (
     replicate_entries,
     yeast_geometry_and_tracks,
 )
+from genomeweb.lib.files import sha256_file
 from genomeweb.workspaces.models import Membership, Role, Workspace
 
 YEAST = settings.BASE_DIR / "data" / "yeast"
@@ -51,7 +52,7 @@ class Command(BaseCommand):
     def _load_yeast(self) -> Genome:
         fasta = YEAST / "sacCer3.fa.gz"
         existing = Genome.objects.filter(name="sacCer3").first()
-        if existing and existing.fasta_sha256 == file_sha256(fasta):
+        if existing and existing.fasta_sha256 == sha256_file(fasta):
             return existing
         return load_genome(
             "sacCer3",
