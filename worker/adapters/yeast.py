@@ -21,7 +21,10 @@ def load_yeast_net(directory: Path) -> tuple[YeastNet, dict]:
     raw = json.loads((directory / "config.json").read_text())
     fields = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in CONFIG_KEYS}
     model = YeastNet(YeastNetConfig(**fields))
-    model.load_state_dict(load_file(directory / "model.safetensors"))
+    weights = load_file(directory / "model.safetensors")  # shipped as float16: half the size
+    model.load_state_dict(
+        {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
+    )
     return model.eval(), raw
 
 

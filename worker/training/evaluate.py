@@ -34,8 +34,10 @@ BASELINE_REACH_BINS = 64  # the profile covers ±2 kb around a gene start; beyon
 
 
 def predict_chroms(model, genome: Genome, chroms) -> dict[str, np.ndarray]:
-    return {c: predict_region(model, genome, Interval(c, 0, genome.contig_lengths[c]),
-                              batch_size=16) for c in chroms}
+    return {
+        c: predict_region(model, genome, Interval(c, 0, genome.contig_lengths[c]), batch_size=16)
+        for c in chroms
+    }
 
 
 def score(observed: dict, predicted: dict, genes: list[Gene]) -> dict:
@@ -43,10 +45,16 @@ def score(observed: dict, predicted: dict, genes: list[Gene]) -> dict:
     ids = track_ids()
     bins = sample_pearsons(observed, predicted, TEST_CHROMS, ids)
     gene = gene_pearsons(observed, predicted, genes, ids, BIN_SIZE)
-    per_chrom = {c: group_means(sample_pearsons(observed, predicted, [c], ids))
-                 for c in TEST_CHROMS}
-    return {"bins_32bp": group_means(bins), "gene_level": group_means(gene),
-            "per_sample_32bp": bins, "per_sample_gene": gene, "per_chromosome_32bp": per_chrom}
+    per_chrom = {
+        c: group_means(sample_pearsons(observed, predicted, [c], ids)) for c in TEST_CHROMS
+    }
+    return {
+        "bins_32bp": group_means(bins),
+        "gene_level": group_means(gene),
+        "per_sample_32bp": bins,
+        "per_sample_gene": gene,
+        "per_chromosome_32bp": per_chrom,
+    }
 
 
 def replicate(observed: dict, genes: list[Gene]) -> dict:
@@ -63,16 +71,23 @@ def replicate(observed: dict, genes: list[Gene]) -> dict:
 def tss_distance(n_bins: int, genes: list[Gene], strand: str) -> np.ndarray:
     """Per bin: bins downstream of the nearest same-strand gene start (negative = upstream),
     clipped to ±BASELINE_REACH_BINS + 1 (the far-away class)."""
-    starts = np.array(sorted(
-        (g.start if strand == "+" else g.end - 1) // BIN_SIZE for g in genes if g.strand == strand
-    ))
+    starts = np.array(
+        sorted(
+            (g.start if strand == "+" else g.end - 1) // BIN_SIZE
+            for g in genes
+            if g.strand == strand
+        )
+    )
     positions = np.arange(n_bins)
     if len(starts) == 0:
         return np.full(n_bins, BASELINE_REACH_BINS + 1)
     right = np.clip(np.searchsorted(starts, positions), 0, len(starts) - 1)
     left = np.clip(right - 1, 0, len(starts) - 1)
-    nearest = np.where(np.abs(starts[left] - positions) < np.abs(starts[right] - positions),
-                       starts[left], starts[right])
+    nearest = np.where(
+        np.abs(starts[left] - positions) < np.abs(starts[right] - positions),
+        starts[left],
+        starts[right],
+    )
     offset = positions - nearest if strand == "+" else nearest - positions
     return np.clip(offset, -BASELINE_REACH_BINS - 1, BASELINE_REACH_BINS + 1)
 
@@ -102,8 +117,11 @@ def baseline(observed: dict, genes: list[Gene], all_chroms: list[str]) -> dict:
             columns.append(np.expm1(profile[distance, column]))
         predicted[chrom] = np.stack(columns, axis=1)
     test_genes = [g for g in genes if g.chrom in TEST_CHROMS]
-    return {k: v for k, v in score(observed, predicted, test_genes).items()
-            if k in ("bins_32bp", "gene_level")}
+    return {
+        k: v
+        for k, v in score(observed, predicted, test_genes).items()
+        if k in ("bins_32bp", "gene_level")
+    }
 
 
 def evaluate(model_dir: Path, data_dir: Path) -> dict:
@@ -119,8 +137,9 @@ def evaluate(model_dir: Path, data_dir: Path) -> dict:
         predicted = predict_chroms(Ensemble([adapter], reverse_complement=rc), genome, TEST_CHROMS)
         results[label] = score(data.counts, predicted, test_genes)
         results[label]["seconds"] = round(time.monotonic() - began, 1)
-        logger.info("%s: %s", label, json.dumps({k: results[label][k]
-                                                 for k in ("bins_32bp", "gene_level")}))
+        logger.info(
+            "%s: %s", label, json.dumps({k: results[label][k] for k in ("bins_32bp", "gene_level")})
+        )
     results["replicate_WT1_vs_WT2"] = replicate(data.counts, test_genes)
     results["baseline_distance_to_tss"] = baseline(data.counts, genes, list(data.codes))
     return results
