@@ -33,4 +33,6 @@ urlpatterns = [
     path("files/<uuid:code>/", results.download, name="gw-artifact"),
     path("genomes/", catalog.genomes, name="gw-genomes"),
     path("genomes/<slug:name>/", catalog.genome_detail, name="gw-genome"),
+    path("models/", catalog.models, name="gw-models"),
+    path("models/<slug:name>/", catalog.model_detail, name="gw-model"),
 ]

@@ -37,8 +37,10 @@ NOT_WORKSPACE_SCOPED = {
     "gw-signup",
     "gw-home",
     "gw-workspace-create",
-    "gw-genomes",
+    "gw-genomes",  # the shared catalog: genomes and models
     "gw-genome",
+    "gw-models",
+    "gw-model",
 }
 ALLOWED = {"owner": {READ, WRITE, MANAGE}, "editor": {READ, WRITE}, "viewer": {READ}}
 

@@ -1,11 +1,13 @@
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from genomeweb.catalog.models import Gene, Genome
+from genomeweb.catalog.models import Gene, Genome, Predictor
+from genomeweb.catalog.tracks import search_tracks
 
 SEARCH_LIMIT = 25
+TRACK_LIMIT = 100
 
 
 def search_genes(genome: Genome, query: str) -> QuerySet[Gene]:
@@ -43,3 +45,30 @@ def genome_detail(request: HttpRequest, name: str) -> HttpResponse:
     if request.htmx:
         return render(request, "catalog/genome_detail.html#results", context)
     return render(request, "catalog/genome_detail.html", context)
+
+
+@login_required
+def models(request: HttpRequest) -> HttpResponse:
+    predictors = Predictor.objects.select_related("genome").annotate(track_count=Count("tracks"))
+    return render(request, "catalog/models.html", {"predictors": predictors})
+
+
+@login_required
+def model_detail(request: HttpRequest, name: str) -> HttpResponse:
+    predictor = get_object_or_404(Predictor.objects.select_related("genome"), name=name)
+    query, assay = request.GET.get("q", ""), request.GET.get("assay", "")
+    tracks = search_tracks(predictor.tracks.select_related("observed"), query)
+    if assay:
+        tracks = tracks.filter(assay=assay)
+    assays = predictor.tracks.values("assay").annotate(n=Count("id")).order_by("-n")
+    context = {
+        "predictor": predictor,
+        "query": query,
+        "assay": assay,
+        "assays": assays,
+        "tracks": tracks[:TRACK_LIMIT],
+        "matches": tracks.count(),
+    }
+    if request.htmx:
+        return render(request, "catalog/model_detail.html#tracks", context)
+    return render(request, "catalog/model_detail.html", context)

@@ -17,16 +17,21 @@ def tiny_yeast_dir(tmp_path):
 
     directory = tmp_path / "tiny"
     directory.mkdir()
-    config = {"sequence_length": 1024, "crop_bp": 128, "track_ids": track_ids(),
-              "strand_pairs": strand_pairs()}
+    config = {
+        "sequence_length": 1024,
+        "crop_bp": 128,
+        "track_ids": track_ids(),
+        "strand_pairs": strand_pairs(),
+    }
     (directory / "config.json").write_text(json.dumps(config))
     (directory / "model.safetensors").write_bytes(b"weights")
     return directory
 
 
 def test_register_model_records_geometry_tracks_and_sha256(genome, tiny_yeast_dir):
-    call_command("register_model", "tiny", architecture="yeast", weights=[tiny_yeast_dir],
-                 genome="mini")
+    call_command(
+        "register_model", "tiny", architecture="yeast", weights=[tiny_yeast_dir], genome="mini"
+    )
     predictor = Predictor.objects.get(name="tiny")
     assert (predictor.sequence_length, predictor.crop_bp, predictor.output_bins) == (1024, 128, 24)
     assert predictor.replicates[0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
@@ -38,29 +43,36 @@ def test_register_model_records_geometry_tracks_and_sha256(genome, tiny_yeast_di
 
 def test_register_model_wants_a_known_genome(db, tiny_yeast_dir):
     with pytest.raises(CommandError, match="no genome 'hg99'"):
-        call_command("register_model", "x", architecture="yeast", weights=[tiny_yeast_dir],
-                     genome="hg99")
+        call_command(
+            "register_model", "x", architecture="yeast", weights=[tiny_yeast_dir], genome="hg99"
+        )
 
 
 def test_register_model_wants_weights(genome, tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(CommandError, match="holds no model.safetensors"):
-        call_command("register_model", "x", architecture="borzoi", weights=[tmp_path],
-                     genome="mini")
+        call_command(
+            "register_model", "x", architecture="borzoi", weights=[tmp_path], genome="mini"
+        )
 
 
 def test_the_borzoi_human_track_table_imports_as_a_catalogue(genome, tmp_path):
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "model.safetensors").write_bytes(b"stand-in")
-    call_command("register_model", "borzoi-test", architecture="borzoi", weights=[tmp_path],
-                 genome="mini")
+    call_command(
+        "register_model", "borzoi-test", architecture="borzoi", weights=[tmp_path], genome="mini"
+    )
     tracks = PredictorTrack.objects.filter(predictor__name="borzoi-test")
     assert tracks.count() == 7611
     counts = {a: tracks.filter(assay=a).count() for a in ("CHIP", "RNA", "CAGE", "DNASE", "ATAC")}
     assert counts == {"CHIP": 3886, "RNA": 1543, "CAGE": 1276, "DNASE": 674, "ATAC": 232}
     first = tracks.get(index=0)
     assert (first.identifier, first.strand, first.strand_pair, first.clip_soft) == (
-        "CNhs10608+", "+", 1, 384.0)
+        "CNhs10608+",
+        "+",
+        1,
+        384.0,
+    )
     found = search_tracks(tracks, "rna liver")
     assert found.exists() and all("liver" in t.description.lower() for t in found)
 
@@ -72,11 +84,14 @@ def test_read_targets_refuses_a_table_without_the_columns(tmp_path):
         read_targets(bad)
 
 
-@pytest.mark.parametrize("text, parts", [
-    ("CAGE:brain, adult", ("CAGE", "brain, adult")),
-    ("RNA:liver", ("RNA", "liver")),
-    ("plain words", ("", "plain words")),
-])
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        ("CAGE:brain, adult", ("CAGE", "brain, adult")),
+        ("RNA:liver", ("RNA", "liver")),
+        ("plain words", ("", "plain words")),
+    ],
+)
 def test_split_description(text, parts):
     assert split_description(text) == parts
 
@@ -104,3 +119,15 @@ def test_register_observed_names_the_track_by_file_stem(genome, tmp_path):
     path.write_bytes(b"x")
     observed = register_observed(genome, path)
     assert (observed.name, observed.strand) == ("my_sample.plus", "+")
+
+
+def test_the_model_page_searches_tracks(as_user, bob, db):
+    from django.urls import reverse
+
+    call_command("load_demo")
+    client = as_user(bob)
+    assert b"yeast-demo" in client.get(reverse("gw-models")).content
+    url = reverse("gw-model", kwargs={"name": "yeast-demo"})
+    body = client.get(url, {"q": "D_2 minus"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in body and "1 track" in body
+    assert "stripeseq_S288C_D_2.minus" in body and "stripeseq_S288C_D_2.plus" not in body
