@@ -1,7 +1,9 @@
 """Fault tolerance with real processes: a worker killed with SIGKILL mid-job loses nothing."""
 
+import os
 import random
 import signal
+import uuid
 from pathlib import Path
 
 import pytest
@@ -42,19 +44,25 @@ def many_snvs(genome, count: int, seed: int = 7) -> tuple[bytes, int]:
     return ("\n".join(lines) + "\n").encode(), accepted
 
 
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
-def test_a_job_survives_sigkill_of_its_worker_and_finishes_once(start_worker, alice, workspace):
+def submit_big_vcf(workspace, user):
+    """150,000 SNVs on the real yeast genome: long enough to kill a worker in the middle."""
     genome = load_genome("sacCer3", YEAST / "sacCer3.fa.gz")
     content, expected = many_snvs(genome, 150_000)
     variant_set = submit_variant_set(
         workspace=workspace,
-        user=alice,
+        user=user,
         genome=genome,
         name="big",
         upload=SimpleUploadedFile("big.vcf", content),
-        submission="0c8f7d0e-1a55-4e84-a40b-5b3f4f1c2d10",
+        submission=uuid.uuid4(),
     )
+    return variant_set, expected
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_job_survives_sigkill_of_its_worker_and_finishes_once(start_worker, alice, workspace):
+    variant_set, expected = submit_big_vcf(workspace, alice)
     job = variant_set.validation_job
 
     first = start_worker("first", **FAST_RECOVERY)
@@ -86,18 +94,7 @@ def pool_child(worker) -> int:
 def test_an_input_that_keeps_killing_the_worker_fails_after_three_attempts(
     start_worker, alice, workspace
 ):
-    import os
-
-    genome = load_genome("sacCer3", YEAST / "sacCer3.fa.gz")
-    content, _ = many_snvs(genome, 150_000)
-    variant_set = submit_variant_set(
-        workspace=workspace,
-        user=alice,
-        genome=genome,
-        name="deadly",
-        upload=SimpleUploadedFile("deadly.vcf", content),
-        submission="5d1c0e7b-3b7a-4a8e-9a3e-0b6f2d7c9e41",
-    )
+    variant_set, _ = submit_big_vcf(workspace, alice)
     job = variant_set.validation_job
     worker = start_worker("crashy", **FAST_RECOVERY)
     for attempt in (1, 2, 3):  # as if the input crashed native code each time it was read
