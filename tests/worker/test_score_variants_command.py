@@ -1,0 +1,160 @@
+import csv
+import io
+import math
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from genomeweb.genomics.fasta import Genome
+from genomeweb.genomics.intervals import Interval
+
+DATA = Path(__file__).parents[1] / "data"
+HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+
+
+@pytest.fixture
+def tiny_model(genome, tiny_yeast_dir):
+    call_command(
+        "register_model",
+        "tiny",
+        architecture="yeast",
+        weights=[tiny_yeast_dir],
+        genome="mini",
+        stdout=io.StringIO(),
+    )
+
+
+def base(chrom: str, pos: int, length: int = 1) -> str:
+    """Bases of tests/data/mini.fa at 1-based ``pos``."""
+    return Genome(DATA / "mini.fa").fetch(Interval(chrom, pos - 1, pos - 1 + length))
+
+
+def other(ref: str) -> str:
+    return next(b for b in "ACGT" if b != ref)
+
+
+def record(chrom: str, pos: int, ident: str, ref: str, alt: str) -> str:
+    return f"{chrom}\t{pos}\t{ident}\t{ref}\t{alt}\t.\t.\t.\n"
+
+
+@pytest.fixture
+def vcf(tmp_path) -> Path:
+    """Lines 3-8: three good SNVs, a 3 bp deletion, a REF mismatch, a two-ALT record."""
+    multi = base("I", 2001)
+    alts = ",".join([b for b in "ACGT" if b != multi][:2])
+    lines = [
+        record("I", 1001, "snv1", base("I", 1001), other(base("I", 1001))),
+        record("chrI", 1101, "snv2", base("I", 1101), other(base("I", 1101))),  # alias
+        record("II", 2001, ".", base("II", 2001), other(base("II", 2001))),
+        record("I", 1501, "del3", base("I", 1501, 4), base("I", 1501)),
+        record("I", 3001, "bad", other(base("I", 3001)), base("I", 3001)),  # REF mismatch
+        record("I", 2001, "multi", multi, alts),  # two ALTs
+    ]
+    path = tmp_path / "small.vcf"
+    path.write_text(HEADER + "".join(lines))
+    return path
+
+
+def run(**options) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("score_variants", stdout=out, stderr=err, **options)
+    return out.getvalue(), err.getvalue()
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def test_it_writes_one_row_per_allele_and_track(tiny_model, vcf, tmp_path):
+    out_path = tmp_path / "scores.tsv"
+    stdout, stderr = run(model="tiny", vcf=vcf, out=out_path, scorers=["SUM", "logSED"])
+    assert "6 records: 6 alleles accepted, 0 skipped, 1 rejected" in stdout
+    assert "line 7: rejected (REF mismatch)" in stderr
+    rows = read_tsv(out_path)
+    assert list(rows[0]) == [
+        "chrom",
+        "pos",
+        "ref",
+        "alt",
+        "id",
+        "track",
+        "SUM",
+        "logSED",
+        "ref_sum",
+        "alt_sum",
+    ]
+    assert len(rows) == 6 * 12  # alleles × tracks
+    alleles = {(r["chrom"], r["pos"], r["ref"], r["alt"], r["id"]) for r in rows}
+    assert ("I", "1101", base("I", 1101), other(base("I", 1101)), "snv2") in alleles
+    assert ("I", "1501", base("I", 1501, 4), base("I", 1501), "del3") in alleles
+    assert sum(1 for allele in alleles if allele[4] == "multi") == 2  # one per ALT
+    assert all(math.isfinite(float(r[c])) for r in rows for c in ("SUM", "logSED", "ref_sum"))
+    assert {r["track"] for r in rows} >= {"stripeseq_S288C_WT_1.plus", "stripeseq_S288C_D_3.minus"}
+
+
+def test_it_writes_gene_scores_on_strand_matched_tracks(tiny_model, vcf, tmp_path):
+    out_path = tmp_path / "scores.tsv"
+    run(
+        model="tiny",
+        vcf=vcf,
+        out=out_path,
+        scorers=["logD2"],
+        genes=True,
+        tracks=["stripeseq_S288C_WT_1.plus", "stripeseq_S288C_WT_1.minus"],
+        no_rc=True,
+    )
+    assert len(read_tsv(out_path)) == 6 * 2
+    genes = read_tsv(tmp_path / "scores.tsv.genes.tsv")
+    assert list(genes[0]) == [
+        "chrom",
+        "pos",
+        "ref",
+        "alt",
+        "id",
+        "gene_id",
+        "gene_name",
+        "track",
+        "SED",
+        "logSED",
+    ]
+    near = [r for r in genes if r["id"] == "multi"]  # output I:1,633-2,400 holds YAL068C (−)
+    assert {(r["gene_id"], r["gene_name"], r["track"]) for r in near} == {
+        ("YAL068C", "PAU8", "stripeseq_S288C_WT_1.minus")
+    }
+    assert len(near) == 2 and all(math.isfinite(float(r["logSED"])) for r in genes)
+
+
+def test_many_issues_go_to_a_file(tiny_model, tmp_path):
+    vcf = tmp_path / "bad.vcf"
+    bad = [record("I", pos, f"b{pos}", other(base("I", pos)), "A") for pos in range(101, 126)]
+    vcf.write_text(
+        HEADER + record("I", 1001, "ok", base("I", 1001), other(base("I", 1001))) + "".join(bad)
+    )
+    stdout, stderr = run(model="tiny", vcf=vcf, out=tmp_path / "s.tsv", scorers=["SUM"])
+    assert "25 issues listed in" in stderr and "line 4" not in stderr
+    issues = read_tsv(tmp_path / "s.tsv.issues.tsv")
+    assert len(issues) == 25 and issues[0]["reason"] == "REF mismatch"
+    assert len(read_tsv(tmp_path / "s.tsv")) == 12
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"model": "nope"}, "no model 'nope'"),
+        ({"model": "tiny", "scorers": ["SUM", "FOO"]}, "unknown scorers: FOO"),
+        ({"model": "tiny", "tracks": ["stripeseq_nope"]}, "unknown tracks: stripeseq_nope"),
+    ],
+)
+def test_unknown_models_scorers_and_tracks_get_clear_errors(
+    tiny_model, vcf, tmp_path, options, message
+):
+    with pytest.raises(CommandError, match=message):
+        run(vcf=vcf, out=tmp_path / "s.tsv", **options)
+    assert not (tmp_path / "s.tsv").exists()
+
+
+def test_a_missing_vcf_is_a_clear_error(tiny_model, tmp_path):
+    with pytest.raises(CommandError, match="no VCF at"):
+        run(model="tiny", vcf=tmp_path / "missing.vcf", out=tmp_path / "s.tsv")

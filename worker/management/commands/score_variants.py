@@ -1,0 +1,201 @@
+"""``manage.py score_variants``: variant effect scores of a VCF, written as TSV."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from genomeweb.catalog.models import Predictor, resolve_data_path
+
+MAX_ISSUES_ON_STDERR = 20  # more than this go to <out>.issues.tsv
+DEFAULT_SCORERS = ("SUM", "logSUM", "logSED", "D1", "D2", "logD1", "logD2", "SAX", "JS")
+
+
+class Command(BaseCommand):
+    help = (
+        "Score the variants of a VCF with a registered model. Writes one TSV row per (allele, "
+        "track) with a column per scorer (untransformed counts, MODEL_NOTES 'Calico's variant "
+        "scores'), and with --genes the gene-level SED/logSED to <out>.genes.tsv."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--model", required=True)
+        parser.add_argument("--vcf", required=True, type=Path)
+        parser.add_argument("--out", required=True, type=Path, help="the TSV to write")
+        parser.add_argument("--scorers", nargs="+", default=list(DEFAULT_SCORERS))
+        parser.add_argument("--tracks", nargs="*", help="track identifiers (default: all)")
+        parser.add_argument(
+            "--no-rc", action="store_true", help="skip reverse-complement averaging"
+        )
+        parser.add_argument("--genes", action="store_true", help="also score the genes nearby")
+        parser.add_argument("--batch-size", type=int, default=8)
+
+    def handle(self, *args, **options) -> None:
+        from genomeweb.genomics.fasta import Genome
+        from worker.variant_effects import score_variants
+
+        predictor = Predictor.objects.filter(name=options["model"]).first()
+        if predictor is None:
+            raise CommandError(f"no model '{options['model']}' (see register_model, load_demo)")
+        _check_scorers(options["scorers"])
+        # Model and tracks before the VCF: a typo in the command fails in seconds.
+        model, tracks = _load_model(predictor, options["tracks"], options["no_rc"])
+        genes = _read_genes(predictor) if options["genes"] else None
+        genome = Genome(predictor.genome.fasta_file)
+        report = self._validate(options["vcf"], predictor, genome, options["out"])
+        result = score_variants(
+            model,
+            genome,
+            report.accepted,
+            scorers=options["scorers"],
+            tracks=tracks,
+            genes=genes,
+            batch_size=options["batch_size"],
+        )
+        for index in result.unscored:
+            line = result.variants[index].line
+            self.stderr.write(f"line {line}: not scored (allele too long for the model window)")
+        identifiers = [model.tracks.tracks[t].identifier for t in result.tracks]
+        written = _write_outputs(options["out"], result, identifiers, with_genes=bool(genes))
+        scored = len(result.variants) - len(result.unscored)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"scored {scored} alleles on {len(identifiers)} tracks -> "
+                + ", ".join(str(path) for path in written)
+            )
+        )
+
+    def _validate(self, vcf: Path, predictor: Predictor, genome, out: Path):
+        """Validate the VCF against the model's genome; report counts and issues."""
+        from genomeweb.genomics.vcf import VcfFileError, validate_vcf, write_issues_tsv
+
+        if not vcf.is_file():
+            raise CommandError(f"no VCF at {vcf}")
+        try:
+            report = validate_vcf(vcf, genome, resolver=predictor.genome.contig_resolver())
+        except VcfFileError as error:
+            raise CommandError(str(error)) from error
+        counts = report.counts()
+        self.stdout.write(
+            f"{report.records_read} records: {counts['accepted']} alleles accepted, "
+            f"{counts['skipped']} skipped, {counts['rejected']} rejected"
+        )
+        for warning in report.warnings():
+            self.stderr.write(warning)
+        if len(report.issues) > MAX_ISSUES_ON_STDERR:
+            path = write_issues_tsv(report, _sibling(out, ".issues.tsv"))
+            self.stderr.write(f"{len(report.issues)} issues listed in {path}")
+        else:
+            for issue in report.issues:
+                self.stderr.write(
+                    f"line {issue.line}: {issue.status} ({issue.reason}): {issue.detail}"
+                )
+        return report
+
+
+def _check_scorers(names: list[str]) -> None:
+    from worker.scoring import VARIANT_SCORERS
+
+    unknown = [name for name in names if name not in VARIANT_SCORERS]
+    if unknown:
+        raise CommandError(
+            f"unknown scorers: {', '.join(unknown)} (choose from {', '.join(VARIANT_SCORERS)})"
+        )
+
+
+def _load_model(predictor: Predictor, identifiers: list[str] | None, no_rc: bool):
+    """The model as an Ensemble, and the track indices asked for (None: all)."""
+    from worker import runtime
+    from worker.errors import JobInputError
+
+    try:
+        model = runtime.ensemble(predictor.spec(), reverse_complement=not no_rc)
+        tracks = model.tracks.indices(identifiers) if identifiers else None
+    except (JobInputError, KeyError) as error:
+        raise CommandError(str(error).strip("'\"")) from error
+    return model, tracks
+
+
+def _read_genes(predictor: Predictor) -> list:
+    from genomeweb.genomics.annotation import read_genes
+
+    if not predictor.genome.annotation_path:
+        raise CommandError(f"genome {predictor.genome.name} has no gene annotation for --genes")
+    return read_genes(resolve_data_path(predictor.genome.annotation_path))
+
+
+def _write_outputs(out: Path, result, identifiers: list[str], *, with_genes: bool) -> list[Path]:
+    """``out`` (allele × track scores) and, with genes, ``<out>.genes.tsv``."""
+    _write_tsv(out, _score_rows(result, identifiers))
+    if not with_genes:
+        return [out]
+    genes_path = _sibling(out, ".genes.tsv")
+    _write_tsv(genes_path, _gene_rows(result, identifiers))
+    return [out, genes_path]
+
+
+def _sibling(out: Path, suffix: str) -> Path:
+    """``scores.tsv`` → ``scores.tsv<suffix>``, next to it."""
+    return out.with_name(out.name + suffix)
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _score_rows(result, identifiers: list[str]) -> Iterator[list]:
+    yield ["chrom", "pos", "ref", "alt", "id", "track", *result.scorers, "ref_sum", "alt_sum"]
+    unscored = set(result.unscored)
+    for index, variant in enumerate(result.variants):
+        if index in unscored:
+            continue
+        locus = [variant.chrom, variant.start + 1, variant.ref, variant.alt, variant.ident]
+        for column, identifier in enumerate(identifiers):
+            values = [
+                *result.scores[index, column],
+                result.ref_sum[index, column],
+                result.alt_sum[index, column],
+            ]
+            yield [*locus, identifier, *map(_number, values)]
+
+
+def _gene_rows(result, identifiers: list[str]) -> Iterator[list]:
+    yield ["chrom", "pos", "ref", "alt", "id", "gene_id", "gene_name", "track", "SED", "logSED"]
+    columns = {track: column for column, track in enumerate(result.tracks)}
+    found = result.gene_scores
+    for index, g, track, sed, log_sed in zip(
+        found.variant, found.gene, found.track, found.sed, found.log_sed, strict=True
+    ):
+        variant, gene = result.variants[index], result.genes[g]
+        yield [
+            variant.chrom,
+            variant.start + 1,
+            variant.ref,
+            variant.alt,
+            variant.ident,
+            gene.gene_id,
+            gene.name,
+            identifiers[columns[track]],
+            _number(sed),
+            _number(log_sed),
+        ]
+
+
+def _write_tsv(path: Path, rows: Iterator[list]) -> None:
+    """Write rows as TSV atomically: a temp file next to ``path``, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=""
+    )
+    try:
+        with handle:
+            csv.writer(handle, delimiter="\t", lineterminator="\n").writerows(rows)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
