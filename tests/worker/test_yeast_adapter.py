@@ -88,3 +88,10 @@ def test_tiling_equals_predicting_each_window(adapter):
 def test_the_checkpoint_round_trips(tiny_yeast_dir):
     model, raw = load_yeast_net(tiny_yeast_dir)
     assert raw["track_ids"] == track_ids() and model.config.output_bins == 24
+
+
+def test_the_fixture_model_responds_to_one_base(adapter):
+    x = random_onehot(1, 1024)
+    mutated = x.clone()
+    mutated[0, 500] = mutated[0, 500].roll(1)
+    assert (adapter.predict(mutated) - adapter.predict(x)).abs().max() > 1e-3
