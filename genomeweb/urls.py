@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("w/<uuid:code>/variants/upload/", variants.upload, name="gw-variantset-upload"),
     path("variant-sets/<uuid:code>/", variants.detail, name="gw-variantset"),
+    path("variant-sets/<uuid:code>/score/", variants.score, name="gw-variantset-score"),
+    path("jobs/<uuid:code>/effects/", variants.effects, name="gw-effects"),
     path("jobs/<uuid:code>/", jobs.detail, name="gw-job"),
     path("jobs/<uuid:code>/cancel/", jobs.cancel, name="gw-job-cancel"),
     path("files/<uuid:code>/", results.download, name="gw-artifact"),

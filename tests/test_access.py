@@ -7,6 +7,7 @@ get 403; everyone else gets through. A meta-test fails when a URL pattern has no
 import pytest
 from django.urls import get_resolver
 
+from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.workspaces.access import MANAGE, READ, WRITE
 
 # url name -> (method, what the view needs, how to build its kwargs from the fixtures)
@@ -26,6 +27,8 @@ CASES = {
     ),
     "gw-variantset-upload": ("get", WRITE, lambda w: {"code": w.workspace.code}),
     "gw-variantset": ("get", READ, lambda w: {"code": w.variant_set.code}),
+    "gw-variantset-score": ("get", WRITE, lambda w: {"code": w.variant_set.code}),
+    "gw-effects": ("get", READ, lambda w: {"code": w.scoring_job.code}),
     "gw-job": ("get", READ, lambda w: {"code": w.job.code}),
     "gw-job-cancel": ("post", WRITE, lambda w: {"code": w.job.code}),
     "gw-artifact": ("get", READ, lambda w: {"code": w.artifact.code}),
@@ -51,6 +54,11 @@ class World:
         self.workspace = variant_set.workspace
         self.job = variant_set.validation_job
         self.artifact = self.job.artifacts.get()
+        self.scoring_job = Job.objects.create(
+            workspace=self.workspace, created_by=users["owner"], kind=JobKind.SCORE_VARIANTS,
+            status=JobStatus.SUCCEEDED, params={"variant_set": str(variant_set.code),
+                                                 "scorers": ["logSED"], "tracks": []},
+        )
         self.viewer_membership = self.workspace.memberships.get(user=users["viewer"])
 
 

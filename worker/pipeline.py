@@ -3,13 +3,16 @@
 Nothing here touches Django or Celery, so every step can be tested without a database.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from genomeweb.genomics.annotation import Gene
 from genomeweb.genomics.contigs import ContigResolver
 from genomeweb.genomics.fasta import Genome
 from genomeweb.genomics.vcf import (
+    Variant,
     VcfFileError,
     VcfLimits,
     VcfReport,
@@ -17,7 +20,18 @@ from genomeweb.genomics.vcf import (
     write_issues_tsv,
     write_normalized_vcf,
 )
+from genomeweb.lib.windows import forward_passes
+from worker.adapters.base import ModelAdapter
 from worker.errors import JobInputError
+from worker.exports import (
+    summarize,
+    write_annotated_vcf,
+    write_gene_tsv,
+    write_scores_long_tsv,
+    write_scores_npz,
+    write_scores_wide_tsv,
+)
+from worker.variant_effects import VariantScores, default_window_step, score_variants
 
 Progress = Callable[[int, int], None]
 
@@ -56,3 +70,89 @@ def run_vcf_validation(
     issues = out_dir / "issues.tsv"
     write_issues_tsv(report, issues)
     return ValidationOutput(report=report, normalized_vcf=normalized, issues_tsv=issues)
+
+
+@dataclass
+class ScoringOutput:
+    scores: VariantScores
+    summary: list[dict]
+    files: dict[str, tuple[Path, str, str]]  # name -> (path, content type, description)
+    passes_per_second: float
+
+
+def run_variant_scoring(
+    model: ModelAdapter,
+    fasta: Path,
+    variants: list[Variant],
+    *,
+    scorers: list[str],
+    tracks: list[int],
+    genes: list[Gene] | None,
+    out_dir: Path,
+    progress: Progress,
+    model_name: str,
+) -> ScoringOutput:
+    """Score alleles with the engine and write every export (TSV long and wide, gene TSV,
+    annotated VCF, npz) into ``out_dir``.
+
+    Returns:
+        The scores, one summary dict per allele (for database rows) and the written files.
+    """
+    genome = Genome(fasta)
+    try:
+        began = time.monotonic()
+        scores = score_variants(
+            model, genome, variants, scorers=scorers, tracks=tracks, genes=genes, progress=progress
+        )
+        seconds = time.monotonic() - began
+        ids = [model.tracks.tracks[i].identifier for i in tracks]
+        files = _write_exports(scores, ids, genome.contig_lengths, out_dir, model_name)
+    finally:
+        genome.close()
+    passes = forward_passes(
+        ((v.chrom, v.start, len(v.ref), len(v.alt)) for v in variants),
+        default_window_step(model),
+        per_pass=getattr(model, "passes_per_sequence", 1),
+    )
+    speed = passes / max(seconds, 1e-6)
+    return ScoringOutput(scores, summarize(scores, ids, scorers[0]), files, speed)
+
+
+def _write_exports(scores, ids, contigs, out_dir: Path, model_name: str) -> dict:
+    tsv = "text/tab-separated-values"
+    files = {
+        "scores.tsv": (
+            write_scores_long_tsv(scores, ids, out_dir / "scores.tsv"),
+            tsv,
+            "One row per allele and track, a column per scorer",
+        ),
+        "scores_wide.tsv": (
+            write_scores_wide_tsv(scores, ids, out_dir / "scores_wide.tsv"),
+            tsv,
+            "One row per allele, a column per scorer and track",
+        ),
+        "scores.npz": (
+            write_scores_npz(scores, ids, out_dir / "scores.npz"),
+            "application/octet-stream",
+            "Allele × track × scorer matrices (numpy)",
+        ),
+        "annotated.vcf.gz": (
+            write_annotated_vcf(
+                scores, ids, contigs, out_dir / "annotated.vcf.gz", model_name=model_name
+            ),
+            "application/gzip",
+            "Accepted alleles with scores in INFO (bgzip)",
+        ),
+    }
+    files["annotated.vcf.gz.tbi"] = (
+        out_dir / "annotated.vcf.gz.tbi",
+        "application/octet-stream",
+        "Tabix index",
+    )
+    if scores.genes:
+        files["genes.tsv"] = (
+            write_gene_tsv(scores, ids, out_dir / "genes.tsv"),
+            tsv,
+            "Gene-level SED and logSED per allele, gene and track",
+        )
+    return files

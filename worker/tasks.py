@@ -11,15 +11,31 @@ from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
+from genomeweb.catalog.models import Predictor, resolve_data_path
 from genomeweb.celery import app
+from genomeweb.genomics.annotation import read_genes
+from genomeweb.genomics.vcf import Variant as GenomicVariant
 from genomeweb.genomics.vcf import VcfLimits
 from genomeweb.jobs.models import Claim, Job, JobKind
 from genomeweb.jobs.sweep import sweep_jobs
 from genomeweb.results.storage import job_dir, record_artifact
-from genomeweb.variants.models import REPORT_ISSUE_ROWS, Variant, VariantSet
+from genomeweb.variants.models import (
+    REPORT_ISSUE_ROWS,
+    GeneEffect,
+    Variant,
+    VariantEffect,
+    VariantSet,
+)
+from worker import runtime
 from worker.errors import JobCancelled, JobInputError
 from worker.heartbeat import Heartbeat
-from worker.pipeline import Progress, ValidationOutput, run_vcf_validation
+from worker.pipeline import (
+    Progress,
+    ScoringOutput,
+    ValidationOutput,
+    run_variant_scoring,
+    run_vcf_validation,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +189,110 @@ def _save_counts(variant_set: VariantSet, report) -> None:
     variant_set.save()
 
 
+def score_variant_set(job: Job, progress: Progress) -> None:
+    """Score a variant set's alleles. Every input is read from the job row and the database,
+    within the job's own workspace; nothing comes from the message."""
+    params = job.params
+    variant_set = (
+        VariantSet.objects.select_related("genome")
+        .filter(workspace=job.workspace, code=params["variant_set"])
+        .first()
+    )
+    predictor = Predictor.objects.filter(name=params["model"]).select_related("genome").first()
+    if variant_set is None or predictor is None:
+        raise JobInputError("The variant set or the model of this job no longer exists.")
+    model = runtime.ensemble(
+        predictor.spec(),
+        reverse_complement=params["reverse_complement"],
+        shifts=tuple(params["shifts"]),
+        replicates=params["replicates"],
+    )
+    try:
+        tracks = model.tracks.indices(params["tracks"])
+    except KeyError as error:
+        raise JobInputError(f"The model no longer has these tracks: {error}") from error
+    rows = list(variant_set.variants.order_by("index"))
+    output = run_variant_scoring(
+        model,
+        predictor.genome.fasta_file,
+        [_as_genomics(v) for v in rows],
+        scorers=params["scorers"],
+        tracks=tracks,
+        genes=_genes(predictor, params["genes"]),
+        out_dir=job_dir(job),
+        progress=progress,
+        model_name=predictor.name,
+    )
+    store_scores(job, rows, output)
+    Predictor.objects.filter(pk=predictor.pk).update(
+        measured_passes_per_second=output.passes_per_second
+    )
+
+
+def _as_genomics(row: Variant) -> GenomicVariant:
+    return GenomicVariant(row.chrom, row.start, row.ref, row.alt, row.ident, row.line)
+
+
+def _genes(predictor: Predictor, wanted: bool) -> list | None:
+    if not wanted or not predictor.genome.annotation_path:
+        return None
+    return read_genes(resolve_data_path(predictor.genome.annotation_path))
+
+
+def store_scores(job: Job, rows: list[Variant], output: ScoringOutput) -> None:
+    """Summary rows, gene rows and files, and the job's end, in one transaction."""
+    scores = output.scores
+    with transaction.atomic():
+        VariantEffect.objects.filter(job=job).delete()  # an earlier, interrupted attempt
+        GeneEffect.objects.filter(job=job).delete()
+        VariantEffect.objects.bulk_create(
+            (
+                VariantEffect(job=job, variant=row, **summary)
+                for row, summary in zip(rows, output.summary, strict=True)
+            ),
+            batch_size=VARIANT_BATCH,
+        )
+        GeneEffect.objects.bulk_create(_gene_effects(job, rows, scores), batch_size=VARIANT_BATCH)
+        for path, content_type, description in output.files.values():
+            record_artifact(job, path, content_type=content_type, description=description)
+        summary = {
+            "alleles": len(rows),
+            "unscored": len(scores.unscored),
+            "passes_per_second": round(output.passes_per_second, 2),
+        }
+        if not job.finish(summary):
+            transaction.set_rollback(True)
+
+
+def _gene_effects(job: Job, rows: list[Variant], scores) -> list[GeneEffect]:
+    gene_scores = scores.gene_scores
+    track_ids = job.params["tracks"]
+    positions = {index: i for i, index in enumerate(scores.tracks)}
+    effects = []
+    for v, g, t, sed, log_sed in zip(
+        gene_scores.variant,
+        gene_scores.gene,
+        gene_scores.track,
+        gene_scores.sed,
+        gene_scores.log_sed,
+        strict=True,
+    ):
+        gene = scores.genes[g]
+        effects.append(
+            GeneEffect(
+                job=job,
+                variant=rows[v],
+                gene_id=gene.gene_id,
+                gene_name=gene.name,
+                track=track_ids[positions[int(t)]],
+                sed=float(sed),
+                log_sed=float(log_sed),
+            )
+        )
+    return effects
+
+
 HANDLERS: dict[str, Callable[[Job, Progress], None]] = {
     JobKind.VALIDATE_VCF: validate_variant_set,
+    JobKind.SCORE_VARIANTS: score_variant_set,
 }

@@ -46,6 +46,7 @@ from genomeweb.genomics.encoding import one_hot, one_hot_batch
 from genomeweb.genomics.fasta import Genome
 from genomeweb.genomics.intervals import Interval
 from genomeweb.genomics.vcf import Variant
+from genomeweb.lib.windows import window_step
 from worker.adapters.base import ModelAdapter
 from worker.runtime import autocast, run_batched
 from worker.scoring import SCORERS, exon_bins, gene_scores, score_all, strand_mask
@@ -102,7 +103,7 @@ class Window:
 
 def default_window_step(model: ModelAdapter) -> int:
     """A quarter of the output span, rounded down to whole bins (at least one bin)."""
-    return max(model.output_bins // 4, 1) * model.bin_size
+    return window_step(model.output_bins, model.bin_size)
 
 
 def window_start(position: int, sequence_length: int, step: int) -> int:

@@ -112,6 +112,9 @@ class Predictor(models.Model):
     bin_size = models.PositiveIntegerField()
     crop_bp = models.PositiveIntegerField(help_text="Input bp on each side with no output bins")
     reverse_complement_by_default = models.BooleanField(default=True)
+    measured_passes_per_second = models.FloatField(
+        null=True, blank=True, help_text="Forward passes per second the last scoring job reached"
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

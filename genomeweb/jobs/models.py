@@ -13,6 +13,7 @@ from genomeweb.workspaces.models import WRITE_ROLES, Workspace
 
 class JobKind(models.TextChoices):
     VALIDATE_VCF = "validate_vcf", "VCF validation"
+    SCORE_VARIANTS = "score_variants", "Variant effects"
 
 
 class JobStatus(models.TextChoices):

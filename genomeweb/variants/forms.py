@@ -2,7 +2,7 @@ import uuid
 
 from django import forms
 
-from genomeweb.catalog.models import Genome
+from genomeweb.catalog.models import Genome, Predictor
 
 VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz")
 
@@ -24,3 +24,73 @@ class UploadForm(forms.Form):
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")
         return upload
+
+
+SCORER_CHOICES = [
+    ("logSED", "logSED — log2 fold change of summed coverage"),
+    ("SUM", "SUM — change in summed coverage"),
+    ("logSUM", "logSUM — change in summed log coverage"),
+    ("D1", "D1 — L1 distance of the profiles"),
+    ("D2", "D2 — L2 distance of the profiles"),
+    ("logD1", "logD1 — L1 distance of log profiles"),
+    ("logD2", "logD2 — L2 distance of log profiles"),
+    ("SAX", "SAX — signed change at the most changed bin"),
+    ("JS", "JS — Jensen-Shannon-like divergence of the profiles"),
+]
+DEFAULT_SCORERS = ["logSED", "logD2", "SUM", "D2"]
+
+
+class ScoreForm(forms.Form):
+    """What to score a variant set with. Tracks are chosen by a preset plus a search."""
+
+    model = forms.ModelChoiceField(queryset=Predictor.objects.none(), empty_label=None)
+    track_query = forms.CharField(
+        required=False, label="Tracks", help_text="Words every chosen track must match, e.g. "
+        "'RNA liver' or 'WT_1'; empty for all tracks",
+    )
+    assay = forms.CharField(required=False, help_text="Only tracks of this assay")
+    scorers = forms.MultipleChoiceField(
+        choices=SCORER_CHOICES, initial=DEFAULT_SCORERS, widget=forms.CheckboxSelectMultiple
+    )
+    reverse_complement = forms.BooleanField(
+        required=False, initial=True, help_text="Average with the reverse complement (2× passes)"
+    )
+    shifts = forms.CharField(
+        initial="0", help_text="Input shifts in bp, comma-separated, e.g. -1,0,1 (× passes)"
+    )
+    replicates = forms.IntegerField(min_value=1, initial=1,
+                                    help_text="Model replicates (folds) to average")
+    genes = forms.BooleanField(required=False, initial=True,
+                               help_text="Also score genes in each variant's window (SED, logSED)")
+    submission = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args, genome: Genome, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["model"].queryset = Predictor.objects.filter(genome=genome)
+
+    def clean_shifts(self) -> list[int]:
+        text = self.cleaned_data["shifts"]
+        try:
+            shifts = sorted({int(part) for part in text.replace(" ", "").split(",") if part})
+        except ValueError:
+            raise forms.ValidationError(f"'{text}' is not a list of whole numbers") from None
+        if not shifts or any(abs(s) > 64 for s in shifts) or len(shifts) > 9:
+            raise forms.ValidationError("Give 1 to 9 shifts between -64 and 64 bp")
+        return shifts
+
+    def clean(self) -> dict:
+        data = super().clean()
+        model = data.get("model")
+        if model and data.get("replicates", 1) > len(model.replicates):
+            self.add_error("replicates", f"{model.name} has {len(model.replicates)} replicate(s)")
+        if model and not self.chosen_tracks().exists():
+            self.add_error("track_query", "No track of this model matches")
+        return data
+
+    def chosen_tracks(self):
+        from genomeweb.catalog.tracks import search_tracks
+
+        tracks = search_tracks(self.cleaned_data["model"].tracks.all(),
+                               self.cleaned_data.get("track_query", ""))
+        assay = self.cleaned_data.get("assay")
+        return tracks.filter(assay__iexact=assay) if assay else tracks

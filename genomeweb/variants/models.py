@@ -73,3 +73,48 @@ class Variant(models.Model):
     def pos(self) -> int:
         """1-based position, for display and VCF output only."""
         return self.start + 1
+
+
+class VariantEffect(models.Model):
+    """One scored allele of a scoring job: the summary a user sorts and filters by. The full
+    allele × track × scorer matrix is in the job's scores.npz artifact."""
+
+    job = models.ForeignKey(Job, models.CASCADE, related_name="variant_effects")
+    variant = models.ForeignKey(Variant, models.CASCADE, related_name="effects")
+    max_abs = models.FloatField(null=True, help_text="max |primary scorer| over the tracks")
+    primary = models.FloatField(null=True, help_text="signed primary score at that track")
+    top_track = models.CharField(max_length=200, blank=True)
+    scorer_max = models.JSONField(default=dict, help_text="scorer -> signed value at max |.|")
+    top_gene = models.CharField(max_length=100, blank=True)
+    top_gene_name = models.CharField(max_length=100, blank=True)
+    top_gene_log_sed = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["job", "-max_abs"], name="effect_by_score"),
+            models.Index(fields=["job", "top_gene_name"], name="effect_by_gene"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "variant"], name="one_effect_per_variant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant} in {self.job}"
+
+
+class GeneEffect(models.Model):
+    """Gene-level SED / logSED of one allele on one strand-matched track."""
+
+    job = models.ForeignKey(Job, models.CASCADE, related_name="gene_effects")
+    variant = models.ForeignKey(Variant, models.CASCADE, related_name="gene_effects")
+    gene_id = models.CharField(max_length=100)
+    gene_name = models.CharField(max_length=100, blank=True)
+    track = models.CharField(max_length=200)
+    sed = models.FloatField()
+    log_sed = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "variant"], name="gene_effect_by_variant")]
+
+    def __str__(self) -> str:
+        return f"{self.gene_name or self.gene_id} {self.track}: {self.log_sed:.3g}"

@@ -1,5 +1,7 @@
 """Store an uploaded VCF under a generated name and start its validation job."""
 
+import hashlib
+import json
 import os
 import uuid
 from pathlib import Path
@@ -7,11 +9,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models.functions import Length
 from django.utils.text import get_valid_filename
 
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.enqueue import enqueue
 from genomeweb.jobs.models import Job, JobKind
+from genomeweb.lib.windows import forward_passes, window_step
 from genomeweb.variants.models import VariantSet
 from genomeweb.workspaces.models import Workspace
 
@@ -68,3 +72,36 @@ def submit_variant_set(
         job.save(update_fields=["params"])
         enqueue(job.pk)
     return variant_set
+
+
+def scoring_params(variant_set: VariantSet, form_data: dict, track_ids: list[str]) -> dict:
+    """The job's parameters: everything the worker needs, nothing it must trust from elsewhere."""
+    return {
+        "variant_set": str(variant_set.code), "model": form_data["model"].name,
+        "tracks": track_ids, "scorers": list(form_data["scorers"]),
+        "reverse_complement": form_data["reverse_complement"], "shifts": form_data["shifts"],
+        "replicates": form_data["replicates"], "genes": form_data["genes"],
+    }
+
+
+def submit_scoring(*, variant_set: VariantSet, user, params: dict, submission) -> Job:
+    """One scoring job per form submission and per identical request: the key combines the
+    form's nonce with the parameters, so a double click or a retried POST finds the first job."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
+    with transaction.atomic():
+        job, created = Job.submit(
+            workspace=variant_set.workspace, user=user, kind=JobKind.SCORE_VARIANTS,
+            params=params, idempotency_key=f"score:{submission}:{digest}",
+        )
+        if created:
+            enqueue(job.pk)
+    return job
+
+
+def estimate_passes(variant_set: VariantSet, predictor, params: dict) -> int:
+    """Forward passes the job will run (shown before launch)."""
+    step = window_step(predictor.output_bins, predictor.bin_size)
+    per_pass = (2 if params["reverse_complement"] else 1) * len(params["shifts"]) * params[
+        "replicates"]
+    rows = variant_set.variants.values_list("chrom", "start", Length("ref"), Length("alt"))
+    return forward_passes(rows.iterator(chunk_size=5000), step, per_pass=per_pass)

@@ -1,12 +1,26 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseStopPolling
 
-from genomeweb.variants.forms import UploadForm
+from genomeweb.jobs.models import Job, JobKind
+from genomeweb.variants.effects import (
+    PAGE_SIZE,
+    EffectFilters,
+    filter_effects,
+    histogram,
+    sort_effects,
+)
+from genomeweb.variants.forms import ScoreForm, UploadForm
 from genomeweb.variants.models import VariantSet
-from genomeweb.variants.submit import submit_variant_set
+from genomeweb.variants.submit import (
+    estimate_passes,
+    scoring_params,
+    submit_scoring,
+    submit_variant_set,
+)
 from genomeweb.variants.uploads import UPLOAD_TOO_LARGE
 from genomeweb.workspaces.access import READ, WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace
@@ -69,6 +83,10 @@ def detail(request: HttpRequest, code) -> HttpResponse:
         "job": job,
         "workspace": variant_set.workspace,
         "preview": variant_set.variants.all()[:PREVIEW_ROWS],
+        "scoring_jobs": Job.objects.filter(
+            workspace=variant_set.workspace, kind=JobKind.SCORE_VARIANTS,
+            params__variant_set=str(variant_set.code),
+        ).select_related("created_by"),
         "artifacts": job.artifacts.all() if job else [],
     }
     if request.htmx:
@@ -77,3 +95,64 @@ def detail(request: HttpRequest, code) -> HttpResponse:
             response.status_code = HttpResponseStopPolling.status_code
         return response
     return render(request, "variants/detail.html", context)
+
+
+@login_required
+def score(request: HttpRequest, code) -> HttpResponse:
+    """Choose a model, tracks and scorers; see the cost; launch (once per submission)."""
+    variant_set, membership = _get_variant_set_for_user(request, code, need=WRITE)
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = ScoreForm(data, genome=variant_set.genome)
+    estimate = _estimate(variant_set, form) if data is not None else None
+    if request.method == "POST" and estimate is not None:
+        params = scoring_params(variant_set, form.cleaned_data, estimate["track_ids"])
+        job = submit_scoring(variant_set=variant_set, user=request.user, params=params,
+                             submission=form.cleaned_data["submission"])
+        return redirect("gw-effects", code=job.code)
+    context = {"variant_set": variant_set, "workspace": variant_set.workspace,
+               "membership": membership, "form": form, "estimate": estimate}
+    if request.htmx:
+        return render(request, "variants/score.html#estimate", context)
+    return render(request, "variants/score.html", context, status=400 if data and not
+                  estimate and request.method == "POST" else 200)
+
+
+def _estimate(variant_set: VariantSet, form: ScoreForm) -> dict | None:
+    if not form.is_valid():
+        return None
+    predictor = form.cleaned_data["model"]
+    tracks = list(form.chosen_tracks().values_list("identifier", flat=True))
+    params = {"reverse_complement": form.cleaned_data["reverse_complement"],
+              "shifts": form.cleaned_data["shifts"], "replicates": form.cleaned_data["replicates"]}
+    passes = estimate_passes(variant_set, predictor, params)
+    speed = predictor.measured_passes_per_second
+    return {"track_ids": tracks, "passes": passes, "alleles": variant_set.accepted,
+            "seconds": passes / speed if speed else None, "speed": speed}
+
+
+@login_required
+def effects(request: HttpRequest, code) -> HttpResponse:
+    """A scoring job's results: a sortable, filterable table and a histogram."""
+    job, membership = get_for_member(Job.objects.select_related("workspace"), request, code=code,
+                                     kind=JobKind.SCORE_VARIANTS)
+    scorers = job.params.get("scorers", [])
+    filters = EffectFilters.from_query(request.GET, scorers)
+    rows = filter_effects(job.variant_effects.select_related("variant"), filters)
+    page = Paginator(sort_effects(rows, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"job": job, "membership": membership, "workspace": job.workspace,
+               "variant_set": VariantSet.objects.filter(code=job.params.get("variant_set")).first(),
+               "filters": filters, "page": page, "scorers": scorers,
+               "histogram": histogram(rows) if job.is_final else None,
+               "artifacts": job.artifacts.all(), "query": _query_without_page(request)}
+    if request.htmx:
+        response = render(request, "variants/effects.html#results", context)
+        if job.is_final and request.headers.get("HX-Trigger") == "results":  # the poller
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "variants/effects.html", context)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

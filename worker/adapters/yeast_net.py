@@ -27,6 +27,7 @@ class YeastNetConfig:
     transformer_layers: int = 3
     heads: int = 4
     dropout: float = 0.1
+    conv_dropout: float = 0.0  # dropout after each tower block (training only)
     unet_channels: int = 128
 
     @property
@@ -46,15 +47,16 @@ class YeastNetConfig:
 
 
 class ConvBlock(nn.Module):
-    """BatchNorm → GELU → Conv1d, the Basenji/Borzoi block, channels first."""
+    """BatchNorm → GELU → Conv1d (→ dropout), the Basenji/Borzoi block, channels first."""
 
-    def __init__(self, channels_in: int, channels_out: int, kernel: int) -> None:
+    def __init__(self, channels_in: int, channels_out: int, kernel: int, dropout: float = 0.0):
         super().__init__()
         self.norm = nn.BatchNorm1d(channels_in)
         self.conv = nn.Conv1d(channels_in, channels_out, kernel, padding=kernel // 2)
+        self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.conv(F.gelu(self.norm(x)))
+        return self.dropout(self.conv(F.gelu(self.norm(x))))
 
 
 def rotary(x: Tensor, base: float = 10_000.0) -> Tensor:
@@ -125,7 +127,7 @@ class YeastNet(nn.Module):
         self.stem_block = ConvBlock(c.stem_channels, c.stem_channels, 1)
         widths = (c.stem_channels, *c.tower_channels)
         self.tower = nn.ModuleList(
-            ConvBlock(a, b, 5) for a, b in zip(widths[:-1], widths[1:], strict=True)
+            ConvBlock(a, b, 5, c.conv_dropout) for a, b in zip(widths[:-1], widths[1:], strict=True)
         )
         dim = widths[-1]
         self.transformer = nn.ModuleList(

@@ -49,6 +49,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--sequence-length", type=int, default=8192)
     parser.add_argument("--crop-bp", type=int, default=1024)
+    parser.add_argument("--dropout", type=float, default=0.1, help="transformer dropout")
+    parser.add_argument("--conv-dropout", type=float, default=0.0, help="conv tower dropout")
+    parser.add_argument(
+        "--jitter-bp",
+        type=int,
+        default=0,
+        help="shift each training sequence by up to this many bp against its "
+        "targets (robustness to sub-bin placement)",
+    )
     return parser.parse_args()
 
 
@@ -59,9 +68,15 @@ def seed_everything(seed: int) -> np.random.Generator:
 
 
 def sample_batch(
-    data: YeastData, chroms: list[str], config: YeastNetConfig, size: int, rng: np.random.Generator
+    data: YeastData,
+    chroms: list[str],
+    config: YeastNetConfig,
+    size: int,
+    rng: np.random.Generator,
+    jitter_bp: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random windows on the bin grid, half of them reverse-complemented (strands swapped)."""
+    """Random windows on the bin grid, half of them reverse-complemented (strands swapped),
+    each sequence shifted by up to ``jitter_bp`` against its targets."""
     lengths = np.array([len(data.codes[c]) for c in chroms], dtype=float)
     picks = rng.choice(len(chroms), size=size, p=lengths / lengths.sum())
     codes, counts = [], []
@@ -70,6 +85,7 @@ def sample_batch(
         chrom = chroms[pick]
         first_bin = int(rng.integers(0, len(data.counts[chrom]) - config.output_bins + 1))
         start = first_bin * config.bin_size - config.crop_bp
+        start += int(rng.integers(-jitter_bp, jitter_bp + 1)) if jitter_bp else 0
         seq = window_codes(data.codes[chrom], start, config.sequence_length)
         target = window_counts(data.counts[chrom], first_bin, config.output_bins)
         if rng.random() < 0.5:
@@ -132,7 +148,12 @@ def train(args: argparse.Namespace) -> None:
     data = YeastData.load(args.data)
     chroms = train_chroms(list(data.codes))
     assert not set(chroms) & set(TEST_CHROMS + VALID_CHROMS)
-    config = YeastNetConfig(sequence_length=args.sequence_length, crop_bp=args.crop_bp)
+    config = YeastNetConfig(
+        sequence_length=args.sequence_length,
+        crop_bp=args.crop_bp,
+        dropout=args.dropout,
+        conv_dropout=args.conv_dropout,
+    )
     model = YeastNet(config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     train_bp = sum(len(data.codes[c]) for c in chroms)
@@ -144,7 +165,7 @@ def train(args: argparse.Namespace) -> None:
         for _ in range(steps_per_epoch):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, total, args.lr, warmup=2 * steps_per_epoch)
-            x, y = sample_batch(data, chroms, config, args.batch_size, rng)
+            x, y = sample_batch(data, chroms, config, args.batch_size, rng, args.jitter_bp)
             loss = loss_fn(_forward(model, x, device), y.to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

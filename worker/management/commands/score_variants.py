@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -131,71 +127,14 @@ def _read_genes(predictor: Predictor) -> list:
 
 def _write_outputs(out: Path, result, identifiers: list[str], *, with_genes: bool) -> list[Path]:
     """``out`` (allele × track scores) and, with genes, ``<out>.genes.tsv``."""
-    _write_tsv(out, _score_rows(result, identifiers))
+    from worker.exports import write_gene_tsv, write_scores_long_tsv
+
+    write_scores_long_tsv(result, identifiers, out)
     if not with_genes:
         return [out]
-    genes_path = _sibling(out, ".genes.tsv")
-    _write_tsv(genes_path, _gene_rows(result, identifiers))
-    return [out, genes_path]
+    return [out, write_gene_tsv(result, identifiers, _sibling(out, ".genes.tsv"))]
 
 
 def _sibling(out: Path, suffix: str) -> Path:
     """``scores.tsv`` → ``scores.tsv<suffix>``, next to it."""
     return out.with_name(out.name + suffix)
-
-
-def _number(value: float) -> str:
-    return f"{value:.6g}"
-
-
-def _score_rows(result, identifiers: list[str]) -> Iterator[list]:
-    yield ["chrom", "pos", "ref", "alt", "id", "track", *result.scorers, "ref_sum", "alt_sum"]
-    unscored = set(result.unscored)
-    for index, variant in enumerate(result.variants):
-        if index in unscored:
-            continue
-        locus = [variant.chrom, variant.start + 1, variant.ref, variant.alt, variant.ident]
-        for column, identifier in enumerate(identifiers):
-            values = [
-                *result.scores[index, column],
-                result.ref_sum[index, column],
-                result.alt_sum[index, column],
-            ]
-            yield [*locus, identifier, *map(_number, values)]
-
-
-def _gene_rows(result, identifiers: list[str]) -> Iterator[list]:
-    yield ["chrom", "pos", "ref", "alt", "id", "gene_id", "gene_name", "track", "SED", "logSED"]
-    columns = {track: column for column, track in enumerate(result.tracks)}
-    found = result.gene_scores
-    for index, g, track, sed, log_sed in zip(
-        found.variant, found.gene, found.track, found.sed, found.log_sed, strict=True
-    ):
-        variant, gene = result.variants[index], result.genes[g]
-        yield [
-            variant.chrom,
-            variant.start + 1,
-            variant.ref,
-            variant.alt,
-            variant.ident,
-            gene.gene_id,
-            gene.name,
-            identifiers[columns[track]],
-            _number(sed),
-            _number(log_sed),
-        ]
-
-
-def _write_tsv(path: Path, rows: Iterator[list]) -> None:
-    """Write rows as TSV atomically: a temp file next to ``path``, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=""
-    )
-    try:
-        with handle:
-            csv.writer(handle, delimiter="\t", lineterminator="\n").writerows(rows)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise

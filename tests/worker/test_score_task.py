@@ -1,0 +1,161 @@
+"""From an accepted variant set to stored, browsable scores: the view submits, the task scores."""
+
+import json
+from unittest import mock
+
+import numpy as np
+import pysam
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from genomeweb.genomics.fasta import Genome
+from genomeweb.genomics.intervals import Interval
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.variants.models import GeneEffect, VariantEffect
+from genomeweb.variants.submit import submit_variant_set
+from worker import tasks
+
+HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+
+
+@pytest.fixture(autouse=True)
+def no_broker():
+    with mock.patch("genomeweb.jobs.enqueue.app.send_task", autospec=True):
+        yield
+
+
+@pytest.fixture
+def validated_set(workspace, eddie, genome, tiny_yeast_dir):
+    """Five SNVs, a deletion and an insertion near the mini genome's genes, validated."""
+    call_command(
+        "register_model", "tiny", architecture="yeast", weights=[tiny_yeast_dir], genome="mini"
+    )
+    fasta = Genome(genome.fasta_file)
+    lines = []
+    for pos in (1700, 1750, 1800, 2400, 2450):
+        ref = fasta.fetch(Interval("I", pos - 1, pos))
+        lines.append(f"I\t{pos}\tsnv{pos}\t{ref}\t{'A' if ref != 'A' else 'G'}\t.\t.\t.")
+    deleted = fasta.fetch(Interval("II", 299, 304))
+    lines.append(f"II\t300\tdel4\t{deleted}\t{deleted[0]}\t.\t.\t.")
+    anchor = fasta.fetch(Interval("II", 399, 400))
+    lines.append(f"II\t400\tins3\t{anchor}\t{anchor}GGG\t.\t.\t.")
+    content = (HEADER + "\n".join(lines) + "\n").encode()
+    variant_set = submit_variant_set(
+        workspace=workspace,
+        user=eddie,
+        genome=genome,
+        name="calls",
+        upload=SimpleUploadedFile("calls.vcf", content),
+        submission="a6b9f0a4-0f7e-4f55-8a3c-1c2d3e4f5a6b",
+    )
+    tasks.run_job.apply(args=[variant_set.validation_job.pk])
+    variant_set.refresh_from_db()
+    assert variant_set.accepted == 7
+    return variant_set
+
+
+def score_form(**overrides):
+    from genomeweb.catalog.models import Predictor
+
+    form = {
+        "model": Predictor.objects.get(name="tiny").pk,
+        "track_query": "WT",
+        "scorers": ["logSED", "SUM", "D2"],
+        "reverse_complement": "on",
+        "shifts": "0",
+        "replicates": "1",
+        "genes": "on",
+        "submission": "0e7d1c2b-3a4f-4b5c-8d6e-7f8091a2b3c4",
+    }
+    return form | overrides
+
+
+def test_the_form_shows_the_cost_before_launch(as_user, eddie, validated_set):
+    url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
+    response = as_user(eddie).get(url, score_form(), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    # Tiles of 192 bp: I:1699 -> 8; I:1749, I:1799 -> 9; I:2399, I:2449 -> 12; II:299 -> 1;
+    # II:399 -> 2. 5 references + 5 SNVs + 2 × 2 indel passes = 14, × 2 for the RC.
+    assert "<strong>6</strong> tracks" in body and "<strong>28</strong> forward passes" in body
+
+
+def test_submitting_twice_creates_one_job(as_user, eddie, validated_set):
+    url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
+    client = as_user(eddie)
+    first, second = client.post(url, score_form()), client.post(url, score_form())
+    assert first.status_code == 302 and first["Location"] == second["Location"]
+    job = Job.objects.get(kind=JobKind.SCORE_VARIANTS)
+    assert job.params["tracks"] == [
+        f"stripeseq_S288C_WT_{i}.{s}" for i in (1, 2, 3) for s in ("plus", "minus")
+    ]
+
+
+def test_bad_shifts_are_explained(as_user, eddie, validated_set):
+    url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
+    response = as_user(eddie).post(url, score_form(shifts="1,two"))
+    assert (
+        response.status_code == 400
+        and "is not a list of whole numbers" in response.content.decode()
+    )
+    assert not Job.objects.filter(kind=JobKind.SCORE_VARIANTS).exists()
+
+
+@pytest.fixture
+def scored(as_user, eddie, validated_set):
+    url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
+    as_user(eddie).post(url, score_form())
+    job = Job.objects.get(kind=JobKind.SCORE_VARIANTS)
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    return job
+
+
+def test_the_task_stores_one_row_per_allele_and_the_exports(scored):
+    assert scored.status == JobStatus.SUCCEEDED, scored.error
+    effects = VariantEffect.objects.filter(job=scored)
+    assert effects.count() == 7
+    assert all(e.max_abs is not None and np.isfinite(e.max_abs) for e in effects)
+    assert all(e.top_track.startswith("stripeseq_S288C_WT_") for e in effects)
+    assert set(effects.first().scorer_max) == {"logSED", "SUM", "D2"}
+    assert GeneEffect.objects.filter(job=scored).exists()
+    names = set(scored.artifacts.values_list("name", flat=True))
+    assert {"scores.tsv", "scores_wide.tsv", "scores.npz", "annotated.vcf.gz", "genes.tsv"} <= names
+    vcf = pysam.VariantFile(str(scored.artifacts.get(name="annotated.vcf.gz").path))
+    assert len([r for r in vcf if "GW_logSED" in r.info]) == 7
+    from genomeweb.catalog.models import Predictor
+
+    assert Predictor.objects.get(name="tiny").measured_passes_per_second > 0
+
+
+def test_the_results_table_sorts_and_filters(as_user, victor, scored):
+    client = as_user(victor)
+    url = reverse("gw-effects", kwargs={"code": scored.code})
+    page = client.get(url).content.decode()
+    assert "7 alleles" in page and "Distribution of logSED" in page
+    values = [e.max_abs for e in VariantEffect.objects.filter(job=scored)]
+    top = VariantEffect.objects.filter(job=scored).order_by("-max_abs").first()
+    assert page.index(f"{top.variant.chrom}:{top.variant.pos} ") < page.index("</tbody>")
+    assert max(values) == top.max_abs
+    indels = client.get(url, {"kind": "indel"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "2 alleles" in indels and "<html" not in indels
+    region = client.get(url, {"region": "I:1,700-1,800"}).content.decode()
+    assert "3 alleles" in region
+    ascending = client.get(url, {"sort": "position", "dir": "asc"}).content.decode()
+    assert ascending.index("I:1700 ") < ascending.index("II:300 ")
+    bad = client.get(url, {"min_abs": "lots"}).content.decode()
+    assert "&#x27;lots&#x27; is not a number" in bad
+
+
+def test_polling_stops_when_the_job_is_final(as_user, victor, scored):
+    url = reverse("gw-effects", kwargs={"code": scored.code})
+    response = as_user(victor).get(url, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="results")
+    assert response.status_code == 286
+
+
+def test_the_variant_set_page_lists_its_scoring_jobs(as_user, victor, scored, validated_set):
+    url = reverse("gw-variantset", kwargs={"code": validated_set.code})
+    page = as_user(victor).get(url).content.decode()
+    assert reverse("gw-effects", kwargs={"code": scored.code}) in page
+    assert "Score variant effects" not in page  # viewers cannot launch jobs
