@@ -44,16 +44,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     adapter = YeastAdapter(args.model)
-    result = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-              "torch_threads": torch.get_num_threads(), "window_bp": adapter.sequence_length}
+    result = {
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "window_bp": adapter.sequence_length,
+    }
     for batch in (1, 8, 32):
         for bf16 in (False, True):
             key = f"windows_per_s_batch{batch}_{'bf16' if bf16 else 'fp32'}"
             result[key] = round(windows_per_second(adapter, batch, args.repeats, bf16), 1)
     genome = Genome(ROOT / "data/yeast/sacCer3.fa.gz")
     began = time.perf_counter()
-    values = predict_region(Ensemble([adapter]), genome,
-                            Interval("XII", 0, genome.contig_lengths["XII"]), batch_size=16)
+    values = predict_region(
+        Ensemble([adapter]), genome, Interval("XII", 0, genome.contig_lengths["XII"]), batch_size=16
+    )
     result["predict_region_XII_rc_seconds"] = round(time.perf_counter() - began, 1)
     result["predict_region_XII_bins"] = int(values.shape[0])
     print(json.dumps(result, indent=2))

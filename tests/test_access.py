@@ -55,9 +55,11 @@ class World:
         self.job = variant_set.validation_job
         self.artifact = self.job.artifacts.get()
         self.scoring_job = Job.objects.create(
-            workspace=self.workspace, created_by=users["owner"], kind=JobKind.SCORE_VARIANTS,
-            status=JobStatus.SUCCEEDED, params={"variant_set": str(variant_set.code),
-                                                 "scorers": ["logSED"], "tracks": []},
+            workspace=self.workspace,
+            created_by=users["owner"],
+            kind=JobKind.SCORE_VARIANTS,
+            status=JobStatus.SUCCEEDED,
+            params={"variant_set": str(variant_set.code), "scorers": ["logSED"], "tracks": []},
         )
         self.viewer_membership = self.workspace.memberships.get(user=users["viewer"])
 

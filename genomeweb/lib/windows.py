@@ -10,8 +10,9 @@ def window_step(output_bins: int, bin_size: int) -> int:
     return max(output_bins // 4, 1) * bin_size
 
 
-def forward_passes(variants: Iterable[tuple[str, int, int, int]], step: int, *,
-                   per_pass: int) -> int:
+def forward_passes(
+    variants: Iterable[tuple[str, int, int, int]], step: int, *, per_pass: int
+) -> int:
     """Model passes to score ``(chrom, start, ref_len, alt_len)`` alleles: one reference per
     tile, one per SNV/MNV allele, two per indel (left- and right-anchored), each × ``per_pass``
     (reverse complement × shifts × replicates)."""

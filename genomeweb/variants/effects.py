@@ -11,8 +11,12 @@ from genomeweb.genomics.intervals import Interval
 from genomeweb.variants.models import VariantEffect
 
 PAGE_SIZE = 50
-SORTS = {"score": "max_abs", "position": "variant__index", "gene": "top_gene_name",
-         "track": "top_track"}
+SORTS = {
+    "score": "max_abs",
+    "position": "variant__index",
+    "gene": "top_gene_name",
+    "track": "top_track",
+}
 
 
 @dataclass
@@ -29,9 +33,14 @@ class EffectFilters:
 
     @classmethod
     def from_query(cls, query, scorers: list[str]) -> "EffectFilters":
-        filters = cls(gene=query.get("gene", "").strip(), region=query.get("region", "").strip(),
-                      track=query.get("track", "").strip(), kind=query.get("kind", ""),
-                      sort=query.get("sort", "score"), descending=query.get("dir") != "asc")
+        filters = cls(
+            gene=query.get("gene", "").strip(),
+            region=query.get("region", "").strip(),
+            track=query.get("track", "").strip(),
+            kind=query.get("kind", ""),
+            sort=query.get("sort", "score"),
+            descending=query.get("dir") != "asc",
+        )
         filters.scorer = query.get("scorer", "") if query.get("scorer") in scorers else ""
         try:
             filters.min_abs = float(query["min_abs"]) if query.get("min_abs") else None
@@ -49,8 +58,11 @@ def score_expression(scorer: str):
 
 def filter_effects(effects: QuerySet[VariantEffect], f: EffectFilters) -> QuerySet:
     if f.gene:
-        effects = effects.filter(Q(top_gene_name__iexact=f.gene) | Q(top_gene__iexact=f.gene)
-                                 | Q(variant__gene_effects__gene_name__iexact=f.gene)).distinct()
+        effects = effects.filter(
+            Q(top_gene_name__iexact=f.gene)
+            | Q(top_gene__iexact=f.gene)
+            | Q(variant__gene_effects__gene_name__iexact=f.gene)
+        ).distinct()
     if f.region:
         effects = _in_region(effects, f)
     if f.track:
@@ -59,7 +71,8 @@ def filter_effects(effects: QuerySet[VariantEffect], f: EffectFilters) -> QueryS
         effects = effects.filter(variant__ref__length=1, variant__alt__length=1)
     elif f.kind == "indel":
         effects = effects.annotate(r=Length("variant__ref"), a=Length("variant__alt")).exclude(
-            r=F("a"))
+            r=F("a")
+        )
     effects = effects.annotate(score=score_expression(f.scorer) if f.scorer else F("max_abs"))
     if f.min_abs is not None:
         effects = effects.filter(score__gte=f.min_abs)
@@ -75,8 +88,9 @@ def _in_region(effects: QuerySet, f: EffectFilters) -> QuerySet:
         return effects
     if region is None:
         return effects.filter(variant__chrom=text)
-    return effects.filter(variant__chrom=region.chrom, variant__start__gte=region.start,
-                          variant__start__lt=region.end)
+    return effects.filter(
+        variant__chrom=region.chrom, variant__start__gte=region.start, variant__start__lt=region.end
+    )
 
 
 def sort_effects(effects: QuerySet, f: EffectFilters) -> QuerySet:
@@ -92,7 +106,16 @@ def histogram(effects: QuerySet, bins: int = 30) -> dict | None:
         return None
     counts, edges = np.histogram(values, bins=bins)
     width, height = 300 / bins, 58 * counts / counts.max()
-    bars = [{"x": i * width, "width": width * 0.9, "y": 60 - h, "height": h, "count": int(n),
-             "low": float(edges[i]), "high": float(edges[i + 1])}
-            for i, (n, h) in enumerate(zip(counts, height, strict=True))]
+    bars = [
+        {
+            "x": i * width,
+            "width": width * 0.9,
+            "y": 60 - h,
+            "height": h,
+            "count": int(n),
+            "low": float(edges[i]),
+            "high": float(edges[i + 1]),
+        }
+        for i, (n, h) in enumerate(zip(counts, height, strict=True))
+    ]
     return {"bars": bars, "low": float(edges[0]), "high": float(edges[-1])}

@@ -45,7 +45,9 @@ class ScoreForm(forms.Form):
 
     model = forms.ModelChoiceField(queryset=Predictor.objects.none(), empty_label=None)
     track_query = forms.CharField(
-        required=False, label="Tracks", help_text="Words every chosen track must match, e.g. "
+        required=False,
+        label="Tracks",
+        help_text="Words every chosen track must match, e.g. "
         "'RNA liver' or 'WT_1'; empty for all tracks",
     )
     assay = forms.CharField(required=False, help_text="Only tracks of this assay")
@@ -58,10 +60,14 @@ class ScoreForm(forms.Form):
     shifts = forms.CharField(
         initial="0", help_text="Input shifts in bp, comma-separated, e.g. -1,0,1 (× passes)"
     )
-    replicates = forms.IntegerField(min_value=1, initial=1,
-                                    help_text="Model replicates (folds) to average")
-    genes = forms.BooleanField(required=False, initial=True,
-                               help_text="Also score genes in each variant's window (SED, logSED)")
+    replicates = forms.IntegerField(
+        min_value=1, initial=1, help_text="Model replicates (folds) to average"
+    )
+    genes = forms.BooleanField(
+        required=False,
+        initial=True,
+        help_text="Also score genes in each variant's window (SED, logSED)",
+    )
     submission = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
     def __init__(self, *args, genome: Genome, **kwargs) -> None:
@@ -90,7 +96,8 @@ class ScoreForm(forms.Form):
     def chosen_tracks(self):
         from genomeweb.catalog.tracks import search_tracks
 
-        tracks = search_tracks(self.cleaned_data["model"].tracks.all(),
-                               self.cleaned_data.get("track_query", ""))
+        tracks = search_tracks(
+            self.cleaned_data["model"].tracks.all(), self.cleaned_data.get("track_query", "")
+        )
         assay = self.cleaned_data.get("assay")
         return tracks.filter(assay__iexact=assay) if assay else tracks

@@ -77,10 +77,14 @@ def submit_variant_set(
 def scoring_params(variant_set: VariantSet, form_data: dict, track_ids: list[str]) -> dict:
     """The job's parameters: everything the worker needs, nothing it must trust from elsewhere."""
     return {
-        "variant_set": str(variant_set.code), "model": form_data["model"].name,
-        "tracks": track_ids, "scorers": list(form_data["scorers"]),
-        "reverse_complement": form_data["reverse_complement"], "shifts": form_data["shifts"],
-        "replicates": form_data["replicates"], "genes": form_data["genes"],
+        "variant_set": str(variant_set.code),
+        "model": form_data["model"].name,
+        "tracks": track_ids,
+        "scorers": list(form_data["scorers"]),
+        "reverse_complement": form_data["reverse_complement"],
+        "shifts": form_data["shifts"],
+        "replicates": form_data["replicates"],
+        "genes": form_data["genes"],
     }
 
 
@@ -90,8 +94,11 @@ def submit_scoring(*, variant_set: VariantSet, user, params: dict, submission) -
     digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
     with transaction.atomic():
         job, created = Job.submit(
-            workspace=variant_set.workspace, user=user, kind=JobKind.SCORE_VARIANTS,
-            params=params, idempotency_key=f"score:{submission}:{digest}",
+            workspace=variant_set.workspace,
+            user=user,
+            kind=JobKind.SCORE_VARIANTS,
+            params=params,
+            idempotency_key=f"score:{submission}:{digest}",
         )
         if created:
             enqueue(job.pk)
@@ -101,7 +108,8 @@ def submit_scoring(*, variant_set: VariantSet, user, params: dict, submission) -
 def estimate_passes(variant_set: VariantSet, predictor, params: dict) -> int:
     """Forward passes the job will run (shown before launch)."""
     step = window_step(predictor.output_bins, predictor.bin_size)
-    per_pass = (2 if params["reverse_complement"] else 1) * len(params["shifts"]) * params[
-        "replicates"]
+    per_pass = (
+        (2 if params["reverse_complement"] else 1) * len(params["shifts"]) * params["replicates"]
+    )
     rows = variant_set.variants.values_list("chrom", "start", Length("ref"), Length("alt"))
     return forward_passes(rows.iterator(chunk_size=5000), step, per_pass=per_pass)

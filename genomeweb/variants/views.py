@@ -84,7 +84,8 @@ def detail(request: HttpRequest, code) -> HttpResponse:
         "workspace": variant_set.workspace,
         "preview": variant_set.variants.all()[:PREVIEW_ROWS],
         "scoring_jobs": Job.objects.filter(
-            workspace=variant_set.workspace, kind=JobKind.SCORE_VARIANTS,
+            workspace=variant_set.workspace,
+            kind=JobKind.SCORE_VARIANTS,
             params__variant_set=str(variant_set.code),
         ).select_related("created_by"),
         "artifacts": job.artifacts.all() if job else [],
@@ -106,15 +107,28 @@ def score(request: HttpRequest, code) -> HttpResponse:
     estimate = _estimate(variant_set, form) if data is not None else None
     if request.method == "POST" and estimate is not None:
         params = scoring_params(variant_set, form.cleaned_data, estimate["track_ids"])
-        job = submit_scoring(variant_set=variant_set, user=request.user, params=params,
-                             submission=form.cleaned_data["submission"])
+        job = submit_scoring(
+            variant_set=variant_set,
+            user=request.user,
+            params=params,
+            submission=form.cleaned_data["submission"],
+        )
         return redirect("gw-effects", code=job.code)
-    context = {"variant_set": variant_set, "workspace": variant_set.workspace,
-               "membership": membership, "form": form, "estimate": estimate}
+    context = {
+        "variant_set": variant_set,
+        "workspace": variant_set.workspace,
+        "membership": membership,
+        "form": form,
+        "estimate": estimate,
+    }
     if request.htmx:
         return render(request, "variants/score.html#estimate", context)
-    return render(request, "variants/score.html", context, status=400 if data and not
-                  estimate and request.method == "POST" else 200)
+    return render(
+        request,
+        "variants/score.html",
+        context,
+        status=400 if data and not estimate and request.method == "POST" else 200,
+    )
 
 
 def _estimate(variant_set: VariantSet, form: ScoreForm) -> dict | None:
@@ -122,28 +136,44 @@ def _estimate(variant_set: VariantSet, form: ScoreForm) -> dict | None:
         return None
     predictor = form.cleaned_data["model"]
     tracks = list(form.chosen_tracks().values_list("identifier", flat=True))
-    params = {"reverse_complement": form.cleaned_data["reverse_complement"],
-              "shifts": form.cleaned_data["shifts"], "replicates": form.cleaned_data["replicates"]}
+    params = {
+        "reverse_complement": form.cleaned_data["reverse_complement"],
+        "shifts": form.cleaned_data["shifts"],
+        "replicates": form.cleaned_data["replicates"],
+    }
     passes = estimate_passes(variant_set, predictor, params)
     speed = predictor.measured_passes_per_second
-    return {"track_ids": tracks, "passes": passes, "alleles": variant_set.accepted,
-            "seconds": passes / speed if speed else None, "speed": speed}
+    return {
+        "track_ids": tracks,
+        "passes": passes,
+        "alleles": variant_set.accepted,
+        "seconds": passes / speed if speed else None,
+        "speed": speed,
+    }
 
 
 @login_required
 def effects(request: HttpRequest, code) -> HttpResponse:
     """A scoring job's results: a sortable, filterable table and a histogram."""
-    job, membership = get_for_member(Job.objects.select_related("workspace"), request, code=code,
-                                     kind=JobKind.SCORE_VARIANTS)
+    job, membership = get_for_member(
+        Job.objects.select_related("workspace"), request, code=code, kind=JobKind.SCORE_VARIANTS
+    )
     scorers = job.params.get("scorers", [])
     filters = EffectFilters.from_query(request.GET, scorers)
     rows = filter_effects(job.variant_effects.select_related("variant"), filters)
     page = Paginator(sort_effects(rows, filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"job": job, "membership": membership, "workspace": job.workspace,
-               "variant_set": VariantSet.objects.filter(code=job.params.get("variant_set")).first(),
-               "filters": filters, "page": page, "scorers": scorers,
-               "histogram": histogram(rows) if job.is_final else None,
-               "artifacts": job.artifacts.all(), "query": _query_without_page(request)}
+    context = {
+        "job": job,
+        "membership": membership,
+        "workspace": job.workspace,
+        "variant_set": VariantSet.objects.filter(code=job.params.get("variant_set")).first(),
+        "filters": filters,
+        "page": page,
+        "scorers": scorers,
+        "histogram": histogram(rows) if job.is_final else None,
+        "artifacts": job.artifacts.all(),
+        "query": _query_without_page(request),
+    }
     if request.htmx:
         response = render(request, "variants/effects.html#results", context)
         if job.is_final and request.headers.get("HX-Trigger") == "results":  # the poller

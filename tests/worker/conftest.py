@@ -109,9 +109,16 @@ def tiny_yeast_dir(tmp_path):
     from worker.training.train import save_checkpoint
 
     torch.manual_seed(0)
-    config = YeastNetConfig(sequence_length=1024, crop_bp=128, stem_channels=8,
-                            tower_channels=(8, 8, 8, 8, 16, 16), transformer_layers=2, heads=2,
-                            unet_channels=8, dropout=0.0)
+    config = YeastNetConfig(
+        sequence_length=1024,
+        crop_bp=128,
+        stem_channels=8,
+        tower_channels=(8, 8, 8, 8, 16, 16),
+        transformer_layers=2,
+        heads=2,
+        unet_channels=8,
+        dropout=0.0,
+    )
     model = YeastNet(config)
     with torch.no_grad():
         for module in model.modules():

@@ -32,11 +32,20 @@ def test_models_load_once_per_process(tiny_yeast_dir):
     from worker.training.data import strand_pairs, track_ids
 
     spec = {
-        "name": "tiny", "architecture": "yeast", "reverse_complement": True, "genome": "mini",
-        "replicates": [{"path": str(tiny_yeast_dir),
-                        "sha256": sha256_file(tiny_yeast_dir / "model.safetensors")}],
-        "tracks": [{"identifier": t, "strand_pair": p} for t, p in zip(track_ids(),
-                                                                      strand_pairs(), strict=True)],
+        "name": "tiny",
+        "architecture": "yeast",
+        "reverse_complement": True,
+        "genome": "mini",
+        "replicates": [
+            {
+                "path": str(tiny_yeast_dir),
+                "sha256": sha256_file(tiny_yeast_dir / "model.safetensors"),
+            }
+        ],
+        "tracks": [
+            {"identifier": t, "strand_pair": p}
+            for t, p in zip(track_ids(), strand_pairs(), strict=True)
+        ],
     }
     runtime._CACHE.clear()
     first = runtime.load_replicates(spec)

@@ -1,6 +1,5 @@
 """From an accepted variant set to stored, browsable scores: the view submits, the task scores."""
 
-import json
 from unittest import mock
 
 import numpy as np

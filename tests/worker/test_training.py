@@ -25,8 +25,24 @@ def gene(strand: str, start: int, end: int, chrom: str = "XII") -> Gene:
 
 
 def test_the_split_keeps_test_and_validation_out_of_training():
-    chroms = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
-              "XIV", "XV", "XVI"]
+    chroms = [
+        "I",
+        "II",
+        "III",
+        "IV",
+        "V",
+        "VI",
+        "VII",
+        "VIII",
+        "IX",
+        "X",
+        "XI",
+        "XII",
+        "XIII",
+        "XIV",
+        "XV",
+        "XVI",
+    ]
     train = train_chroms(chroms)
     assert len(train) == 10 and not set(train) & set(TEST_CHROMS + VALID_CHROMS)
 

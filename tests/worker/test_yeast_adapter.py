@@ -75,8 +75,9 @@ def test_tiling_equals_predicting_each_window(adapter):
     def predict(x):
         return adapter.predict(x)
 
-    tiled = tile_region(predict, codes, 0, 5000, sequence_length=1024, crop_bp=128,
-                        bin_size=32, batch_size=2)
+    tiled = tile_region(
+        predict, codes, 0, 5000, sequence_length=1024, crop_bp=128, bin_size=32, batch_size=2
+    )
     assert tiled.shape == (157, 12)  # ceil(5000 / 32)
     window = np.full(1024, 4, dtype=np.uint8)  # the second window: starts at 768 - 128 = 640
     window[:] = codes[640:1664]
