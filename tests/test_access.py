@@ -8,6 +8,7 @@ import pytest
 from django.urls import get_resolver
 
 from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.variants.models import VariantEffect
 from genomeweb.workspaces.access import MANAGE, READ, WRITE
 
 # url name -> (method, what the view needs, how to build its kwargs from the fixtures)
@@ -29,6 +30,17 @@ CASES = {
     "gw-variantset": ("get", READ, lambda w: {"code": w.variant_set.code}),
     "gw-variantset-score": ("get", WRITE, lambda w: {"code": w.variant_set.code}),
     "gw-effects": ("get", READ, lambda w: {"code": w.scoring_job.code}),
+    "gw-effect": ("get", READ, lambda w: {"code": w.scoring_job.code, "effect_id": w.effect.pk}),
+    "gw-effect-tracks": (
+        "post",
+        WRITE,
+        lambda w: {"code": w.scoring_job.code, "effect_id": w.effect.pk},
+    ),
+    "gw-artifact-named": (
+        "get",
+        READ,
+        lambda w: {"code": w.artifact.code, "filename": w.artifact.name},
+    ),
     "gw-job": ("get", READ, lambda w: {"code": w.job.code}),
     "gw-job-cancel": ("post", WRITE, lambda w: {"code": w.job.code}),
     "gw-artifact": ("get", READ, lambda w: {"code": w.artifact.code}),
@@ -44,6 +56,8 @@ NOT_WORKSPACE_SCOPED = {
     "gw-genome",
     "gw-models",
     "gw-model",
+    "gw-genome-file",
+    "gw-observed-file",
 }
 ALLOWED = {"owner": {READ, WRITE, MANAGE}, "editor": {READ, WRITE}, "viewer": {READ}}
 
@@ -59,7 +73,15 @@ class World:
             created_by=users["owner"],
             kind=JobKind.SCORE_VARIANTS,
             status=JobStatus.SUCCEEDED,
-            params={"variant_set": str(variant_set.code), "scorers": ["logSED"], "tracks": []},
+            params={
+                "variant_set": str(variant_set.code),
+                "scorers": ["logSED"],
+                "tracks": [],
+                "model": "none",
+            },
+        )
+        self.effect = VariantEffect.objects.create(
+            job=self.scoring_job, variant=variant_set.variants.get(), max_abs=0.5, primary=0.5
         )
         self.viewer_membership = self.workspace.memberships.get(user=users["viewer"])
 

@@ -3,14 +3,20 @@
 Nothing here touches Django or Celery, so every step can be tested without a database.
 """
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from genomeweb.genomics.annotation import Gene
+from genomeweb.genomics.bigwig import write_bigwig
 from genomeweb.genomics.contigs import ContigResolver
 from genomeweb.genomics.fasta import Genome
+from genomeweb.genomics.intervals import Interval
 from genomeweb.genomics.vcf import (
     Variant,
     VcfFileError,
@@ -31,7 +37,13 @@ from worker.exports import (
     write_scores_npz,
     write_scores_wide_tsv,
 )
-from worker.variant_effects import VariantScores, default_window_step, score_variants
+from worker.runtime import autocast
+from worker.variant_effects import (
+    VariantScores,
+    allele_profiles,
+    default_window_step,
+    score_variants,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -149,6 +161,11 @@ def _write_exports(scores, ids, contigs, out_dir: Path, model_name: str) -> dict
         "application/octet-stream",
         "Tabix index",
     )
+    files["scores.npy"] = (
+        _save_npy(scores.scores, out_dir / "scores.npy"),
+        "application/octet-stream",
+        "The same allele × track × scorer matrix, uncompressed (memory-mappable)",
+    )
     if scores.genes:
         files["genes.tsv"] = (
             write_gene_tsv(scores, ids, out_dir / "genes.tsv"),
@@ -156,3 +173,53 @@ def _write_exports(scores, ids, contigs, out_dir: Path, model_name: str) -> dict
             "Gene-level SED and logSED per allele, gene and track",
         )
     return files
+
+
+def write_variant_tracks(
+    model: ModelAdapter, fasta: Path, variant: Variant, tracks: list[int], out_dir: Path
+) -> tuple[Interval, list[tuple[Path, str]]]:
+    """Predicted reference, alternative and alt − ref coverage around one variant, as bigWigs
+    (one of each per track) on the genome's bin grid, for the genome browser.
+
+    Returns:
+        The predicted interval and ``(path, description)`` for every file written.
+    """
+    genome = Genome(fasta)
+    try:
+        start = (variant.start - model.sequence_length // 2) // model.bin_size * model.bin_size
+        with torch.inference_mode(), autocast(model.device):
+            ref, alt = allele_profiles(model, genome, variant, tracks, start)
+        ref, alt = ref[0].float().cpu().numpy(), alt[0].float().cpu().numpy()  # (bins, T)
+        first = start + model.crop_bp
+        interval = Interval(variant.chrom, first, first + ref.shape[0] * model.bin_size)
+        files = []
+        for column, index in enumerate(tracks):
+            ident = model.tracks.tracks[index].identifier
+            for label, values in (("ref", ref), ("alt", alt), ("delta", alt - ref)):
+                path = out_dir / f"{label}.{ident}.bw"
+                write_bigwig(
+                    path,
+                    genome.contig_lengths,
+                    [(interval, values[:, column])],
+                    bin_size=model.bin_size,
+                )
+                files.append((path, f"Predicted {TRACK_LABELS[label]}, {ident}"))
+    finally:
+        genome.close()
+    return interval, files
+
+
+TRACK_LABELS = {
+    "ref": "reference allele",
+    "alt": "alternative allele",
+    "delta": "alternative − reference",
+}
+
+
+def _save_npy(array: np.ndarray, path: Path) -> Path:
+    """Uncompressed so a page can read one allele's row without loading the whole matrix."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("wb") as handle:
+        np.save(handle, array)
+    os.replace(temporary, path)
+    return path

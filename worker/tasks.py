@@ -35,6 +35,7 @@ from worker.pipeline import (
     ValidationOutput,
     run_variant_scoring,
     run_vcf_validation,
+    write_variant_tracks,
 )
 
 logger = logging.getLogger(__name__)
@@ -292,7 +293,52 @@ def _gene_effects(job: Job, rows: list[Variant], scores) -> list[GeneEffect]:
     return effects
 
 
+def predict_variant_tracks(job: Job, progress: Progress) -> None:
+    """bigWigs of predicted ref, alt and alt − ref around one scored variant, with the model
+    and ensembling of the scoring job it belongs to."""
+    scoring = Job.objects.filter(
+        workspace=job.workspace, code=job.params["effects_job"], kind=JobKind.SCORE_VARIANTS
+    ).first()
+    effect = (
+        VariantEffect.objects.filter(job=scoring, pk=job.params["effect"])
+        .select_related("variant")
+        .first()
+        if scoring
+        else None
+    )
+    predictor = Predictor.objects.filter(name=scoring.params["model"]).first() if scoring else None
+    if effect is None or predictor is None:
+        raise JobInputError("The scored variant or its model no longer exists.")
+    params = scoring.params
+    model = runtime.ensemble(
+        predictor.spec(),
+        reverse_complement=params["reverse_complement"],
+        shifts=tuple(params["shifts"]),
+        replicates=params["replicates"],
+    )
+    tracks = model.tracks.indices(job.params["tracks"])
+    progress(0, 1)
+    interval, files = write_variant_tracks(
+        model, predictor.genome.fasta_file, _as_genomics(effect.variant), tracks, job_dir(job)
+    )
+    with transaction.atomic():
+        for path, description in files:
+            record_artifact(
+                job, path, content_type="application/octet-stream", description=description
+            )
+        if not job.finish(
+            {
+                "chrom": interval.chrom,
+                "start": interval.start,
+                "end": interval.end,
+                "tracks": job.params["tracks"],
+            }
+        ):
+            transaction.set_rollback(True)
+
+
 HANDLERS: dict[str, Callable[[Job, Progress], None]] = {
     JobKind.VALIDATE_VCF: validate_variant_set,
     JobKind.SCORE_VARIANTS: score_variant_set,
+    JobKind.VARIANT_TRACKS: predict_variant_tracks,
 }

@@ -538,18 +538,34 @@ def _naive_sequences(genome: Genome, variant: Variant, start: int, length: int) 
     return [ref, left, right]
 
 
+def allele_profiles(
+    model: ModelAdapter,
+    genome: Genome,
+    variant: Variant,
+    tracks: Sequence[int] | None,
+    start: int,
+) -> tuple[Tensor, Tensor]:
+    """Reference and alternative predictions ``(1, bins, T)`` of the window at ``start``.
+
+    For an indel the alternative is stitched at the variant's bin from the left- and the
+    right-anchored predictions, so every bin compares like with like.
+    """
+    texts = _naive_sequences(genome, variant, start, model.sequence_length)
+    onehot = torch.from_numpy(one_hot_batch(texts)).to(model.device)
+    pred = _predict(model, onehot, tracks)  # (2 or 3, bins, T)
+    ref, alt = pred[:1], pred[1:2]
+    if len(texts) == 3:
+        cut = (variant.start - start - model.crop_bp) // model.bin_size
+        alt = torch.cat([pred[1:2, :cut], pred[2:3, cut:]], dim=1)
+    return ref, alt
+
+
 def _naive_score_one(
     setup: _Setup, genome: Genome, variant: Variant, index: int, results: _Results
 ) -> None:
     model = setup.model
     start = window_start(variant.start, model.sequence_length, setup.step)
-    texts = _naive_sequences(genome, variant, start, model.sequence_length)
-    onehot = torch.from_numpy(one_hot_batch(texts)).to(model.device)
-    pred = _predict(model, onehot, setup.tracks)  # (2 or 3, bins, T)
-    ref, alt = pred[:1], pred[1:2]
-    if len(texts) == 3:
-        cut = (variant.start - start - model.crop_bp) // model.bin_size
-        alt = torch.cat([pred[1:2, :cut], pred[2:3, cut:]], dim=1)
+    ref, alt = allele_profiles(model, genome, variant, setup.tracks, start)
     results.add(np.array([index]), score_all(ref, alt, setup.names).cpu().numpy())
     output = setup.output(variant.chrom, start)
     rows = np.asarray(setup.genes.overlapping(output), dtype=np.int64)

@@ -1,10 +1,13 @@
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from genomeweb.catalog.models import Gene, Genome, Predictor
+from genomeweb.catalog.models import Gene, Genome, ObservedTrack, Predictor
 from genomeweb.catalog.tracks import search_tracks
+from genomeweb.results.views import ranged_file_response
 
 SEARCH_LIMIT = 25
 TRACK_LIMIT = 100
@@ -72,3 +75,27 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
     if request.htmx:
         return render(request, "catalog/model_detail.html#tracks", context)
     return render(request, "catalog/model_detail.html", context)
+
+
+@login_required
+def genome_file(request: HttpRequest, name: str, filename: str) -> HttpResponse:
+    """The genome's FASTA and its indexes, by byte range, for the genome browser."""
+    genome = get_object_or_404(Genome, name=name)
+    fasta = genome.fasta_file
+    files = {
+        fasta.name: fasta,
+        f"{fasta.name}.fai": Path(f"{fasta}.fai"),
+        f"{fasta.name}.gzi": Path(f"{fasta}.gzi"),
+    }
+    path = files.get(filename)
+    if path is None or not path.is_file():
+        raise Http404("not found")
+    return ranged_file_response(request, path, "application/octet-stream")
+
+
+@login_required
+def observed_file(request: HttpRequest, name: str, pk: int, filename: str) -> HttpResponse:
+    observed = get_object_or_404(ObservedTrack, genome__name=name, pk=pk)
+    if filename != observed.file.name or not observed.file.is_file():
+        raise Http404("not found")
+    return ranged_file_response(request, observed.file, "application/octet-stream")

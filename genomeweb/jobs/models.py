@@ -14,6 +14,7 @@ from genomeweb.workspaces.models import WRITE_ROLES, Workspace
 class JobKind(models.TextChoices):
     VALIDATE_VCF = "validate_vcf", "VCF validation"
     SCORE_VARIANTS = "score_variants", "Variant effects"
+    VARIANT_TRACKS = "variant_tracks", "Predicted tracks around a variant"
 
 
 class JobStatus(models.TextChoices):

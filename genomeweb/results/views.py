@@ -17,13 +17,15 @@ def _get_artifact_for_user(request: HttpRequest, code):
 
 
 @login_required
-def download(request: HttpRequest, code) -> HttpResponse:
+def download(request: HttpRequest, code, filename: str = "") -> HttpResponse:
     """Send a result file after the membership check; byte ranges supported.
 
     Behind nginx (GW_X_ACCEL_PREFIX set) the file itself is sent by nginx through an internal
     location, which also handles ranges; Django only decides who may read it.
     """
     artifact, _ = _get_artifact_for_user(request, code)
+    if filename and filename != artifact.name:  # the name is only there for igv.js and users
+        raise Http404("not found")
     path = artifact.path
     if not path.is_file():
         raise Http404("the file is no longer on disk")
@@ -31,13 +33,14 @@ def download(request: HttpRequest, code) -> HttpResponse:
         response = HttpResponse(content_type=artifact.content_type)
         response["X-Accel-Redirect"] = f"{settings.X_ACCEL_PREFIX}{artifact.relative_path}"
     else:
-        response = _ranged_response(request, path, artifact.content_type)
+        response = ranged_file_response(request, path, artifact.content_type)
     response["Content-Disposition"] = f'attachment; filename="{artifact.name}"'
     response["Accept-Ranges"] = "bytes"
     return response
 
 
-def _ranged_response(request: HttpRequest, path, content_type: str) -> HttpResponse:
+def ranged_file_response(request: HttpRequest, path, content_type: str) -> HttpResponse:
+    """The file, or the byte range the request asks for (206), or 416 past its end."""
     size = path.stat().st_size
     try:
         wanted = parse_range(request.headers.get("Range"), size)

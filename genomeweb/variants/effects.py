@@ -119,3 +119,53 @@ def histogram(effects: QuerySet, bins: int = 30) -> dict | None:
         for i, (n, h) in enumerate(zip(counts, height, strict=True))
     ]
     return {"bars": bars, "low": float(edges[0]), "high": float(edges[-1])}
+
+
+def default_tracks(effect: VariantEffect, model_tracks: dict) -> list[str]:
+    """The variant's most affected track and, for a stranded track, its partner strand."""
+    top = model_tracks.get(effect.top_track)
+    if top is None:
+        return []
+    partner = next(
+        (t.identifier for t in model_tracks.values() if t.index == top.strand_pair), None
+    )
+    return [top.identifier] + ([partner] if partner and partner != top.identifier else [])
+
+
+def tracks_params(job, effect: VariantEffect, chosen: list[str]) -> dict:
+    return {"effects_job": str(job.code), "effect": effect.pk, "tracks": sorted(chosen)}
+
+
+def tracks_job_for(job, effect: VariantEffect, chosen: list[str]):
+    """The latest track-prediction job for exactly these tracks, if one was requested."""
+    from genomeweb.jobs.models import Job, JobKind
+
+    return (
+        Job.objects.filter(
+            workspace=job.workspace,
+            kind=JobKind.VARIANT_TRACKS,
+            params__effects_job=str(job.code),
+            params__effect=effect.pk,
+            params__tracks=sorted(chosen),
+        )
+        .order_by("-created")
+        .first()
+    )
+
+
+def track_score_rows(job, effect: VariantEffect) -> list[dict]:
+    """Every track's scores for this allele, read from the job's memory-mapped matrix."""
+    artifact = job.artifacts.filter(name="scores.npy").first()
+    if artifact is None or not artifact.path.is_file():
+        return []
+    matrix = np.load(artifact.path, mmap_mode="r")  # (alleles, tracks, scorers)
+    row = np.asarray(matrix[effect.variant.index])
+    scorers = job.params["scorers"]
+    return (
+        [
+            {"track": track, "scores": [None if np.isnan(v) else float(v) for v in row[t]]}
+            for t, track in enumerate(job.params["tracks"])
+        ]
+        if row.shape[-1] == len(scorers)
+        else []
+    )

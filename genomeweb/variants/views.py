@@ -1,20 +1,32 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from genomeweb.jobs.models import Job, JobKind
+from genomeweb.catalog.models import Predictor
+from genomeweb.jobs.enqueue import enqueue
+from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.effects import (
     PAGE_SIZE,
     EffectFilters,
+    default_tracks,
     filter_effects,
     histogram,
     sort_effects,
+    track_score_rows,
+    tracks_job_for,
+    tracks_params,
 )
 from genomeweb.variants.forms import ScoreForm, UploadForm
-from genomeweb.variants.models import VariantSet
+from genomeweb.variants.igv import browser_config
+from genomeweb.variants.models import VariantEffect, VariantSet
 from genomeweb.variants.submit import (
     estimate_passes,
     scoring_params,
@@ -186,3 +198,77 @@ def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+def _get_effect_for_user(request: HttpRequest, code, effect_id: int, need: str = READ):
+    job, membership = get_for_member(
+        Job.objects.select_related("workspace"),
+        request,
+        code=code,
+        kind=JobKind.SCORE_VARIANTS,
+        need=need,
+    )
+    effect = get_object_or_404(
+        VariantEffect.objects.select_related("variant"), job=job, pk=effect_id
+    )
+    return job, effect, membership
+
+
+@login_required
+def effect_detail(request: HttpRequest, code, effect_id: int) -> HttpResponse:
+    """One variant: per-track and per-gene scores, and igv.js with observed vs predicted."""
+    job, effect, membership = _get_effect_for_user(request, code, effect_id)
+    predictor = Predictor.objects.filter(name=job.params["model"]).select_related("genome").first()
+    model_tracks = (
+        {t.identifier: t for t in predictor.tracks.select_related("observed__genome")}
+        if predictor
+        else {}
+    )
+    chosen = request.GET.getlist("tracks") or default_tracks(effect, model_tracks)
+    chosen = [t for t in chosen if t in job.params["tracks"]]
+    tracks_job = tracks_job_for(job, effect, chosen)
+    ready = tracks_job is not None and tracks_job.status == JobStatus.SUCCEEDED
+    context = {
+        "job": job,
+        "effect": effect,
+        "variant": effect.variant,
+        "membership": membership,
+        "workspace": job.workspace,
+        "chosen": chosen,
+        "all_tracks": job.params["tracks"],
+        "tracks_job": tracks_job,
+        "track_rows": track_score_rows(job, effect),
+        "gene_rows": effect.variant.gene_effects.filter(job=job).order_by("-log_sed"),
+        "scorers": job.params["scorers"],
+        "igv": browser_config(effect, tracks_job if ready else None, predictor.genome, model_tracks)
+        if predictor
+        else None,
+    }
+    if request.htmx:
+        context["is_poll"] = True  # a finished prediction reloads the page to draw igv.js
+        response = render(request, "variants/effect.html#tracks-status", context)
+        if tracks_job is None or tracks_job.is_final:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "variants/effect.html", context)
+
+
+@login_required
+@require_POST
+def request_tracks(request: HttpRequest, code, effect_id: int) -> HttpResponse:
+    """Predict ref / alt / alt − ref around this variant for the chosen tracks (once)."""
+    job, effect, _ = _get_effect_for_user(request, code, effect_id, need=WRITE)
+    chosen = [t for t in request.POST.getlist("tracks") if t in job.params["tracks"]][:8]
+    if chosen:
+        with transaction.atomic():
+            tracks_job, created = Job.submit(
+                workspace=job.workspace,
+                user=request.user,
+                kind=JobKind.VARIANT_TRACKS,
+                params=tracks_params(job, effect, chosen),
+                idempotency_key=f"tracks:{job.code}:{effect.pk}:{','.join(sorted(chosen))}",
+            )
+            if created:
+                enqueue(tracks_job.pk)
+    url = reverse("gw-effect", kwargs={"code": job.code, "effect_id": effect.pk})
+    return redirect(f"{url}?{urlencode([('tracks', t) for t in chosen])}")

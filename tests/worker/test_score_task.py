@@ -1,5 +1,6 @@
 """From an accepted variant set to stored, browsable scores: the view submits, the task scores."""
 
+import json
 from unittest import mock
 
 import numpy as np
@@ -158,3 +159,46 @@ def test_the_variant_set_page_lists_its_scoring_jobs(as_user, victor, scored, va
     page = as_user(victor).get(url).content.decode()
     assert reverse("gw-effects", kwargs={"code": scored.code}) in page
     assert "Score variant effects" not in page  # viewers cannot launch jobs
+
+
+def test_an_editor_predicts_tracks_and_the_page_configures_igv(as_user, eddie, victor, scored):
+    effect = VariantEffect.objects.filter(job=scored).order_by("-max_abs").first()
+    chosen = ["stripeseq_S288C_WT_1.plus", "stripeseq_S288C_WT_1.minus"]
+    url = reverse("gw-effect-tracks", kwargs={"code": scored.code, "effect_id": effect.pk})
+    as_user(eddie).post(url, {"tracks": chosen})
+    as_user(eddie).post(url, {"tracks": chosen})  # twice: still one job
+    tracks_job = Job.objects.get(kind=JobKind.VARIANT_TRACKS)
+    tasks.run_job.apply(args=[tracks_job.pk])
+    tracks_job.refresh_from_db()
+    assert tracks_job.status == JobStatus.SUCCEEDED, tracks_job.error
+    assert tracks_job.artifacts.count() == 6  # ref, alt, alt − ref for two tracks
+
+    client = as_user(victor)
+    page_url = reverse("gw-effect", kwargs={"code": scored.code, "effect_id": effect.pk})
+    page = client.get(page_url, {"tracks": chosen}).content.decode()
+    config = json.loads(
+        page.split('<script id="igv-config" type="application/json">')[1].split("</script>")[0]
+    )
+    assert config["loadDefaultGenomes"] is False and config["search"] is False
+    assert config["reference"]["fastaURL"].endswith("/mini.fa.gz")
+    merged = [t for t in config["tracks"] if t["type"] == "merged"]
+    assert [m["name"] for m in merged] == sorted(chosen)
+    variant = effect.variant
+    assert config["roi"][0]["features"][0] == {
+        "chr": variant.chrom,
+        "start": variant.start,
+        "end": variant.start + len(variant.ref),
+    }
+    url = merged[0]["tracks"][0]["url"]
+    head = client.get(url, HTTP_RANGE="bytes=0-63")
+    assert head.status_code == 206 and len(b"".join(head.streaming_content)) == 64
+    fasta = client.get(config["reference"]["compressedIndexURL"], HTTP_RANGE="bytes=0-7")
+    assert fasta.status_code == 206
+
+
+def test_the_page_lists_scores_by_track_and_gene(as_user, victor, scored):
+    effect = VariantEffect.objects.filter(job=scored).order_by("-max_abs").first()
+    url = reverse("gw-effect", kwargs={"code": scored.code, "effect_id": effect.pk})
+    page = as_user(victor).get(url).content.decode()
+    assert page.count("<td>stripeseq_S288C_WT_") >= 6
+    assert "Predict these tracks" not in page  # viewers may not start jobs

@@ -1,0 +1,130 @@
+"""igv.js configuration for a variant page: everything served by this app, nothing external.
+
+Per chosen track: one merged panel with the observed coverage (when the model track is paired
+with an observed bigWig), the predicted reference and the predicted alternative; then the
+alt − ref difference. Genes come inline from the catalog; the variant is a region of interest.
+"""
+
+from django.urls import reverse
+
+from genomeweb.catalog.models import Gene, Genome, PredictorTrack
+from genomeweb.jobs.models import Job
+from genomeweb.variants.models import VariantEffect
+
+COLORS = {
+    "observed": "rgb(120,120,120)",
+    "ref": "rgb(31,111,235)",
+    "alt": "rgb(207,34,46)",
+    "delta": "rgb(130,80,223)",
+}
+GENE_FLANK = 20_000
+
+
+def reference(genome: Genome) -> dict:
+    fasta = genome.fasta_file
+    config = {
+        "id": genome.name,
+        "name": genome.name,
+        "fastaURL": reverse("gw-genome-file", args=[genome.name, fasta.name]),
+        "indexURL": reverse("gw-genome-file", args=[genome.name, f"{fasta.name}.fai"]),
+    }
+    if fasta.name.endswith(".gz"):
+        config["compressedIndexURL"] = reverse(
+            "gw-genome-file", args=[genome.name, f"{fasta.name}.gzi"]
+        )
+    return config
+
+
+def gene_track(genome: Genome, chrom: str, start: int, end: int) -> dict:
+    genes = Gene.objects.filter(
+        genome=genome, chrom=chrom, end__gt=start - GENE_FLANK, start__lt=end + GENE_FLANK
+    )
+    features = [
+        {
+            "chr": g.chrom,
+            "start": g.start,
+            "end": g.end,
+            "name": g.name or g.gene_id,
+            "strand": g.strand,
+        }
+        for g in genes
+    ]
+    return {
+        "name": "Genes",
+        "type": "annotation",
+        "displayMode": "EXPANDED",
+        "features": features,
+        "order": 1,
+    }
+
+
+def _wig(name: str, url: str, color: str, group: str) -> dict:
+    return {
+        "name": name,
+        "type": "wig",
+        "format": "bigwig",
+        "url": url,
+        "color": color,
+        "autoscaleGroup": group,
+    }
+
+
+def coverage_tracks(tracks_job: Job, model_tracks: dict[str, PredictorTrack]) -> list[dict]:
+    """Merged observed / ref / alt panels and an alt − ref panel per predicted track."""
+    files = {
+        a.name: reverse("gw-artifact-named", args=[a.code, a.name])
+        for a in tracks_job.artifacts.all()
+    }
+    panels = []
+    for ident in tracks_job.summary.get("tracks", []):
+        layers = []
+        observed = model_tracks[ident].observed if ident in model_tracks else None
+        if observed is not None:
+            url = reverse(
+                "gw-observed-file", args=[observed.genome.name, observed.pk, observed.file.name]
+            )
+            layers.append(_wig(f"observed {observed.name}", url, COLORS["observed"], ident))
+        layers += [
+            _wig(f"predicted {label} {ident}", files[f"{label}.{ident}.bw"], COLORS[label], ident)
+            for label in ("ref", "alt")
+        ]
+        panels.append({"name": ident, "type": "merged", "tracks": layers, "height": 90})
+        delta = _wig(f"alt − ref {ident}", files[f"delta.{ident}.bw"], COLORS["delta"], "")
+        panels.append(delta | {"autoscaleGroup": None, "height": 50})
+    return panels
+
+
+def browser_config(
+    effect: VariantEffect,
+    tracks_job: Job | None,
+    genome: Genome,
+    model_tracks: dict[str, PredictorTrack],
+) -> dict:
+    variant = effect.variant
+    summary = tracks_job.summary if tracks_job else {}
+    start = summary.get("start", variant.start - 2_000)
+    end = summary.get("end", variant.start + 2_000)
+    tracks = [gene_track(genome, variant.chrom, start, end)]
+    if tracks_job is not None:
+        tracks += coverage_tracks(tracks_job, model_tracks)
+    return {
+        "reference": reference(genome),
+        "locus": f"{variant.chrom}:{start + 1}-{end}",
+        "tracks": tracks,
+        "loadDefaultGenomes": False,
+        "search": False,
+        "showSampleNames": True,
+        "roi": [
+            {
+                "name": str(variant),
+                "color": "rgba(207,34,46,0.25)",
+                "features": [
+                    {
+                        "chr": variant.chrom,
+                        "start": variant.start,
+                        "end": variant.start + max(len(variant.ref), 1),
+                    }
+                ],
+            }
+        ],
+    }
