@@ -74,6 +74,18 @@ class ScoreForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["model"].queryset = Predictor.objects.filter(genome=genome)
 
+    @classmethod
+    def defaults(cls, genome: Genome) -> dict | None:
+        """Form data for a first visit, so the page shows the cost of the defaults at once."""
+        predictor = Predictor.objects.filter(genome=genome).first()
+        if predictor is None:
+            return None
+        data = {"model": predictor.pk, "track_query": "", "assay": "", "shifts": "0",
+                "replicates": "1", "genes": "on", "submission": str(uuid.uuid4())}
+        if predictor.reverse_complement_by_default:
+            data["reverse_complement"] = "on"
+        return data | {"scorers": DEFAULT_SCORERS}
+
     def clean_shifts(self) -> list[int]:
         text = self.cleaned_data["shifts"]
         try:

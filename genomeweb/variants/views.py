@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models.functions import Abs
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -114,7 +115,10 @@ def detail(request: HttpRequest, code) -> HttpResponse:
 def score(request: HttpRequest, code) -> HttpResponse:
     """Choose a model, tracks and scorers; see the cost; launch (once per submission)."""
     variant_set, membership = _get_variant_set_for_user(request, code, need=WRITE)
-    data = request.POST if request.method == "POST" else (request.GET or None)
+    if request.method == "POST":
+        data = request.POST
+    else:
+        data = request.GET or ScoreForm.defaults(variant_set.genome)
     form = ScoreForm(data, genome=variant_set.genome)
     estimate = _estimate(variant_set, form) if data is not None else None
     if request.method == "POST" and estimate is not None:
@@ -238,7 +242,9 @@ def effect_detail(request: HttpRequest, code, effect_id: int) -> HttpResponse:
         "all_tracks": job.params["tracks"],
         "tracks_job": tracks_job,
         "track_rows": track_score_rows(job, effect),
-        "gene_rows": effect.variant.gene_effects.filter(job=job).order_by("-log_sed"),
+        "gene_rows": effect.variant.gene_effects.filter(job=job).order_by(
+            Abs("log_sed").desc()
+        ),
         "scorers": job.params["scorers"],
         "igv": browser_config(effect, tracks_job if ready else None, predictor.genome, model_tracks)
         if predictor

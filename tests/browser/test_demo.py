@@ -84,3 +84,43 @@ def test_a_new_user_uploads_a_vcf_and_reads_the_report(demo_site, browser_page):
         page.click("text=normalized.vcf.gz")
     assert download.value.suggested_filename == "normalized.vcf.gz"
     assert page.outside_requests == []
+
+
+def spinners_visible(page) -> int:
+    return page.locator(".igv-loading-spinner-container:visible").count()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
+    """Upload, score with the demo model, open the strongest variant, draw it in igv.js."""
+    url, _ = demo_site
+    page = browser_page
+    page.goto(f"{url}/accounts/login/")
+    page.fill("#id_username", "demo")
+    page.fill("#id_password", "genomeweb-demo")
+    page.click("button[type=submit]")
+    page.click("text=Demo lab")
+    page.click("text=Upload a VCF")
+    page.set_input_files("input[type=file]", str(DEMO_VCF))
+    page.click("text=Upload and validate")
+    page.wait_for_selector("text=Validation report", timeout=90_000)
+
+    page.click("text=Score variant effects")
+    page.wait_for_selector("#estimate strong")  # the cost is shown before launch
+    page.click("text=Start scoring")
+    page.wait_for_selector("table.effects tbody a", timeout=240_000)
+    assert "50 alleles" in page.inner_text("#results")
+
+    page.click("table.effects tbody a >> nth=0")  # sorted by |logSED|: the strongest first
+    page.click("text=Predict these tracks around the variant")
+    # The page polls the prediction job and reloads when it is done; then igv.js draws it.
+    page.wait_for_function("() => window.gwBrowser && window.gwBrowser.findTracks("
+                           "t => t.type === 'merged').length === 2", timeout=180_000)
+    page.wait_for_timeout(500)
+    deadline = time.monotonic() + 60
+    while spinners_visible(page) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert spinners_visible(page) == 0
+    page.screenshot(path=str(ARTIFACTS / "variant-igv.png"), full_page=True)
+    assert page.outside_requests == []
