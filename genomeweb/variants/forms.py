@@ -68,7 +68,6 @@ class ScoreForm(forms.Form):
         initial=True,
         help_text="Also score genes in each variant's window (SED, logSED)",
     )
-    submission = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
     def __init__(self, *args, genome: Genome, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -80,8 +79,14 @@ class ScoreForm(forms.Form):
         predictor = Predictor.objects.filter(genome=genome).first()
         if predictor is None:
             return None
-        data = {"model": predictor.pk, "track_query": "", "assay": "", "shifts": "0",
-                "replicates": "1", "genes": "on", "submission": str(uuid.uuid4())}
+        data = {
+            "model": predictor.pk,
+            "track_query": "",
+            "assay": "",
+            "shifts": "0",
+            "replicates": "1",
+            "genes": "on",
+        }
         if predictor.reverse_complement_by_default:
             data["reverse_complement"] = "on"
         return data | {"scorers": DEFAULT_SCORERS}

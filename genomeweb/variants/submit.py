@@ -14,7 +14,7 @@ from django.utils.text import get_valid_filename
 
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.enqueue import enqueue
-from genomeweb.jobs.models import Job, JobKind
+from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.lib.windows import forward_passes, window_step
 from genomeweb.variants.models import VariantSet
 from genomeweb.workspaces.models import Workspace
@@ -88,17 +88,24 @@ def scoring_params(variant_set: VariantSet, form_data: dict, track_ids: list[str
     }
 
 
-def submit_scoring(*, variant_set: VariantSet, user, params: dict, submission) -> Job:
-    """One scoring job per form submission and per identical request: the key combines the
-    form's nonce with the parameters, so a double click or a retried POST finds the first job."""
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
+def submit_scoring(*, variant_set: VariantSet, user, params: dict) -> Job:
+    """One scoring job per distinct analysis: the idempotency key is a digest of the parameters,
+    so a double click, a retried POST or the same form sent again finds the first job. A failed
+    or cancelled job gives up its key, so the same analysis can be run again."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:40]
+    key = f"score:{digest}"
     with transaction.atomic():
+        Job.objects.filter(
+            workspace=variant_set.workspace,
+            idempotency_key=key,
+            status__in=[JobStatus.FAILED, JobStatus.CANCELLED],
+        ).update(idempotency_key="")
         job, created = Job.submit(
             workspace=variant_set.workspace,
             user=user,
             kind=JobKind.SCORE_VARIANTS,
             params=params,
-            idempotency_key=f"score:{submission}:{digest}",
+            idempotency_key=key,
         )
         if created:
             enqueue(job.pk)

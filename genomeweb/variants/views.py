@@ -123,12 +123,7 @@ def score(request: HttpRequest, code) -> HttpResponse:
     estimate = _estimate(variant_set, form) if data is not None else None
     if request.method == "POST" and estimate is not None:
         params = scoring_params(variant_set, form.cleaned_data, estimate["track_ids"])
-        job = submit_scoring(
-            variant_set=variant_set,
-            user=request.user,
-            params=params,
-            submission=form.cleaned_data["submission"],
-        )
+        job = submit_scoring(variant_set=variant_set, user=request.user, params=params)
         return redirect("gw-effects", code=job.code)
     context = {
         "variant_set": variant_set,
@@ -242,9 +237,7 @@ def effect_detail(request: HttpRequest, code, effect_id: int) -> HttpResponse:
         "all_tracks": job.params["tracks"],
         "tracks_job": tracks_job,
         "track_rows": track_score_rows(job, effect),
-        "gene_rows": effect.variant.gene_effects.filter(job=job).order_by(
-            Abs("log_sed").desc()
-        ),
+        "gene_rows": effect.variant.gene_effects.filter(job=job).order_by(Abs("log_sed").desc()),
         "scorers": job.params["scorers"],
         "igv": browser_config(effect, tracks_job if ready else None, predictor.genome, model_tracks)
         if predictor

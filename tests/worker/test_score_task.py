@@ -67,7 +67,6 @@ def score_form(**overrides):
         "shifts": "0",
         "replicates": "1",
         "genes": "on",
-        "submission": "0e7d1c2b-3a4f-4b5c-8d6e-7f8091a2b3c4",
     }
     return form | overrides
 
@@ -81,7 +80,7 @@ def test_the_form_shows_the_cost_before_launch(as_user, eddie, validated_set):
     assert "<strong>6</strong> tracks" in body and "<strong>28</strong> forward passes" in body
 
 
-def test_submitting_twice_creates_one_job(as_user, eddie, validated_set):
+def test_the_same_analysis_submitted_twice_is_one_job(as_user, eddie, validated_set):
     url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
     client = as_user(eddie)
     first, second = client.post(url, score_form()), client.post(url, score_form())
@@ -202,3 +201,13 @@ def test_the_page_lists_scores_by_track_and_gene(as_user, victor, scored):
     page = as_user(victor).get(url).content.decode()
     assert page.count("<td>stripeseq_S288C_WT_") >= 6
     assert "Predict these tracks" not in page  # viewers may not start jobs
+
+
+def test_a_failed_analysis_can_be_run_again(as_user, eddie, validated_set):
+    url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
+    client = as_user(eddie)
+    client.post(url, score_form())
+    first = Job.objects.get(kind=JobKind.SCORE_VARIANTS)
+    first.fail("the GPU caught fire")
+    client.post(url, score_form())
+    assert Job.objects.filter(kind=JobKind.SCORE_VARIANTS).count() == 2
