@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from genomeweb.catalog.models import Predictor, PredictorTrack
-from genomeweb.catalog.registration import borzoi_targets_path, register_observed
+from genomeweb.catalog.registration import register_observed
 from genomeweb.catalog.tracks import read_targets, search_tracks, split_description
 
 
@@ -97,10 +97,23 @@ def test_split_description(text, parts):
 
 
 def test_borzoi_targets_are_found_without_importing_the_package():
+    import subprocess
     import sys
 
-    path = borzoi_targets_path()
-    assert path.is_file() and "borzoi_pytorch" not in sys.modules
+    probe = (
+        "import sys; from genomeweb.catalog.registration import borzoi_targets_path as p; "
+        "print(p().is_file(), 'borzoi_pytorch' in sys.modules, 'torch' in sys.modules)"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "tests.settings", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {probe}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.split() == ["True", "False", "False"]
 
 
 def test_load_demo_pairs_observed_tracks_and_is_idempotent(db):
