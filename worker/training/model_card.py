@@ -41,6 +41,31 @@ def metric_rows(metrics: dict) -> list[str]:
     return rows
 
 
+TRAIN_FLAGS = (
+    "data",
+    "out",
+    "seed",
+    "epochs",
+    "max_minutes",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "sequence_length",
+    "crop_bp",
+    "dropout",
+    "conv_dropout",
+    "jitter_bp",
+)
+
+
+def train_command(args: dict) -> str:
+    """The exact training command, rebuilt from the arguments training.json recorded."""
+    flags = " ".join(
+        f"--{name.replace('_', '-')} {args[name]}" for name in TRAIN_FLAGS if name in args
+    )
+    return f".venv/bin/python -m worker.training.train {flags}"
+
+
 def render(directory: Path) -> str:
     config = json.loads((directory / "config.json").read_text())
     training = json.loads((directory / "training.json").read_text())
