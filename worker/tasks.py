@@ -202,16 +202,7 @@ def score_variant_set(job: Job, progress: Progress) -> None:
     predictor = Predictor.objects.filter(name=params["model"]).select_related("genome").first()
     if variant_set is None or predictor is None:
         raise JobInputError("The variant set or the model of this job no longer exists.")
-    model = runtime.ensemble(
-        predictor.spec(),
-        reverse_complement=params["reverse_complement"],
-        shifts=tuple(params["shifts"]),
-        replicates=params["replicates"],
-    )
-    try:
-        tracks = model.tracks.indices(params["tracks"])
-    except KeyError as error:
-        raise JobInputError(f"The model no longer has these tracks: {error}") from error
+    model, tracks = _scoring_model(predictor, params, params["tracks"])
     rows = list(variant_set.variants.order_by("index"))
     output = run_variant_scoring(
         model,
@@ -228,6 +219,20 @@ def score_variant_set(job: Job, progress: Progress) -> None:
     Predictor.objects.filter(pk=predictor.pk).update(
         measured_passes_per_second=output.passes_per_second
     )
+
+
+def _scoring_model(predictor: Predictor, params: dict, track_ids: list[str]):
+    """The model with a scoring job's ensembling, and the indices of ``track_ids`` in it."""
+    model = runtime.ensemble(
+        predictor.spec(),
+        reverse_complement=params["reverse_complement"],
+        shifts=tuple(params["shifts"]),
+        replicates=params["replicates"],
+    )
+    try:
+        return model, model.tracks.indices(track_ids)
+    except KeyError as error:
+        raise JobInputError(f"The model no longer has these tracks: {error}") from error
 
 
 def _as_genomics(row: Variant) -> GenomicVariant:
@@ -309,14 +314,7 @@ def predict_variant_tracks(job: Job, progress: Progress) -> None:
     predictor = Predictor.objects.filter(name=scoring.params["model"]).first() if scoring else None
     if effect is None or predictor is None:
         raise JobInputError("The scored variant or its model no longer exists.")
-    params = scoring.params
-    model = runtime.ensemble(
-        predictor.spec(),
-        reverse_complement=params["reverse_complement"],
-        shifts=tuple(params["shifts"]),
-        replicates=params["replicates"],
-    )
-    tracks = model.tracks.indices(job.params["tracks"])
+    model, tracks = _scoring_model(predictor, scoring.params, job.params["tracks"])
     progress(0, 1)
     interval, files = write_variant_tracks(
         model, predictor.genome.fasta_file, _as_genomics(effect.variant), tracks, job_dir(job)
