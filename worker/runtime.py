@@ -22,6 +22,7 @@ from worker.errors import JobInputError
 
 logger = logging.getLogger(__name__)
 _CACHE: dict[tuple[str, str], list[ModelAdapter]] = {}
+Batched = Tensor | tuple | list  # what run_batched's function returns: tensors, maybe nested
 
 
 @cache
@@ -90,8 +91,11 @@ def ensemble(
     return Ensemble(models, reverse_complement=rc, shifts=shifts)
 
 
-def run_batched(fn: Callable[[Tensor], Tensor], inputs: Tensor, batch_size: int) -> Tensor:
+def run_batched(fn: Callable[[Tensor], Batched], inputs: Tensor, batch_size: int) -> Batched:
     """``fn`` over ``inputs`` in batches, halving the batch on CUDA out-of-memory.
+
+    ``fn`` returns a tensor, or tuples / lists of them (nested), batched on their first axis;
+    the batches are concatenated the same way.
 
     Raises:
         JobInputError: even a batch of one does not fit on the device.
@@ -110,4 +114,11 @@ def run_batched(fn: Callable[[Tensor], Tensor], inputs: Tensor, batch_size: int)
                 ) from None
             batch_size //= 2
             logger.warning("out of GPU memory: batch size now %d", batch_size)
-    return torch.cat(outputs)
+    return _concatenate(outputs)
+
+
+def _concatenate(parts: list[Batched]) -> Batched:
+    first = parts[0]
+    if isinstance(first, Tensor):
+        return torch.cat(parts)
+    return type(first)(_concatenate(list(items)) for items in zip(*parts, strict=True))

@@ -161,6 +161,15 @@ def _predict(model: ModelAdapter, onehot: Tensor, tracks: list[int] | None) -> T
         return model.predict(onehot, tracks).float()
 
 
+def _predict_reference(
+    model: ModelAdapter, onehot: Tensor, tracks: list[int] | None
+) -> tuple[Tensor, object]:
+    """``_predict`` that also keeps the model's state for ``predict_substitutions``."""
+    with autocast(model.device):
+        pred, state = model.predict_reference(onehot, tracks)
+    return pred.float(), state
+
+
 class _GeneIndex:
     """Finds the genes overlapping a window quickly (sorted starts per contig)."""
 
@@ -419,10 +428,16 @@ def _alt_rows(chunk: _Chunk, ids: Tensor, length: int, *, right: bool) -> Tensor
 def _score_chunk(setup: _Setup, chunk: _Chunk, results: _Results, batch_size: int) -> None:
     """Reference passes, then the alleles in batches; writes their scores into ``results``."""
     model = setup.model
-    ref_pred = run_batched(lambda x: _predict(model, x, setup.tracks), chunk.refs, batch_size)
+    if model.supports_substitutions:
+        ref_pred, state = run_batched(
+            lambda x: _predict_reference(model, x, setup.tracks), chunk.refs, batch_size
+        )
+    else:
+        ref_pred = run_batched(lambda x: _predict(model, x, setup.tracks), chunk.refs, batch_size)
+        state = None
     gene_rows, gene_bins = _chunk_genes(setup, chunk.windows)  # (G,), (W, G, bins)
     strands = setup.strand_mask(gene_rows)  # (G, T)
-    scorer = _AlleleScorer(setup, chunk, ref_pred, gene_bins, strands)
+    scorer = _AlleleScorer(setup, chunk, ref_pred, state, gene_bins, strands)
     ids = torch.arange(len(chunk.members), device=model.device)
     out = run_batched(scorer, ids, batch_size).cpu().numpy()  # (n, T * (S + 2) [+ 2 G T])
     n, tracks, names = len(ids), len(setup.tracks), len(setup.names)
@@ -447,7 +462,9 @@ class _AlleleScorer:
     """``ids (b,) → (b, T * (S + 2) [+ 2 * G * T])``: predict, stitch and score alleles.
 
     A callable for ``run_batched``, which halves the batch on out-of-memory; everything it
-    builds stays on the model's device and only the reduced scores leave it.
+    builds stays on the model's device and only the reduced scores leave it. With a reference
+    ``state`` (models that support it), SNVs and MNVs take the model's fast path, which
+    recomputes only what the substitution changes; indels always run whole windows.
     """
 
     def __init__(
@@ -455,11 +472,12 @@ class _AlleleScorer:
         setup: _Setup,
         chunk: _Chunk,
         ref_pred: Tensor,
+        state: object | None,
         gene_bins: np.ndarray,
         strands: np.ndarray,
     ) -> None:
         device = setup.model.device
-        self.setup, self.chunk, self.ref_pred = setup, chunk, ref_pred  # (W, bins, T)
+        self.setup, self.chunk, self.ref_pred, self.state = setup, chunk, ref_pred, state
         self.gene_bins = torch.as_tensor(gene_bins, device=device)  # (W, G, bins)
         self.strands = torch.as_tensor(strands, device=device)  # (G, T)
         self.bin_index = torch.arange(setup.model.output_bins, device=device)
@@ -469,6 +487,46 @@ class _AlleleScorer:
         )
 
     def __call__(self, ids: Tensor) -> Tensor:
+        alt = self._alternatives(ids)  # (b, bins, T)
+        group = self.chunk.group[ids]
+        ref = self.ref_pred[group]  # (b, bins, T)
+        out = [score_all(ref, alt, self.setup.names).flatten(1)]
+        if self.strands.shape[0]:
+            sed, log_sed = gene_scores(ref, alt, self.gene_bins[group], self.strands)
+            out += [sed.flatten(1), log_sed.flatten(1)]
+        return torch.cat(out, dim=1)
+
+    def _alternatives(self, ids: Tensor) -> Tensor:
+        if self.state is None:
+            return self._whole_windows(ids)
+        fast = self.chunk.ref_len[ids] == self.chunk.alt_len[ids]
+        if fast.all():
+            return self._substituted(ids)
+        alt = torch.empty(
+            (len(ids), self.setup.model.output_bins, len(self.setup.tracks)), device=ids.device
+        )
+        if fast.any():
+            alt[fast] = self._substituted(ids[fast])
+        alt[~fast] = self._whole_windows(ids[~fast])
+        return alt
+
+    def _substituted(self, ids: Tensor) -> Tensor:
+        """Alleles whose REF and ALT have the same length, by the model's fast path."""
+        model, chunk = self.setup.model, self.chunk
+        rows = _alt_rows(chunk, ids, model.sequence_length, right=False)
+        width = int(chunk.ref_len[ids].max())
+        with autocast(model.device):
+            return model.predict_substitutions(
+                self.state,
+                chunk.group[ids],
+                chunk.table[rows],
+                chunk.offset[ids],
+                width,
+                self.setup.tracks,
+            ).float()
+
+    def _whole_windows(self, ids: Tensor) -> Tensor:
+        """Alleles by whole-window passes; an indel's two anchorings stitched at its bin."""
         length = self.setup.model.sequence_length
         is_indel = self.chunk.ref_len[ids] != self.chunk.alt_len[ids]
         indels = ids[is_indel]
@@ -483,13 +541,7 @@ class _AlleleScorer:
         if len(indels):
             right_side = (self.bin_index >= self.cut[indels, None])[..., None]  # (k, bins, 1)
             alt[is_indel] = torch.where(right_side, pred[len(ids) :], alt[is_indel])
-        group = self.chunk.group[ids]
-        ref = self.ref_pred[group]  # (b, bins, T)
-        out = [score_all(ref, alt, self.setup.names).flatten(1)]
-        if self.strands.shape[0]:
-            sed, log_sed = gene_scores(ref, alt, self.gene_bins[group], self.strands)
-            out += [sed.flatten(1), log_sed.flatten(1)]
-        return torch.cat(out, dim=1)
+        return alt
 
 
 # --- the reference implementation -------------------------------------------------------------

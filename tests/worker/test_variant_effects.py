@@ -263,9 +263,20 @@ def indels(genome: Genome, chrom: str, start: int, sizes=(1, 3, 10, 40)) -> list
     return found
 
 
+def mnvs(genome: Genome, places: list[tuple[str, int, int]]) -> list[Variant]:
+    """A substitution of ``width`` bases (every base changed) at each (chrom, start, width)."""
+    found = []
+    for chrom, start, width in places:
+        ref = genome.fetch(Interval(chrom, start, start + width))
+        alt = ref.translate(str.maketrans("ACGT", "CGTA"))
+        found.append(Variant(chrom, start, ref, alt, f"mnv{width}", 0))
+    return found
+
+
 def test_indels_equal_the_per_variant_recomputation(tiny_model, mini_genome):
     variants = indels(mini_genome, "I", 1200) + indels(mini_genome, "II", 3985, sizes=(3, 10))
     variants += mini_snvs(mini_genome)[:6]  # SNVs and indels in one batch
+    variants += mnvs(mini_genome, [("I", 1210, 2), ("I", 1190, 5), ("II", 3996, 4)])
     engine = score_variants(tiny_model, mini_genome, variants, scorers=ALL, batch_size=5)
     naive = naive_score_variants(
         tiny_model, mini_genome, variants, scorers=ALL, window_step=default_window_step(tiny_model)
@@ -273,6 +284,19 @@ def test_indels_equal_the_per_variant_recomputation(tiny_model, mini_genome):
     assert np.isfinite(engine.scores).all()
     assert np.abs(engine.scores[:, :, ALL.index("SUM")]).max() > 1e-2
     assert_same_scores(engine, naive)
+
+
+def test_substitutions_take_the_fast_path_and_indels_whole_windows(tiny_yeast_dir, mini_genome):
+    adapter = YeastAdapter(tiny_yeast_dir)
+    whole_windows = []
+    predict = adapter.predict
+    adapter.predict = lambda x, tracks=None: whole_windows.append(len(x)) or predict(x, tracks)
+    variants = mini_snvs(mini_genome)[:8] + mnvs(mini_genome, [("I", 1210, 3)])
+    variants += indels(mini_genome, "I", 1200, sizes=(2, 6))  # four indels
+    model = Ensemble([adapter], reverse_complement=True)
+    scores = score_variants(model, mini_genome, variants, scorers=["SUM"], batch_size=4)
+    assert np.isfinite(scores.scores).all()
+    assert sum(whole_windows) == 4 * 2 * 2  # indels only: left + right anchored, × RC
 
 
 @pytest.mark.parametrize("size", [1, 3, 10, 40])

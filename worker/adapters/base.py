@@ -85,6 +85,38 @@ class ModelAdapter(ABC):
     def attention(self, onehot: Tensor, layer: int) -> Tensor:
         """``(B, L, 4)`` → ``(B, heads, N, N)`` softmax weights of one transformer layer."""
 
+    #: whether ``predict_reference`` / ``predict_substitutions`` are implemented
+    supports_substitutions: bool = False
+
+    def predict_reference(
+        self, onehot: Tensor, tracks: Sequence[int] | None = None
+    ) -> tuple[Tensor, object]:
+        """``predict`` that also returns the state ``predict_substitutions`` reuses."""
+        raise NotImplementedError(f"{self.name} has no fast path for substitutions")
+
+    def predict_substitutions(
+        self,
+        state: object,
+        group: Tensor,
+        alt: Tensor,
+        first: Tensor,
+        width: int,
+        tracks: Sequence[int] | None = None,
+    ) -> Tensor:
+        """``predict(alt)`` for sequences that differ from the reference windows of ``state``
+        only in ``[first, first + width)``, reusing the reference's computation elsewhere
+        (fast in silico mutagenesis: SNVs, MNVs, every ISM mutant).
+
+        Args:
+            state: from ``predict_reference`` of ``W`` reference windows.
+            group: ``(b,)`` the reference window (0 … W − 1) of each alternative.
+            alt: ``(b, L, 4)`` the alternative one-hots.
+            first: ``(b,)`` the first position that may differ from the reference.
+            width: how many positions from ``first`` may differ, the same for the batch.
+            tracks: as ``predict``.
+        """
+        raise NotImplementedError(f"{self.name} has no fast path for substitutions")
+
     def check_input(self, onehot: Tensor) -> Tensor:
         if onehot.ndim != 3 or onehot.shape[1:] != (self.sequence_length, 4):
             raise ValueError(

@@ -5,7 +5,7 @@ Each option multiplies the forward passes, so each is a parameter of the job.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch import Tensor
@@ -28,6 +28,15 @@ def shift(onehot: Tensor, bp: int) -> Tensor:
     else:
         out[:, :bp] = onehot[:, -bp:]
     return out
+
+
+def _orient(onehot: Tensor, bp: int, rc: bool) -> Tensor:
+    """The input of one pass: shifted by ``bp``, then reverse-complemented when ``rc``."""
+    x = shift(onehot, bp)
+    return reverse_complement(x) if rc else x
+
+
+PassFunction = Callable[[ModelAdapter, int, bool, list[int]], Tensor]
 
 
 class Ensemble(ModelAdapter):
@@ -60,18 +69,69 @@ class Ensemble(ModelAdapter):
     def passes_per_sequence(self) -> int:
         return len(self.replicates) * len(self.shifts) * (2 if self.use_rc else 1)
 
-    def predict(self, onehot: Tensor, tracks: Sequence[int] | None = None) -> Tensor:
+    @property
+    def supports_substitutions(self) -> bool:
+        return all(model.supports_substitutions for model in self.replicates)
+
+    def _passes(self) -> Iterator[tuple[ModelAdapter, int, bool]]:
+        """(replicate, shift, reverse complement) of every pass, always in the same order."""
+        for model in self.replicates:
+            for bp in self.shifts:
+                yield model, bp, False
+                if self.use_rc:
+                    yield model, bp, True
+
+    def _mean(self, tracks: Sequence[int] | None, run: PassFunction) -> Tensor:
+        """The mean of ``run(model, shift, rc, pass tracks)`` over the passes, read back in
+        forward orientation (a reverse-complement pass predicts the strand partners)."""
         wanted = list(range(len(self.tracks))) if tracks is None else list(tracks)
         partners = [self.tracks.strand_pairs()[i] for i in wanted]
         total = None
-        for model in self.replicates:
-            for bp in self.shifts:
-                x = shift(onehot, bp)
-                out = model.predict(x, wanted)
-                if self.use_rc:
-                    out = out + model.predict(reverse_complement(x), partners).flip(dims=(1,))
-                total = out if total is None else total + out
+        for model, bp, rc in self._passes():
+            out = run(model, bp, rc, partners if rc else wanted)
+            out = out.flip(dims=(1,)) if rc else out
+            total = out if total is None else total + out
         return total / self.passes_per_sequence
+
+    def predict(self, onehot: Tensor, tracks: Sequence[int] | None = None) -> Tensor:
+        def run(model: ModelAdapter, bp: int, rc: bool, wanted: list[int]) -> Tensor:
+            return model.predict(_orient(onehot, bp, rc), wanted)
+
+        return self._mean(tracks, run)
+
+    def predict_reference(
+        self, onehot: Tensor, tracks: Sequence[int] | None = None
+    ) -> tuple[Tensor, list[object]]:
+        states: list[object] = []
+
+        def run(model: ModelAdapter, bp: int, rc: bool, wanted: list[int]) -> Tensor:
+            out, state = model.predict_reference(_orient(onehot, bp, rc), wanted)
+            states.append(state)
+            return out
+
+        return self._mean(tracks, run), states
+
+    def predict_substitutions(
+        self,
+        state: object,
+        group: Tensor,
+        alt: Tensor,
+        first: Tensor,
+        width: int,
+        tracks: Sequence[int] | None = None,
+    ) -> Tensor:
+        states = iter(state)  # one per pass, in the order of _passes
+        length = self.sequence_length
+
+        def run(model: ModelAdapter, bp: int, rc: bool, wanted: list[int]) -> Tensor:
+            # The changed stretch moves with the shift (clamped: a stretch shifted partly out
+            # of the window still covers what is left of it) and mirrors under RC.
+            moved = (first + bp).clamp(0, length - width)
+            moved = length - width - moved if rc else moved
+            x = _orient(alt, bp, rc)
+            return model.predict_substitutions(next(states), group, x, moved, width, wanted)
+
+        return self._mean(tracks, run)
 
     def embed(self, onehot: Tensor) -> Tensor:
         return self.replicates[0].embed(onehot)

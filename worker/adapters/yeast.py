@@ -42,6 +42,10 @@ def track_table(raw: dict) -> TrackTable:
     )
 
 
+def _select(out: Tensor, tracks: Sequence[int] | None) -> Tensor:
+    return out if tracks is None else out[:, :, list(tracks)]
+
+
 class YeastAdapter(ModelAdapter):
     def __init__(
         self, directory: Path, *, name: str = "yeast-demo", device: torch.device | str = "cpu"
@@ -55,9 +59,30 @@ class YeastAdapter(ModelAdapter):
         self.bin_size = model.config.bin_size
         self.crop_bp = model.config.crop_bp
 
+    supports_substitutions = True
+
     def predict(self, onehot: Tensor, tracks: Sequence[int] | None = None) -> Tensor:
-        out = self.model(self.check_input(onehot))  # (B, bins, T): already counts
-        return out if tracks is None else out[:, :, list(tracks)]
+        return _select(self.model(self.check_input(onehot)), tracks)  # already counts
+
+    def predict_reference(
+        self, onehot: Tensor, tracks: Sequence[int] | None = None
+    ) -> tuple[Tensor, list[Tensor]]:
+        levels = self.model.tower_levels(self.check_input(onehot))
+        return _select(self.model.from_levels(levels), tracks), levels
+
+    def predict_substitutions(
+        self,
+        state: object,
+        group: Tensor,
+        alt: Tensor,
+        first: Tensor,
+        width: int,
+        tracks: Sequence[int] | None = None,
+    ) -> Tensor:
+        alt = self.check_input(alt)
+        group, first = group.to(self.device), first.to(self.device)
+        out = self.model.forward_substituted(state, group, alt, first, width)
+        return _select(out, tracks)
 
     def embed(self, onehot: Tensor) -> Tensor:
         tokens, _ = self.model.trunk(self.check_input(onehot))

@@ -144,31 +144,134 @@ class YeastNet(nn.Module):
             nn.Conv1d(c.unet_channels, c.tracks, 1),
         )
 
-    def trunk(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        """Tower and transformer. Returns tokens ``(B, N, D)`` and the tower's outputs."""
+    def tower_levels(self, x: Tensor) -> list[Tensor]:
+        """``(B, L, 4)`` → the tower's outputs ``(B, C, N)`` at 2, 4, 8, …, 128 bp per position:
+        the stem's, then one per tower block (the last are the transformer's tokens)."""
         h = self.stem(x.transpose(1, 2))  # (B, 4, L) -> (B, C, L)
         h = F.max_pool1d(h + self.stem_block(h), 2)
-        skips = []
+        levels = [h]
         for block in self.tower:
             h = F.max_pool1d(block(h), 2)
-            skips.append(h)
-        tokens = h.transpose(1, 2)  # (B, N, D), one token per 128 bp
+            levels.append(h)
+        return levels
+
+    def transform(self, tower_out: Tensor) -> Tensor:
+        """The transformer on the tower's last level: ``(B, D, N)`` → tokens ``(B, N, D)``."""
+        tokens = tower_out.transpose(1, 2)  # one token per 128 bp
         for layer in self.transformer:
             tokens = layer(tokens)
-        return tokens, skips
+        return tokens
 
-    def upsample(self, tokens: Tensor, skips: list[Tensor]) -> Tensor:
-        """U-Net: 128 bp tokens → 64 bp → 32 bp, adding the tower's features at each step."""
+    def trunk(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """Tower and transformer. Returns tokens ``(B, N, D)`` and the tower blocks' outputs."""
+        levels = self.tower_levels(x)
+        return self.transform(levels[-1]), levels[1:]
+
+    def decode(self, tokens: Tensor, skip_64: Tensor, skip_32: Tensor) -> Tensor:
+        """U-Net (128 bp tokens → 64 bp → 32 bp, adding the tower's features at each step),
+        crop, head: ``(B, bins, tracks)`` counts."""
         h = self.up_from_128(tokens.transpose(1, 2))
-        h = F.interpolate(h, scale_factor=2, mode="nearest") + self.skip_64(skips[-2])
+        h = F.interpolate(h, scale_factor=2, mode="nearest") + self.skip_64(skip_64)
         h = self.refine_64(h)
-        h = F.interpolate(h, scale_factor=2, mode="nearest") + self.skip_32(skips[-3])
-        return self.refine_32(h)  # (B, C, L/32)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """``(B, L, 4)`` one-hot → ``(B, bins, tracks)`` predicted counts per 32 bp bin."""
-        tokens, skips = self.trunk(x)
-        h = self.upsample(tokens, skips)
+        h = F.interpolate(h, scale_factor=2, mode="nearest") + self.skip_32(skip_32)
+        h = self.refine_32(h)  # (B, C, L/32)
         crop = self.config.crop_bp // self.config.bin_size
         h = h[:, :, crop : h.shape[-1] - crop]
         return F.softplus(self.head(h)).transpose(1, 2)
+
+    def from_levels(self, levels: list[Tensor]) -> Tensor:
+        """Everything after the tower: ``tower_levels`` → ``(B, bins, tracks)``."""
+        return self.decode(self.transform(levels[-1]), levels[-2], levels[-3])
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(B, L, 4)`` one-hot → ``(B, bins, tracks)`` predicted counts per 32 bp bin."""
+        return self.from_levels(self.tower_levels(x))
+
+    def forward_substituted(
+        self, reference: list[Tensor], group: Tensor, alt: Tensor, first: Tensor, width: int
+    ) -> Tensor:
+        """``forward(alt)`` for sequences that differ from a reference only in a short stretch,
+        recomputing the convolutional tower only around it (fast in silico mutagenesis).
+
+        A base reaches ±7 bp through the stem and ±2 positions through each tower block, so
+        each level is recomputed over a few positions around the change and read from the
+        reference's levels elsewhere; the transformer and the U-Net, which see the whole
+        window, run in full.
+
+        Args:
+            reference: ``tower_levels`` of the reference windows, each ``(W, C, N)``.
+            group: ``(b,)`` the reference window of each alternative.
+            alt: ``(b, L, 4)`` the alternative one-hots.
+            first: ``(b,)`` the first position where ``alt`` may differ from its reference.
+            width: how many positions from ``first`` may differ (the same for the batch).
+
+        Returns:
+            ``(b, bins, tracks)``, equal to ``forward(alt)`` up to float rounding.
+        """
+        values, first = _stem_local(self, alt, first, width)
+        patched = []
+        for level, block in enumerate(self.tower):
+            values, first = _block_local(block, reference[level], group, values, first)
+            if level >= len(self.tower) - 3:
+                patched.append(_scatter(reference[level + 1], group, values, first))
+        skip_32, skip_64, tower_out = patched
+        return self.decode(self.transform(tower_out), skip_64, skip_32)
+
+
+# --- local recomputation for forward_substituted ----------------------------------------------
+
+
+def _pooled_span(first: Tensor, width: int, half: int, n: int) -> tuple[Tensor, int]:
+    """Where a convolution (kernel ``2 * half + 1``) then a pool of 2 must be recomputed when
+    its ``n`` inputs changed at ``[first, first + width)``: ``(t, u)``, the pooled outputs
+    ``[t, t + u)`` — kept inside ``[0, n / 2)``, the same ``u`` for the whole batch."""
+    u = min((width + 2 * half) // 2 + 2, n // 2)
+    t = (first - half).div(2, rounding_mode="floor").clamp(0, n // 2 - u)
+    return t, u
+
+
+def _window_positions(t: Tensor, u: int, half: int) -> Tensor:
+    """``(b, 2u + 2 half)`` input positions read to compute pooled outputs ``[t, t + u)``."""
+    return (2 * t - half)[:, None] + torch.arange(2 * u + 2 * half, device=t.device)
+
+
+def _pad_mask(positions: Tensor, n: int) -> Tensor:
+    """``(b, 1, width)``: 1 inside the sequence, 0 where the full convolution zero-pads."""
+    return ((positions >= 0) & (positions < n)).unsqueeze(1)
+
+
+def _stem_local(model: YeastNet, alt: Tensor, first: Tensor, width: int) -> tuple[Tensor, Tensor]:
+    """The stem's pooled output around each change, straight from the alternative one-hot."""
+    n, half = alt.shape[1], model.stem.kernel_size[0] // 2
+    t, u = _pooled_span(first, width, half, n)
+    positions = _window_positions(t, u, half)
+    rows = torch.arange(len(alt), device=alt.device)[:, None]
+    x = alt[rows, positions.clamp(0, n - 1)].transpose(1, 2) * _pad_mask(positions, n)
+    h = F.conv1d(x, model.stem.weight, model.stem.bias)
+    return F.max_pool1d(h + model.stem_block(h), 2), t
+
+
+def _block_local(
+    block: ConvBlock, reference: Tensor, group: Tensor, values: Tensor, first: Tensor
+) -> tuple[Tensor, Tensor]:
+    """One tower block around each change: its input is the reference level with ``values``
+    written at ``[first, first + width)``; returns the block's pooled output there."""
+    n, width, half = reference.shape[-1], values.shape[-1], block.conv.kernel_size[0] // 2
+    t, u = _pooled_span(first, width, half, n)
+    positions = _window_positions(t, u, half)
+    x = reference.transpose(1, 2)[group[:, None], positions.clamp(0, n - 1)].transpose(1, 2)
+    x = _write(x, values, first - positions[:, 0])
+    x = F.gelu(block.norm(x)) * _pad_mask(positions, n)  # padding is zeros after activation
+    h = F.conv1d(x, block.conv.weight, block.conv.bias)
+    return F.max_pool1d(h, 2), t
+
+
+def _write(x: Tensor, values: Tensor, offset: Tensor) -> Tensor:
+    """``x (b, C, m)`` with ``values (b, C, w)`` written from position ``offset (b,)`` on."""
+    index = offset[:, None] + torch.arange(values.shape[-1], device=x.device)
+    return x.scatter(2, index[:, None, :].expand(-1, x.shape[1], -1), values)
+
+
+def _scatter(reference: Tensor, group: Tensor, values: Tensor, first: Tensor) -> Tensor:
+    """The whole level ``(b, C, n)`` of each alternative: its reference, patched."""
+    return _write(reference[group], values, first)
