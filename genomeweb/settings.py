@@ -134,6 +134,7 @@ JOB_HEARTBEAT_SECONDS = envint("GW_JOB_HEARTBEAT_SECONDS", 10, minimum=1)
 JOB_STALE_SECONDS = envint("GW_JOB_STALE_SECONDS", 120, minimum=2)
 JOB_QUEUED_STALE_SECONDS = envint("GW_JOB_QUEUED_STALE_SECONDS", 600, minimum=1)
 JOB_SWEEP_SECONDS = envint("GW_JOB_SWEEP_SECONDS", 60, minimum=1)
+SCORING_PART_ALLELES = envint("GW_SCORING_PART_ALLELES", 20_000, minimum=1)
 
 
 def _broker() -> tuple[str, dict]:

@@ -43,6 +43,8 @@ from worker.variant_effects import (
     allele_profiles,
     default_window_step,
     score_variants,
+    scores_from_arrays,
+    scores_to_arrays,
 )
 
 Progress = Callable[[int, int], None]
@@ -85,11 +87,67 @@ def run_vcf_validation(
 
 
 @dataclass
-class ScoringOutput:
+class ScoredAlleles:
     scores: VariantScores
-    summary: list[dict]
+    passes: int  # forward passes it took (see genomeweb.lib.windows.forward_passes)
+    seconds: float
+
+    @property
+    def passes_per_second(self) -> float:
+        return self.passes / max(self.seconds, 1e-6)
+
+
+@dataclass
+class ScoringOutput:
+    scored: ScoredAlleles
+    summary: list[dict]  # one per allele, for the database rows
     files: dict[str, tuple[Path, str, str]]  # name -> (path, content type, description)
-    passes_per_second: float
+
+
+def score_alleles(
+    model: ModelAdapter,
+    fasta: Path,
+    variants: list[Variant],
+    *,
+    scorers: list[str],
+    tracks: list[int],
+    genes: list[Gene] | None,
+    progress: Progress,
+) -> ScoredAlleles:
+    """Score alleles with the engine, and time it."""
+    genome = Genome(fasta)
+    try:
+        began = time.monotonic()
+        scores = score_variants(
+            model, genome, variants, scorers=scorers, tracks=tracks, genes=genes, progress=progress
+        )
+        seconds = time.monotonic() - began
+    finally:
+        genome.close()
+    passes = forward_passes(
+        ((v.chrom, v.start, len(v.ref), len(v.alt)) for v in variants),
+        default_window_step(model),
+        per_pass=getattr(model, "passes_per_sequence", 1),
+    )
+    return ScoredAlleles(scores, passes, seconds)
+
+
+def summary_rows(scores: VariantScores, track_ids: list[str]) -> list[dict]:
+    """One summary dict per allele (strongest score and track, top gene, per-scorer maxima);
+    ``track_ids`` name ``scores.tracks``, in order."""
+    return summarize(scores, track_ids, scores.scorers[0])
+
+
+def write_scoring_exports(
+    scores: VariantScores, track_ids: list[str], fasta: Path, out_dir: Path, model_name: str
+) -> dict[str, tuple[Path, str, str]]:
+    """Every export (TSV long and wide, gene TSV, annotated VCF, npz) into ``out_dir``."""
+    ids = track_ids
+    genome = Genome(fasta)
+    try:
+        return _write_exports(scores, ids, genome.contig_lengths, out_dir, model_name)
+    finally:
+        genome.close()
 
 
 def run_variant_scoring(
@@ -104,30 +162,34 @@ def run_variant_scoring(
     progress: Progress,
     model_name: str,
 ) -> ScoringOutput:
-    """Score alleles with the engine and write every export (TSV long and wide, gene TSV,
-    annotated VCF, npz) into ``out_dir``.
-
-    Returns:
-        The scores, one summary dict per allele (for database rows) and the written files.
-    """
-    genome = Genome(fasta)
-    try:
-        began = time.monotonic()
-        scores = score_variants(
-            model, genome, variants, scorers=scorers, tracks=tracks, genes=genes, progress=progress
-        )
-        seconds = time.monotonic() - began
-        ids = [model.tracks.tracks[i].identifier for i in tracks]
-        files = _write_exports(scores, ids, genome.contig_lengths, out_dir, model_name)
-    finally:
-        genome.close()
-    passes = forward_passes(
-        ((v.chrom, v.start, len(v.ref), len(v.alt)) for v in variants),
-        default_window_step(model),
-        per_pass=getattr(model, "passes_per_sequence", 1),
+    """Score alleles and write every export into ``out_dir``, in one go (small jobs)."""
+    scored = score_alleles(
+        model, fasta, variants, scorers=scorers, tracks=tracks, genes=genes, progress=progress
     )
-    speed = passes / max(seconds, 1e-6)
-    return ScoringOutput(scores, summarize(scores, ids, scorers[0]), files, speed)
+    ids = [model.tracks.tracks[i].identifier for i in tracks]
+    files = write_scoring_exports(scored.scores, ids, fasta, out_dir, model_name)
+    return ScoringOutput(scored, summary_rows(scored.scores, ids), files)
+
+
+def save_part(scored: ScoredAlleles, path: Path) -> Path:
+    """One part's scores and timing, for the step that joins the parts."""
+    timing = {"passes": np.int64(scored.passes), "seconds": np.float64(scored.seconds)}
+    with path.open("wb") as handle:
+        np.savez(handle, **scores_to_arrays(scored.scores), **timing)
+    return path
+
+
+def join_parts(
+    paths: list[Path], variants: list[Variant], genes: list[Gene] | None
+) -> ScoredAlleles:
+    """The parts' scores (files from ``save_part``, in order) as one, with summed timing."""
+    parts = []
+    for path in paths:
+        with np.load(path, allow_pickle=False) as arrays:
+            parts.append(dict(arrays))
+    scores = scores_from_arrays(parts, variants, genes or [])
+    passes = sum(int(part["passes"]) for part in parts)
+    return ScoredAlleles(scores, passes, sum(float(part["seconds"]) for part in parts))
 
 
 def _write_exports(scores, ids, contigs, out_dir: Path, model_name: str) -> dict:

@@ -16,8 +16,10 @@ from genomeweb.celery import app
 from genomeweb.genomics.annotation import read_genes
 from genomeweb.genomics.vcf import Variant as GenomicVariant
 from genomeweb.genomics.vcf import VcfLimits
-from genomeweb.jobs.models import Claim, Job, JobKind
+from genomeweb.jobs.enqueue import enqueue
+from genomeweb.jobs.models import Claim, Job, JobKind, JobStatus
 from genomeweb.jobs.sweep import sweep_jobs
+from genomeweb.lib.windows import part_ranges, window_step
 from genomeweb.results.storage import job_dir, record_artifact
 from genomeweb.variants.models import (
     REPORT_ISSUE_ROWS,
@@ -31,10 +33,15 @@ from worker.errors import JobCancelled, JobInputError
 from worker.heartbeat import Heartbeat
 from worker.pipeline import (
     Progress,
-    ScoringOutput,
+    ScoredAlleles,
     ValidationOutput,
+    join_parts,
     run_variant_scoring,
     run_vcf_validation,
+    save_part,
+    score_alleles,
+    summary_rows,
+    write_scoring_exports,
     write_variant_tracks,
 )
 
@@ -42,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 VARIANT_BATCH = 5000
+PART_FILE = "part_scores.npz"
 
 
 @app.task(
@@ -192,7 +200,22 @@ def _save_counts(variant_set: VariantSet, report) -> None:
 
 def score_variant_set(job: Job, progress: Progress) -> None:
     """Score a variant set's alleles. Every input is read from the job row and the database,
-    within the job's own workspace; nothing comes from the message."""
+    within the job's own workspace; nothing comes from the message.
+
+    A set larger than ``GW_SCORING_PART_ALLELES`` runs as parts, one task each, which any
+    worker may take; the job waits without holding a worker, and runs once more to join the
+    parts' scores into the exports after the last part finished.
+    """
+    variant_set, predictor = _scoring_inputs(job)
+    if job.parts.exists():
+        join_scoring_parts(job, variant_set, predictor)
+    elif variant_set.variants.count() > settings.SCORING_PART_ALLELES:
+        split_scoring_job(job, variant_set, predictor)
+    else:
+        score_whole_set(job, variant_set, predictor, progress)
+
+
+def _scoring_inputs(job: Job) -> tuple[VariantSet, Predictor]:
     params = job.params
     variant_set = (
         VariantSet.objects.select_related("genome")
@@ -202,6 +225,13 @@ def score_variant_set(job: Job, progress: Progress) -> None:
     predictor = Predictor.objects.filter(name=params["model"]).select_related("genome").first()
     if variant_set is None or predictor is None:
         raise JobInputError("The variant set or the model of this job no longer exists.")
+    return variant_set, predictor
+
+
+def score_whole_set(
+    job: Job, variant_set: VariantSet, predictor: Predictor, progress: Progress
+) -> None:
+    params = job.params
     model, tracks = _scoring_model(predictor, params, params["tracks"])
     rows = list(variant_set.variants.order_by("index"))
     output = run_variant_scoring(
@@ -215,10 +245,88 @@ def score_variant_set(job: Job, progress: Progress) -> None:
         progress=progress,
         model_name=predictor.name,
     )
-    store_scores(job, rows, output)
-    Predictor.objects.filter(pk=predictor.pk).update(
-        measured_passes_per_second=output.passes_per_second
+    with transaction.atomic():
+        _store_effects(job, rows, output.scored.scores, output.summary)
+        _finish_scoring(job, predictor, output.scored, output.files)
+
+
+def split_scoring_job(job: Job, variant_set: VariantSet, predictor: Predictor) -> None:
+    """Create the parts (consecutive index ranges that never split a tile) and wait."""
+    loci = list(variant_set.variants.order_by("index").values_list("chrom", "start"))
+    step = window_step(predictor.output_bins, predictor.bin_size)
+    ranges = part_ranges(loci, settings.SCORING_PART_ALLELES, step)
+    parts = [
+        Job(
+            workspace=job.workspace,
+            created_by=job.created_by,
+            kind=JobKind.SCORE_VARIANTS_PART,
+            parent=job,
+            params={"part": number, "first": first, "stop": stop},
+            progress_total=stop - first,
+        )
+        for number, (first, stop) in enumerate(ranges)
+    ]
+    with transaction.atomic():
+        if not job.wait_for_parts(parts):
+            transaction.set_rollback(True)
+            return
+        for part in job.parts.all():
+            enqueue(part.pk)
+    logger.info("job %s runs as %d parts", job.code, len(parts))
+
+
+def score_variant_part(part: Job, progress: Progress) -> None:
+    """One part of a large scoring job: its alleles' database rows, and its scores in a file
+    for the step that joins the parts. Model, tracks and scorers come from the parent row."""
+    job = part.parent
+    variant_set, predictor = _scoring_inputs(job)
+    params = job.params
+    model, tracks = _scoring_model(predictor, params, params["tracks"])
+    rows = list(
+        variant_set.variants.filter(
+            index__gte=part.params["first"], index__lt=part.params["stop"]
+        ).order_by("index")
     )
+    scored = score_alleles(
+        model,
+        predictor.genome.fasta_file,
+        [_as_genomics(v) for v in rows],
+        scorers=params["scorers"],
+        tracks=tracks,
+        genes=_genes(predictor, params["genes"]),
+        progress=progress,
+    )
+    path = save_part(scored, job_dir(part) / PART_FILE)
+    with transaction.atomic():
+        summary = summary_rows(scored.scores, params["tracks"])
+        _store_effects(job, rows, scored.scores, summary, part)
+        if not part.finish({"alleles": len(rows), "file": path.name}):
+            transaction.set_rollback(True)
+            return
+        if part.part_finished():
+            enqueue(job.pk)
+
+
+def join_scoring_parts(job: Job, variant_set: VariantSet, predictor: Predictor) -> None:
+    """All parts finished: join their scores into the exports and finish the job."""
+    parts = list(job.parts.order_by("params__part"))
+    if any(part.status != JobStatus.SUCCEEDED for part in parts):
+        raise JobInputError("Some parts of this job did not finish.")
+    rows = list(variant_set.variants.order_by("index"))
+    scored = join_parts(
+        [job_dir(part) / PART_FILE for part in parts],
+        [_as_genomics(v) for v in rows],
+        _genes(predictor, job.params["genes"]),
+    )
+    files = write_scoring_exports(
+        scored.scores,
+        job.params["tracks"],
+        predictor.genome.fasta_file,
+        job_dir(job),
+        predictor.name,
+    )
+    with transaction.atomic():
+        _finish_scoring(job, predictor, scored, files)
 
 
 def _scoring_model(predictor: Predictor, params: dict, track_ids: list[str]):
@@ -245,29 +353,43 @@ def _genes(predictor: Predictor, wanted: bool) -> list | None:
     return read_genes(resolve_data_path(predictor.genome.annotation_path))
 
 
-def store_scores(job: Job, rows: list[Variant], output: ScoringOutput) -> None:
-    """Summary rows, gene rows and files, and the job's end, in one transaction."""
-    scores = output.scores
-    with transaction.atomic():
-        VariantEffect.objects.filter(job=job).delete()  # an earlier, interrupted attempt
-        GeneEffect.objects.filter(job=job).delete()
-        VariantEffect.objects.bulk_create(
-            (
-                VariantEffect(job=job, variant=row, **summary)
-                for row, summary in zip(rows, output.summary, strict=True)
-            ),
-            batch_size=VARIANT_BATCH,
-        )
-        GeneEffect.objects.bulk_create(_gene_effects(job, rows, scores), batch_size=VARIANT_BATCH)
-        for path, content_type, description in output.files.values():
-            record_artifact(job, path, content_type=content_type, description=description)
-        summary = {
-            "alleles": len(rows),
-            "unscored": len(scores.unscored),
-            "passes_per_second": round(output.passes_per_second, 2),
-        }
-        if not job.finish(summary):
-            transaction.set_rollback(True)
+def _store_effects(
+    job: Job, rows: list[Variant], scores, summary: list[dict], part: Job | None = None
+) -> None:
+    """Summary and gene rows of ``rows``, the whole set or one ``part``'s index range,
+    replacing those an interrupted attempt stored."""
+    earlier = {"job": job}
+    if part is not None:
+        earlier["variant__index__gte"] = part.params["first"]
+        earlier["variant__index__lt"] = part.params["stop"]
+    VariantEffect.objects.filter(**earlier).delete()
+    GeneEffect.objects.filter(**earlier).delete()
+    VariantEffect.objects.bulk_create(
+        (
+            VariantEffect(job=job, variant=row, **values)
+            for row, values in zip(rows, summary, strict=True)
+        ),
+        batch_size=VARIANT_BATCH,
+    )
+    GeneEffect.objects.bulk_create(_gene_effects(job, rows, scores), batch_size=VARIANT_BATCH)
+
+
+def _finish_scoring(job: Job, predictor: Predictor, scored: ScoredAlleles, files: dict) -> None:
+    """Record the exports and finish the job (inside the caller's transaction): rolled back
+    when this attempt no longer owns the job, so results are stored once."""
+    for path, content_type, description in files.values():
+        record_artifact(job, path, content_type=content_type, description=description)
+    summary = {
+        "alleles": len(scored.scores.variants),
+        "unscored": len(scored.scores.unscored),
+        "passes_per_second": round(scored.passes_per_second, 2),
+    }
+    if not job.finish(summary):
+        transaction.set_rollback(True)
+        return
+    Predictor.objects.filter(pk=predictor.pk).update(
+        measured_passes_per_second=scored.passes_per_second
+    )
 
 
 def _gene_effects(job: Job, rows: list[Variant], scores) -> list[GeneEffect]:
@@ -339,4 +461,5 @@ HANDLERS: dict[str, Callable[[Job, Progress], None]] = {
     JobKind.VALIDATE_VCF: validate_variant_set,
     JobKind.SCORE_VARIANTS: score_variant_set,
     JobKind.VARIANT_TRACKS: predict_variant_tracks,
+    JobKind.SCORE_VARIANTS_PART: score_variant_part,
 }

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,6 +98,56 @@ class VariantScores:
     genes: list[Gene]
     gene_scores: GeneScores
     unscored: list[int]
+
+
+def scores_to_arrays(scores: VariantScores) -> dict[str, np.ndarray]:
+    """The numbers of ``scores`` as plain arrays (for ``np.savez``); the alleles and genes
+    themselves are left out: ``scores_from_arrays`` is given them again."""
+    gene = scores.gene_scores
+    return {
+        "scorers": np.asarray(scores.scorers),
+        "tracks": np.asarray(scores.tracks, dtype=np.int64),
+        "scores": scores.scores,
+        "ref_sum": scores.ref_sum,
+        "alt_sum": scores.alt_sum,
+        "unscored": np.asarray(scores.unscored, dtype=np.int64),
+        "gene_variant": gene.variant,
+        "gene_gene": gene.gene,
+        "gene_track": gene.track,
+        "gene_sed": gene.sed,
+        "gene_log_sed": gene.log_sed,
+    }
+
+
+def scores_from_arrays(
+    parts: Sequence[Mapping[str, np.ndarray]], variants: list[Variant], genes: Sequence[Gene]
+) -> VariantScores:
+    """Scores of consecutive parts of ``variants`` (each from ``scores_to_arrays``), joined."""
+    offsets = np.cumsum([0] + [len(part["scores"]) for part in parts[:-1]])
+    if sum(len(part["scores"]) for part in parts) != len(variants):
+        raise ValueError("the parts do not cover the variants")
+
+    def joined(name: str, shift: bool = False) -> np.ndarray:
+        arrays = [p[name] + (o if shift else 0) for p, o in zip(parts, offsets, strict=True)]
+        return np.concatenate(arrays)
+
+    return VariantScores(
+        variants,
+        [str(name) for name in parts[0]["scorers"]],
+        [int(track) for track in parts[0]["tracks"]],
+        joined("scores"),
+        joined("ref_sum"),
+        joined("alt_sum"),
+        list(genes),
+        GeneScores(
+            joined("gene_variant", shift=True),
+            joined("gene_gene"),
+            joined("gene_track"),
+            joined("gene_sed"),
+            joined("gene_log_sed"),
+        ),
+        [int(i) for i in joined("unscored", shift=True)],
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from genomeweb.workspaces.models import WRITE_ROLES, Workspace
@@ -15,11 +16,13 @@ class JobKind(models.TextChoices):
     VALIDATE_VCF = "validate_vcf", "VCF validation"
     SCORE_VARIANTS = "score_variants", "Variant effects"
     VARIANT_TRACKS = "variant_tracks", "Predicted tracks around a variant"
+    SCORE_VARIANTS_PART = "score_variants_part", "Variant effects (one part)"
 
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
+    WAITING = "waiting", "Running in parts"  # no worker holds it; its parts run
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
@@ -56,6 +59,14 @@ class Job(models.Model):
     kind = models.CharField(max_length=30, choices=JobKind.choices)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     params = models.JSONField(default=dict, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="parts",
+        help_text="The job this one is a part of (large jobs run as parts across workers)",
+    )
     idempotency_key = models.CharField(max_length=100, blank=True)
     progress_done = models.PositiveBigIntegerField(default=0)
     progress_total = models.PositiveBigIntegerField(default=0)
@@ -93,9 +104,24 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
+        if self.status == JobStatus.WAITING:
+            return self.parts_progress()["percent"]
         if self.progress_total == 0:
             return 100 if self.status == JobStatus.SUCCEEDED else 0
         return min(100, int(100 * self.progress_done / self.progress_total))
+
+    def parts_progress(self) -> dict:
+        """The parts' combined progress: ``done`` and ``total`` (work units, e.g. alleles),
+        ``percent``, and how many parts there are and have finished."""
+        counts = self.parts.aggregate(
+            done=models.Sum("progress_done"),
+            total=models.Sum("progress_total"),
+            parts=models.Count("pk"),
+            finished=models.Count("pk", filter=Q(status=JobStatus.SUCCEEDED)),
+        )
+        done, total = counts["done"] or 0, counts["total"] or 0
+        counts["percent"] = min(100, int(100 * done / total)) if total else 0
+        return counts
 
     @property
     def duration(self) -> timedelta | None:
@@ -160,7 +186,7 @@ class Job(models.Model):
         ).update(
             status=JobStatus.RUNNING,
             attempts=F("attempts") + 1,
-            started_at=now,
+            started_at=Coalesce("started_at", Value(now)),  # the first attempt's start
             heartbeat_at=now,
             worker=worker,
             celery_task_id=task_id,
@@ -173,8 +199,8 @@ class Job(models.Model):
     @classmethod
     def _explain_lost_claim(cls, job_id: int) -> Claim:
         job = cls.objects.filter(pk=job_id).first()
-        if job is None or job.is_final:
-            return Claim.GONE
+        if job is None or job.is_final or job.status == JobStatus.WAITING:
+            return Claim.GONE  # a waiting job is queued again, with a new message, by its parts
         if job.cancel_requested:
             job.mark_cancelled()
             return Claim.GONE
@@ -234,12 +260,18 @@ class Job(models.Model):
         )
 
     def fail(self, message: str) -> bool:
-        return self._update_if(
+        failed = self._update_if(
             ~Q(status__in=FINAL_STATES),
             status=JobStatus.FAILED,
             error=message,
             finished_at=timezone.now(),
         )
+        if failed and self.parent_id:
+            parent = Job.objects.get(pk=self.parent_id)
+            number = self.params.get("part", 0) + 1
+            if parent.fail(f"Part {number} of {parent.parts.count()} failed: {message}"):
+                parent.cancel_parts()
+        return failed
 
     def mark_cancelled(self) -> bool:
         return self._update_if(
@@ -249,15 +281,51 @@ class Job(models.Model):
         )
 
     def request_cancel(self) -> None:
-        """Cancel now if nobody runs the job yet; otherwise ask the worker to stop."""
+        """Cancel now if nobody runs the job yet (queued, or waiting for its parts); otherwise
+        ask the worker to stop. Parts are cancelled with their job."""
         if self._update_if(
-            Q(status=JobStatus.QUEUED),
+            Q(status__in=[JobStatus.QUEUED, JobStatus.WAITING]),
             status=JobStatus.CANCELLED,
             cancel_requested=True,
             finished_at=timezone.now(),
         ):
+            self.cancel_parts()
             return
         self._update_if(Q(status=JobStatus.RUNNING), cancel_requested=True)
+
+    def cancel_parts(self) -> None:
+        for part in self.parts.exclude(status__in=FINAL_STATES):
+            part.request_cancel()
+
+    def wait_for_parts(self, parts: list["Job"]) -> bool:
+        """Hand the work to ``parts`` (unsaved) and release the job until they finish; the
+        worker enqueues them after commit. False when this attempt no longer owns the job."""
+        if not self._update_if(
+            self._owned(),
+            status=JobStatus.WAITING,
+            progress_done=0,
+            progress_total=0,
+            heartbeat_at=None,
+            worker="",
+        ):
+            return False
+        Job.objects.bulk_create(parts)
+        return True
+
+    def part_finished(self) -> bool:
+        """Called in the transaction that finished a part: when it was the last one, queue
+        the job again to combine them. Returns whether it did (the caller then enqueues it)."""
+        parent = Job.objects.select_for_update().get(pk=self.parent_id)  # one finisher at a time
+        if parent.status != JobStatus.WAITING:
+            return False
+        if parent.parts.exclude(status=JobStatus.SUCCEEDED).exists():
+            return False
+        return parent._update_if(
+            Q(status=JobStatus.WAITING),
+            status=JobStatus.QUEUED,
+            queued_at=timezone.now(),
+            attempts=0,  # the attempt guard counts the combining step afresh
+        )
 
     def requeue(self) -> bool:
         """Put a job whose worker vanished back in the queue (the sweeper's job)."""

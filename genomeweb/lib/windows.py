@@ -1,7 +1,7 @@
 """Where variant-scoring windows fall, shared by the worker (which scores) and the web app
 (which estimates a job's cost before launch), so the two always agree."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 def window_step(output_bins: int, bin_size: int) -> int:
@@ -21,3 +21,21 @@ def forward_passes(
         tiles.add((chrom, start // step))
         alleles += 1 if ref_len == alt_len else 2
     return (len(tiles) + alleles) * per_pass
+
+
+def part_ranges(loci: Sequence[tuple[str, int]], size: int, step: int) -> list[tuple[int, int]]:
+    """Cut alleles, sorted by ``(chrom, start)``, into consecutive ``[first, stop)`` ranges of
+    about ``size``, each cut moved forward to the next tile boundary so that no tile (and so no
+    reference prediction) is split between two parts."""
+    ranges, first = [], 0
+    while first < len(loci):
+        stop = min(first + size, len(loci))
+        while 0 < stop < len(loci) and _tile(loci[stop], step) == _tile(loci[stop - 1], step):
+            stop += 1
+        ranges.append((first, stop))
+        first = stop
+    return ranges
+
+
+def _tile(locus: tuple[str, int], step: int) -> tuple[str, int]:
+    return locus[0], locus[1] // step

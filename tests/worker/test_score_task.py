@@ -211,3 +211,110 @@ def test_a_failed_analysis_can_be_run_again(as_user, eddie, validated_set):
     first.fail("the GPU caught fire")
     client.post(url, score_form())
     assert Job.objects.filter(kind=JobKind.SCORE_VARIANTS).count() == 2
+
+
+# --- large jobs run as parts ------------------------------------------------------------------
+
+
+def submit_in_parts(client, validated_set, settings, size: int) -> Job:
+    """A scoring job over the seven alleles with parts of about ``size``; the parent has run
+    once (it split itself) and waits."""
+    settings.SCORING_PART_ALLELES = size
+    url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
+    Job.objects.filter(kind=JobKind.SCORE_VARIANTS).update(idempotency_key="")  # a fresh run
+    client.post(url, score_form())
+    job = Job.objects.filter(kind=JobKind.SCORE_VARIANTS, parent=None).first()
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    return job
+
+
+def run_parts(job: Job) -> None:
+    for part in job.parts.order_by("params__part"):
+        tasks.run_job.apply(args=[part.pk])
+
+
+def test_a_large_job_runs_in_parts_that_never_split_a_tile(as_user, eddie, validated_set, settings):
+    job = submit_in_parts(as_user(eddie), validated_set, settings, size=2)
+    assert job.status == JobStatus.WAITING and job.worker == ""
+    parts = job.parts.order_by("params__part")
+    # sorted alleles by 192 bp tile: I:8, I:9, I:9, I:12, I:12, II:1, II:2 — a cut after two
+    # alleles would split tile I:9, so the first part takes three
+    assert [(p.params["first"], p.params["stop"]) for p in parts] == [(0, 3), (3, 5), (5, 7)]
+    assert {p.kind for p in parts} == {JobKind.SCORE_VARIANTS_PART}
+    assert all(p.workspace == job.workspace and p.created_by == eddie for p in parts)
+
+
+def test_the_parts_report_one_combined_progress(as_user, eddie, validated_set, settings):
+    job = submit_in_parts(as_user(eddie), validated_set, settings, size=2)
+    assert job.percent == 0
+    first = job.parts.get(params__part=0)
+    tasks.run_job.apply(args=[first.pk])
+    job.refresh_from_db()
+    assert job.status == JobStatus.WAITING
+    assert job.percent == 42  # 3 of 7 alleles
+    assert job.parts_progress()["finished"] == 1
+    page = as_user(eddie).get(reverse("gw-job", kwargs={"code": job.code})).content.decode()
+    assert "1 of 3 parts finished" in page
+
+
+def test_parts_give_the_scores_of_one_whole_run(as_user, eddie, scored, validated_set, settings):
+    whole = VariantEffect.objects.filter(job=scored).order_by("variant__index")
+    whole_npz = np.load(scored.artifacts.get(name="scores.npz").path)
+    job = submit_in_parts(as_user(eddie), validated_set, settings, size=3)
+    assert job.parts.count() == 3
+    run_parts(job)
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED  # the last part queued it again, to join
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.summary["alleles"] == 7 and job.percent == 100
+    parted = VariantEffect.objects.filter(job=job).order_by("variant__index")
+    assert [e.max_abs for e in parted] == pytest.approx([e.max_abs for e in whole], rel=1e-5)
+    assert (
+        GeneEffect.objects.filter(job=job).count() == GeneEffect.objects.filter(job=scored).count()
+    )
+    parted_npz = np.load(job.artifacts.get(name="scores.npz").path)
+    # batches of other sizes round differently (SUM sums 24 bins × 2 passes of float32)
+    np.testing.assert_allclose(parted_npz["scores"], whole_npz["scores"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(parted_npz["gene_variant"], whole_npz["gene_variant"])
+    assert set(job.artifacts.values_list("name", flat=True)) == set(
+        scored.artifacts.values_list("name", flat=True)
+    )
+
+
+def test_a_part_run_twice_stores_its_rows_once(as_user, eddie, validated_set, settings):
+    job = submit_in_parts(as_user(eddie), validated_set, settings, size=3)
+    first = job.parts.get(params__part=0)
+    tasks.run_job.apply(args=[first.pk])
+    # the worker died after storing, before acknowledging: the message comes again
+    Job.objects.filter(pk=first.pk).update(status=JobStatus.QUEUED)
+    tasks.run_job.apply(args=[first.pk])
+    assert VariantEffect.objects.filter(job=job).count() == 3
+
+
+def test_a_failed_part_fails_the_job_and_cancels_the_rest(as_user, eddie, validated_set, settings):
+    job = submit_in_parts(as_user(eddie), validated_set, settings, size=3)
+    failing = job.parts.get(params__part=1)
+    failing.fail("the GPU caught fire")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == "Part 2 of 3 failed: the GPU caught fire"
+    others = job.parts.exclude(pk=failing.pk)
+    assert set(others.values_list("status", flat=True)) == {JobStatus.CANCELLED}
+
+
+def test_cancelling_a_waiting_job_cancels_its_parts(as_user, eddie, validated_set, settings):
+    job = submit_in_parts(as_user(eddie), validated_set, settings, size=3)
+    as_user(eddie).post(reverse("gw-job-cancel", kwargs={"code": job.code}))
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    assert set(job.parts.values_list("status", flat=True)) == {JobStatus.CANCELLED}
+
+
+def test_a_stray_message_for_a_waiting_job_is_dropped(as_user, eddie, validated_set, settings):
+    job = submit_in_parts(as_user(eddie), validated_set, settings, size=3)
+    tasks.run_job.apply(args=[job.pk])  # e.g. a redelivered message
+    job.refresh_from_db()
+    assert job.status == JobStatus.WAITING and job.attempts == 1
