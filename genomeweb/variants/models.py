@@ -5,6 +5,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.models import Job
@@ -49,7 +51,12 @@ class VariantSet(models.Model):
 
 
 class Variant(models.Model):
-    """One alternative allele; multi-allelic records become several rows. 0-based ``start``."""
+    """One alternative allele; multi-allelic records become several rows. 0-based ``start``.
+
+    A set's rows are inserted in ``index`` order (one bulk insert, ids ascending), so within a
+    set ``id`` sorts as ``index`` does: the results table sorts by position on its own
+    ``variant_id`` column without a join.
+    """
 
     variant_set = models.ForeignKey(VariantSet, models.CASCADE, related_name="variants")
     index = models.PositiveIntegerField(help_text="Position in the sorted set")
@@ -91,7 +98,10 @@ class VariantEffect(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["job", "-max_abs"], name="effect_by_score"),
+            # NULLS LAST as the table sorts, or PostgreSQL cannot walk the index
+            models.Index(
+                F("job"), F("max_abs").desc(nulls_last=True), name="effect_by_score_nulls_last"
+            ),
             models.Index(fields=["job", "top_gene_name"], name="effect_by_gene"),
         ]
         constraints = [
@@ -114,7 +124,12 @@ class GeneEffect(models.Model):
     log_sed = models.FloatField()
 
     class Meta:
-        indexes = [models.Index(fields=["job", "variant"], name="gene_effect_by_variant")]
+        indexes = [
+            models.Index(fields=["job", "variant"], name="gene_effect_by_variant"),
+            # the results table's gene filter: case-insensitive name or id within a job
+            models.Index(F("job"), Upper("gene_name"), name="gene_effect_by_name"),
+            models.Index(F("job"), Upper("gene_id"), name="gene_effect_by_gene_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.gene_name or self.gene_id} {self.track}: {self.log_sed:.3g}"

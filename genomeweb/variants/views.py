@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models.functions import Abs
@@ -181,7 +182,7 @@ def effects(request: HttpRequest, code) -> HttpResponse:
         "filters": filters,
         "page": page,
         "scorers": scorers,
-        "histogram": histogram(rows) if job.is_final else None,
+        "histogram": _histogram(job, filters, rows),
         "artifacts": job.artifacts.all(),
         "query": _query_without_page(request),
     }
@@ -191,6 +192,13 @@ def effects(request: HttpRequest, code) -> HttpResponse:
             response.status_code = HttpResponseStopPolling.status_code
         return response
     return render(request, "variants/effects.html", context)
+
+
+def _histogram(job: Job, filters: EffectFilters, rows) -> dict | None:
+    """A finished job's rows never change, so its histograms are kept (per filter set)."""
+    if not job.is_final:
+        return None
+    return cache.get_or_set(filters.histogram_key(job.code), lambda: histogram(rows), 3600)
 
 
 def _query_without_page(request: HttpRequest) -> str:
