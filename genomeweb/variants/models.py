@@ -98,10 +98,10 @@ class VariantEffect(models.Model):
 
     class Meta:
         indexes = [
-            # NULLS LAST as the table sorts, or PostgreSQL cannot walk the index
-            models.Index(
-                F("job"), F("max_abs").desc(nulls_last=True), name="effect_by_score_nulls_last"
-            ),
+            # SQLite sorts NULLs last when descending, as the table does; PostgreSQL sorts them
+            # first, so migration 0002 adds (job, max_abs DESC NULLS LAST) there, an index
+            # SQLite cannot express.
+            models.Index(fields=["job", "-max_abs"], name="effect_by_score"),
             models.Index(fields=["job", "top_gene_name"], name="effect_by_gene"),
         ]
         constraints = [

@@ -7,6 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pysam
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, free_port, is_up
@@ -111,6 +112,18 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     page.click("text=Start scoring")
     page.wait_for_selector("table.effects tbody a", timeout=240_000)
     assert "50 alleles" in page.inner_text("#results")
+    page.screenshot(path=str(ARTIFACTS / "variant-effects-table.png"), full_page=True)
+    downloaded = {}
+    for name in ("annotated.vcf.gz", "scores.tsv"):
+        with page.expect_download() as download:
+            page.click(f"ul.files a:text-is('{name}')")
+        assert download.value.suggested_filename == name
+        downloaded[name] = download.value.path()
+    vcf = pysam.VariantFile(str(downloaded["annotated.vcf.gz"]))
+    assert "GW_logSED" in vcf.header.info
+    assert sum("GW_logSED" in record.info for record in vcf) == 50
+    header = Path(downloaded["scores.tsv"]).read_text().splitlines()[0].split("\t")
+    assert header[:6] == ["chrom", "pos", "ref", "alt", "id", "track"]
 
     page.click("table.effects tbody a >> nth=0")  # sorted by |logSED|: the strongest first
     page.click("text=Predict these tracks around the variant")

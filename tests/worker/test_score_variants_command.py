@@ -158,3 +158,74 @@ def test_unknown_models_scorers_and_tracks_get_clear_errors(
 def test_a_missing_vcf_is_a_clear_error(tiny_model, tmp_path):
     with pytest.raises(CommandError, match="no VCF at"):
         run(model="tiny", vcf=tmp_path / "missing.vcf", out=tmp_path / "s.tsv")
+
+
+def yeast_screen(path: Path, count: int, seed: int = 11) -> tuple[int, int]:
+    """A VCF of ``count`` records near the starts of 400 yeast genes (SNVs, MNVs, insertions,
+    deletions), plus records a real file gets wrong (a REF mismatch, an unknown contig, a
+    position past the contig's end). Returns (good records, bad records)."""
+    import random
+
+    from genomeweb.genomics.annotation import read_genes
+
+    yeast = Path(__file__).parents[2] / "data" / "yeast"
+    genome = Genome(yeast / "sacCer3.fa.gz")
+    rng = random.Random(seed)
+    genes = [g for g in read_genes(yeast / "genes_R64.gff3") if g.chrom in genome.contig_lengths]
+    genes = rng.sample(genes, 400)  # a screen of 400 promoters, several variants each
+    rows = {}
+    while len(rows) < count:
+        gene = rng.choice(genes)
+        start = max(
+            1, min(gene.tss + rng.randrange(-400, 400), genome.contig_lengths[gene.chrom] - 50)
+        )
+        kind = rng.random()
+        size = 1 if kind < 0.7 else rng.randrange(2, 12)
+        ref = genome.fetch(Interval(gene.chrom, start, start + size))
+        if "N" in ref:
+            continue
+        if kind < 0.7:  # SNV
+            alt = other(ref)
+        elif kind < 0.8:  # MNV
+            alt = "".join(other(b) for b in ref)
+        elif kind < 0.9:  # deletion (VCF anchor base first)
+            alt = ref[0]
+        else:  # insertion
+            alt, ref = ref[0] + "".join(rng.choice("ACGT") for _ in range(size)), ref[0]
+        rows[(gene.chrom, start)] = record(gene.chrom, start + 1, f"v{len(rows)}", ref, alt)
+    text = "".join(rows[key] for key in sorted(rows))
+    wrong = [
+        record("IV", 1001, "mismatch", other(genome.fetch(Interval("IV", 1000, 1001))), "A"),
+        record("chrXVII", 500, "unknown_contig", "A", "G"),
+        record("I", 10_000_000, "past_end", "A", "G"),
+    ]
+    path.write_text(HEADER + text + "".join(wrong))
+    return count, len(wrong)
+
+
+@pytest.mark.slow
+def test_the_demo_model_scores_thousands_of_real_yeast_variants(db, tmp_path):
+    call_command("load_demo", stdout=io.StringIO())
+    vcf = tmp_path / "screen.vcf"
+    good, bad = yeast_screen(vcf, 3000)
+    out = tmp_path / "screen.tsv"
+    stdout, stderr = run(
+        model="yeast-demo",
+        vcf=vcf,
+        out=out,
+        scorers=["logSED", "SUM", "JS"],
+        genes=True,
+        tracks=["stripeseq_S288C_WT_1.plus", "stripeseq_S288C_WT_1.minus"],
+    )
+    rows = read_tsv(out)
+    alleles = {(r["chrom"], r["pos"], r["ref"], r["alt"]) for r in rows}
+    assert len(alleles) == good and len(rows) == 2 * good
+    assert all(math.isfinite(float(r[s])) for r in rows for s in ("logSED", "SUM", "JS"))
+    assert f"{good + bad} records: {good} alleles accepted" in stdout
+    issues = [line for line in stderr.splitlines() if line.startswith("line ")]
+    assert len(issues) == bad, stderr
+    assert "(REF mismatch): REF is" in issues[0] and "at IV:1,001" in issues[0]
+    assert "(unknown contig): contig 'chrXVII' is not in this genome" in issues[1]
+    assert "(POS beyond the contig end)" in issues[2]
+    genes = read_tsv(tmp_path / "screen.tsv.genes.tsv")
+    assert genes and all(math.isfinite(float(g["logSED"])) for g in genes)
