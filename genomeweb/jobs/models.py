@@ -1,5 +1,7 @@
 """The Job row is the truth about a piece of work; Celery messages only carry its id."""
 
+import hashlib
+import json
 import uuid
 from datetime import timedelta
 
@@ -37,6 +39,13 @@ class Claim(models.TextChoices):
     CLAIMED = "claimed"  # the worker now owns the job and runs it
     BUSY = "busy"  # another worker holds it and is alive: look again later
     GONE = "gone"  # final, cancelled or failed by the attempt guard: drop the message
+
+
+def idempotency_key(prefix: str, params: dict) -> str:
+    """``prefix:digest`` of the parameters: the same analysis gets the same key, and any
+    parameters (long track lists, many ids) fit the column."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:40]
+    return f"{prefix}:{digest}"
 
 
 class JobQuerySet(models.QuerySet):

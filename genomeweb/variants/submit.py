@@ -1,7 +1,5 @@
 """Store an uploaded VCF under a generated name and start its validation job."""
 
-import hashlib
-import json
 import os
 import uuid
 from pathlib import Path
@@ -14,7 +12,7 @@ from django.utils.text import get_valid_filename
 
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.enqueue import enqueue
-from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.jobs.models import Job, JobKind, JobStatus, idempotency_key
 from genomeweb.lib.windows import forward_passes, window_step
 from genomeweb.variants.models import VariantSet
 from genomeweb.workspaces.models import Workspace
@@ -92,8 +90,7 @@ def submit_scoring(*, variant_set: VariantSet, user, params: dict) -> Job:
     """One scoring job per distinct analysis: the idempotency key is a digest of the parameters,
     so a double click, a retried POST or the same form sent again finds the first job. A failed
     or cancelled job gives up its key, so the same analysis can be run again."""
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:40]
-    key = f"score:{digest}"
+    key = idempotency_key("score", params)
     with transaction.atomic():
         Job.objects.filter(
             workspace=variant_set.workspace,

@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from genomeweb.catalog.models import Predictor
 from genomeweb.jobs.enqueue import enqueue
-from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.jobs.models import Job, JobKind, JobStatus, idempotency_key
 from genomeweb.variants.effects import (
     PAGE_SIZE,
     EffectFilters,
@@ -267,13 +267,14 @@ def request_tracks(request: HttpRequest, code, effect_id: int) -> HttpResponse:
     job, effect, _ = _get_effect_for_user(request, code, effect_id, need=WRITE)
     chosen = [t for t in request.POST.getlist("tracks") if t in job.params["tracks"]][:8]
     if chosen:
+        params = tracks_params(job, effect, chosen)
         with transaction.atomic():
             tracks_job, created = Job.submit(
                 workspace=job.workspace,
                 user=request.user,
                 kind=JobKind.VARIANT_TRACKS,
-                params=tracks_params(job, effect, chosen),
-                idempotency_key=f"tracks:{job.code}:{effect.pk}:{','.join(sorted(chosen))}",
+                params=params,
+                idempotency_key=idempotency_key("tracks", params),
             )
             if created:
                 enqueue(tracks_job.pk)

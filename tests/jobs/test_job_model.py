@@ -121,3 +121,15 @@ def test_duration_reads_like_a_person_would_say_it(job, seconds, text):
     job.started_at = timezone.now() - timedelta(seconds=seconds)
     job.finished_at = job.started_at + timedelta(seconds=seconds)
     assert job.duration_text == text
+
+
+def test_idempotency_keys_fit_the_column_whatever_the_parameters():
+    from genomeweb.jobs.models import Job, idempotency_key
+
+    tracks = [f"stripeseq_S288C_diamide_{i}.minus" for i in range(8)]
+    key = idempotency_key("tracks", {"effects_job": "f" * 36, "effect": 10**12, "tracks": tracks})
+    assert len(key) <= Job._meta.get_field("idempotency_key").max_length
+    assert key == idempotency_key(
+        "tracks", {"tracks": tracks, "effect": 10**12, "effects_job": "f" * 36}
+    )
+    assert key != idempotency_key("tracks", {"tracks": tracks[:7], "effect": 10**12})

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from genomeweb.genomics.annotation import Exon, Gene, read_genes
 from genomeweb.genomics.encoding import reverse_complement
 from genomeweb.genomics.fasta import Genome
 from genomeweb.genomics.intervals import Interval
 from genomeweb.genomics.vcf import Variant, validate_vcf
-from worker.adapters.base import ModelAdapter, Track, TrackTable
+from tests.worker.hand_models import CountingModel
 from worker.adapters.ensemble import Ensemble
 from worker.adapters.yeast import YeastAdapter
 from worker.variant_effects import (
@@ -27,49 +26,6 @@ from worker.variant_effects import (
 DATA = Path(__file__).parents[1] / "data"
 ALL = ["SUM", "logSUM", "logSED", "D1", "D2", "logD1", "logD2", "SAX", "JS"]
 log2 = math.log2
-
-
-class CountingModel(ModelAdapter):
-    """Hand-set weights: per 16 bp output bin, a linear count of bases.
-
-    Input 256 bp, 32 bp cropped each side, 12 bins. Tracks: ``gc`` (G + C, unstranded),
-    ``a`` (A, declared unstranded although it is not strand-symmetric), and a stranded pair
-    ``a.plus`` (A) / ``a.minus`` (T, the A of the other strand). Each output bin depends only on
-    its own 16 bp, so an edit changes only the bins it touches.
-    """
-
-    WEIGHTS = torch.tensor([[0, 1, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]]).T.float()
-
-    def __init__(self) -> None:
-        self.name, self.device = "counting", torch.device("cpu")
-        self.sequence_length, self.bin_size, self.crop_bp = 256, 16, 32
-        self.tracks = TrackTable(
-            [
-                Track("gc", strand=".", strand_pair=0),
-                Track("a", strand=".", strand_pair=1),
-                Track("a.plus", strand="+", strand_pair=3),
-                Track("a.minus", strand="-", strand_pair=2),
-            ]
-        )
-        self.shapes: list[tuple[int, ...]] = []
-
-    def predict(self, onehot, tracks=None):
-        x = self.check_input(onehot)
-        self.shapes.append(tuple(x.shape))
-        core = x[:, self.crop_bp : self.sequence_length - self.crop_bp]  # (B, 192, 4)
-        per_bin = core.reshape(len(x), self.output_bins, self.bin_size, 4).sum(dim=2)
-        out = per_bin @ self.WEIGHTS  # (B, bins, T)
-        return out if tracks is None else out[:, :, list(tracks)]
-
-    def embed(self, onehot):
-        raise NotImplementedError
-
-    @property
-    def attention_layers(self):
-        return 0
-
-    def attention(self, onehot, layer):
-        raise NotImplementedError
 
 
 def write_genome(path: Path, contigs: dict[str, str]) -> Genome:
