@@ -186,9 +186,7 @@ def _mutant_objectives(
             pred = model.predict(alt, objective.tracks)
         else:
             group = torch.zeros_like(positions)
-            pred = model.predict_substitutions(
-                state, group, alt, positions, 1, objective.tracks
-            )
+            pred = model.predict_substitutions(state, group, alt, positions, 1, objective.tracks)
     return objective(pred.float())
 
 

@@ -1,10 +1,9 @@
 import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from genomeweb.catalog.models import Predictor
-from genomeweb.genomics.intervals import Interval
+from worker.management.commands._common import find_predictor, load_model, parse_region
 
 
 class Command(BaseCommand):
@@ -25,21 +24,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         from genomeweb.genomics.fasta import Genome
-        from worker import runtime
-        from worker.errors import JobInputError
-        from worker.predict import predict_region, write_track_bigwigs
+        from worker.predict import aligned, predict_region, write_track_bigwigs
 
-        predictor = Predictor.objects.filter(name=options["model"]).first()
-        if predictor is None:
-            raise CommandError(f"no model '{options['model']}' (see register_model, load_demo)")
+        predictor = find_predictor(options["model"])
         genome = Genome(predictor.genome.fasta_file)
-        interval = self._region(options["region"], predictor, genome)
-        try:
-            model = runtime.ensemble(predictor.spec(), reverse_complement=not options["no_rc"])
-            identifiers = options["tracks"] or [t.identifier for t in model.tracks.tracks]
-            columns = model.tracks.indices(identifiers)
-        except (JobInputError, KeyError) as error:
-            raise CommandError(str(error)) from error
+        region = parse_region(options["region"], predictor, genome.contig_lengths)
+        interval = aligned(region, predictor.bin_size, genome.contig_lengths[region.chrom])
+        model, tracks = load_model(predictor, options["tracks"], options["no_rc"])
+        columns = tracks if tracks is not None else list(range(len(model.tracks)))
+        identifiers = [model.tracks.tracks[i].identifier for i in columns]
         began = time.monotonic()
         values = predict_region(model, genome, interval, columns, options["batch_size"])
         paths = write_track_bigwigs(
@@ -51,20 +44,3 @@ class Command(BaseCommand):
                 f"{model.bin_size} bp) in {time.monotonic() - began:.1f} s -> {options['out']}"
             )
         )
-
-    def _region(self, text: str, predictor: Predictor, genome) -> Interval:
-        from worker.predict import aligned
-
-        resolver = predictor.genome.contig_resolver()
-        chrom_text, _, span = text.partition(":")
-        chrom = resolver.resolve(chrom_text)
-        if chrom is None:
-            raise CommandError(f"contig '{chrom_text}' is not in {predictor.genome.name}")
-        length = genome.contig_lengths[chrom]
-        try:
-            interval = Interval.parse(f"{chrom}:{span}") if span else Interval(chrom, 0, length)
-        except ValueError as error:
-            raise CommandError(str(error)) from error
-        if interval.end > length:
-            raise CommandError(f"{text} runs past the end of {chrom} ({length:,} bp)")
-        return aligned(interval, predictor.bin_size, length)

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from genomeweb.catalog.models import Predictor, resolve_data_path
+from worker.management.commands._common import find_predictor, load_model
 
 MAX_ISSUES_ON_STDERR = 20  # more than this go to <out>.issues.tsv
 DEFAULT_SCORERS = ("SUM", "logSUM", "logSED", "D1", "D2", "logD1", "logD2", "SAX", "JS")
@@ -35,12 +36,10 @@ class Command(BaseCommand):
         from genomeweb.genomics.fasta import Genome
         from worker.variant_effects import score_variants
 
-        predictor = Predictor.objects.filter(name=options["model"]).first()
-        if predictor is None:
-            raise CommandError(f"no model '{options['model']}' (see register_model, load_demo)")
+        predictor = find_predictor(options["model"])
         _check_scorers(options["scorers"])
         # Model and tracks before the VCF: a typo in the command fails in seconds.
-        model, tracks = _load_model(predictor, options["tracks"], options["no_rc"])
+        model, tracks = load_model(predictor, options["tracks"], options["no_rc"])
         genes = _read_genes(predictor) if options["genes"] else None
         genome = Genome(predictor.genome.fasta_file)
         report = self._validate(options["vcf"], predictor, genome, options["out"])
@@ -102,19 +101,6 @@ def _check_scorers(names: list[str]) -> None:
         raise CommandError(
             f"unknown scorers: {', '.join(unknown)} (choose from {', '.join(VARIANT_SCORERS)})"
         )
-
-
-def _load_model(predictor: Predictor, identifiers: list[str] | None, no_rc: bool):
-    """The model as an Ensemble, and the track indices asked for (None: all)."""
-    from worker import runtime
-    from worker.errors import JobInputError
-
-    try:
-        model = runtime.ensemble(predictor.spec(), reverse_complement=not no_rc)
-        tracks = model.tracks.indices(identifiers) if identifiers else None
-    except (JobInputError, KeyError) as error:
-        raise CommandError(str(error).strip("'\"")) from error
-    return model, tracks
 
 
 def _read_genes(predictor: Predictor) -> list:

@@ -1,0 +1,96 @@
+"""What the model commands share: finding the model, reading regions and genes, objectives."""
+
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+
+from genomeweb.catalog.models import Gene as GeneRow
+from genomeweb.catalog.models import Predictor
+from genomeweb.genomics.annotation import Exon, Gene
+from genomeweb.genomics.intervals import Interval
+
+
+def find_predictor(name: str) -> Predictor:
+    predictor = Predictor.objects.filter(name=name).select_related("genome").first()
+    if predictor is None:
+        raise CommandError(f"no model '{name}' (see register_model, load_demo)")
+    return predictor
+
+
+def load_model(predictor: Predictor, identifiers: list[str] | None, no_rc: bool):
+    """The model as an Ensemble, and the track indices asked for (None: all)."""
+    from worker import runtime
+    from worker.errors import JobInputError
+
+    try:
+        model = runtime.ensemble(predictor.spec(), reverse_complement=not no_rc)
+        tracks = model.tracks.indices(identifiers) if identifiers else None
+    except (JobInputError, KeyError) as error:
+        raise CommandError(str(error).strip("'\"")) from error
+    return model, tracks
+
+
+def parse_region(text: str, predictor: Predictor, contig_lengths: dict[str, int]) -> Interval:
+    """``XII`` (the whole contig) or ``XII:100,001-100,192`` (1-based, inclusive), any alias of
+    the contig's name; 0-based half-open inside the genome."""
+    resolver = predictor.genome.contig_resolver()
+    chrom_text, _, span = text.partition(":")
+    chrom = resolver.resolve(chrom_text)
+    if chrom is None:
+        raise CommandError(f"contig '{chrom_text}' is not in {predictor.genome.name}")
+    length = contig_lengths[chrom]
+    try:
+        interval = Interval.parse(f"{chrom}:{span}") if span else Interval(chrom, 0, length)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    if interval.end > length:
+        raise CommandError(f"{text} runs past the end of {chrom} ({length:,} bp)")
+    return interval
+
+
+def find_gene(predictor: Predictor, name: str) -> Gene:
+    """A gene of the model's genome by name or id, in any case."""
+    rows = GeneRow.objects.filter(genome=predictor.genome)
+    row = rows.filter(name__iexact=name).first() or rows.filter(gene_id__iexact=name).first()
+    if row is None:
+        raise CommandError(f"no gene '{name}' in {predictor.genome.name}")
+    exons = tuple(Exon(start, end) for start, end in row.exons) or (Exon(row.start, row.end),)
+    return Gene(
+        row.gene_id, row.name, row.chrom, row.start, row.end, row.strand, row.biotype, exons
+    )
+
+
+def add_objective_arguments(parser) -> None:
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--track", nargs="+", help="track identifiers, averaged")
+    target.add_argument("--gene", help="a gene: its strand-matched tracks over its exons")
+    parser.add_argument(
+        "--objective-region",
+        help="with --track: sum the bins over this region (chrom:start-end, 1-based) instead of "
+        "every output bin",
+    )
+    parser.add_argument("--linear", action="store_true", help="sum, not log2(1 + sum)")
+    parser.add_argument("--no-rc", action="store_true", help="skip reverse-complement averaging")
+
+
+def build_objective(options: dict, model, window: Interval, predictor: Predictor, contigs):
+    from worker.interpret import gene_objective, track_objective
+
+    log = not options["linear"]
+    try:
+        if options["gene"]:
+            gene = find_gene(predictor, options["gene"])
+            return gene_objective(model, window, gene, log=log)
+        tracks = model.tracks.indices(options["track"])
+        over = options["objective_region"]
+        over = parse_region(over, predictor, contigs) if over else None
+        return track_objective(model, window, tracks, over, log=log)
+    except (KeyError, ValueError) as error:
+        raise CommandError(str(error).strip("'\"")) from error
+
+
+def centred_window(model, region: Interval) -> Interval:
+    """The model's input window centred on ``region`` (N beyond the contig's ends)."""
+    centre = (region.start + region.end) // 2
+    start = centre - model.sequence_length // 2
+    return Interval(region.chrom, start, start + model.sequence_length)
