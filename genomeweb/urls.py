@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from genomeweb.catalog import views as catalog
+from genomeweb.interpret import views as interpret
 from genomeweb.jobs import views as jobs
 from genomeweb.results import views as results
 from genomeweb.variants import views as variants
@@ -36,6 +37,9 @@ urlpatterns = [
         variants.request_tracks,
         name="gw-effect-tracks",
     ),
+    path("w/<uuid:code>/interpret/", interpret.new, name="gw-interpret-new"),
+    path("jobs/<uuid:code>/interpretation/", interpret.result, name="gw-interpretation"),
+    path("jobs/<uuid:code>/focused-ism/", interpret.focused_ism, name="gw-interpret-focused"),
     path("jobs/<uuid:code>/", jobs.detail, name="gw-job"),
     path("jobs/<uuid:code>/cancel/", jobs.cancel, name="gw-job-cancel"),
     path("files/<uuid:code>/", results.download, name="gw-artifact"),

@@ -44,6 +44,9 @@ CASES = {
     "gw-job": ("get", READ, lambda w: {"code": w.job.code}),
     "gw-job-cancel": ("post", WRITE, lambda w: {"code": w.job.code}),
     "gw-artifact": ("get", READ, lambda w: {"code": w.artifact.code}),
+    "gw-interpret-new": ("get", WRITE, lambda w: {"code": w.workspace.code}),
+    "gw-interpretation": ("get", READ, lambda w: {"code": w.saliency_job.code}),
+    "gw-interpret-focused": ("post", WRITE, lambda w: {"code": w.saliency_job.code}),
 }
 # URLs that name no workspace object: any logged-in user may open them.
 NOT_WORKSPACE_SCOPED = {
@@ -84,6 +87,14 @@ class World:
             job=self.scoring_job, variant=variant_set.variants.get(), max_abs=0.5, primary=0.5
         )
         self.viewer_membership = self.workspace.memberships.get(user=users["viewer"])
+        self.saliency_job = Job.objects.create(
+            workspace=self.workspace,
+            created_by=users["owner"],
+            kind=JobKind.SALIENCY,
+            status=JobStatus.SUCCEEDED,
+            params={"model": "none", "region": ["I", 0, 10], "objective": {"gene": "X"}},
+            summary={"focused_ism": ["I", 0, 192], "objective": "x"},
+        )
 
 
 @pytest.fixture

@@ -48,6 +48,12 @@ class Objective:
         return torch.log2(total + 1) if self.log else total
 
 
+def centred_window(model: ModelAdapter, region: Interval) -> Interval:
+    """The model's input window centred on ``region`` (N beyond the contig's ends)."""
+    start = (region.start + region.end) // 2 - model.sequence_length // 2
+    return Interval(region.chrom, start, start + model.sequence_length)
+
+
 def output_interval(model: ModelAdapter, window: Interval) -> Interval:
     """The genome interval of the output bins of the input ``window``."""
     first = window.start + model.crop_bp
@@ -227,9 +233,3 @@ def peak_window(contribution: np.ndarray, width: int, smooth: int = 11) -> tuple
     centre = int(np.argmax(smoothed))
     first = min(max(centre - width // 2, 0), len(contribution) - width)
     return first, first + width
-
-
-def ism_passes(positions: int, per_pass: int) -> int:
-    """Forward passes an ISM of ``positions`` bp costs: 3 mutants per base plus the reference,
-    each × the ensemble's passes (reverse complement × shifts × replicates)."""
-    return (3 * positions + 1) * per_pass

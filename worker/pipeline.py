@@ -15,6 +15,7 @@ import torch
 from genomeweb.genomics.annotation import Gene
 from genomeweb.genomics.bigwig import write_bigwig
 from genomeweb.genomics.contigs import ContigResolver
+from genomeweb.genomics.encoding import one_hot
 from genomeweb.genomics.fasta import Genome
 from genomeweb.genomics.intervals import Interval
 from genomeweb.genomics.vcf import (
@@ -37,6 +38,7 @@ from worker.exports import (
     write_scores_npz,
     write_scores_wide_tsv,
 )
+from worker.interpret import Objective, ism, peak_window, saliency
 from worker.runtime import autocast
 from worker.variant_effects import (
     VariantScores,
@@ -285,3 +287,118 @@ def _save_npy(array: np.ndarray, path: Path) -> Path:
         np.save(handle, array)
     os.replace(temporary, path)
     return path
+
+
+# --- interpretation ---------------------------------------------------------------------------
+
+FOCUSED_ISM_BP = 192  # MODEL_NOTES.md's focused-ISM recipe
+TOP_POSITIONS = 10
+
+
+@dataclass
+class InterpretationOutput:
+    files: list[tuple[Path, str, str]]  # (path, content type, description)
+    summary: dict
+
+
+def _window_sequence(fasta: Path, window: Interval) -> tuple[str, dict[str, int]]:
+    genome = Genome(fasta)
+    try:
+        return genome.fetch(window), dict(genome.contig_lengths)
+    finally:
+        genome.close()
+
+
+def run_ism(
+    model: ModelAdapter,
+    fasta: Path,
+    region: Interval,
+    window: Interval,
+    objective: Objective,
+    out_dir: Path,
+    progress: Progress,
+) -> InterpretationOutput:
+    """Every substitution of ``region`` inside ``window``; writes ``ism.npz`` (the ``(L, 4)``
+    matrix and its context) and ``ism_mean.bw`` (the mean effect of a position's mutants)."""
+    sequence, contigs = _window_sequence(fasta, window)
+    first = region.start - window.start
+    result = ism(model, one_hot(sequence), objective, first, first + len(region), progress=progress)
+    stretch = sequence[first : first + len(region)]
+    npz = out_dir / "ism.npz"
+    np.savez(
+        npz,
+        effects=result.effects,
+        reference=np.array(list(stretch)),
+        chrom=region.chrom,
+        start=region.start,
+        end=region.end,
+        window_start=window.start,
+        objective=objective.description,
+        reference_objective=result.reference,
+        tracks=np.array([model.tracks.tracks[t].identifier for t in objective.tracks]),
+    )
+    mean = out_dir / "ism_mean.bw"
+    mutants = (one_hot(stretch) < 0.5).sum(axis=1)  # 3 per base, 4 at an N
+    write_bigwig(mean, contigs, [(region, result.effects.sum(axis=1) / mutants)], bin_size=1)
+    summary = {
+        "objective": objective.description,
+        "reference_objective": result.reference,
+        "region": [region.chrom, region.start, region.end],
+        "mutants": result.forward_passes,
+        "strongest": _strongest_mutations(result.effects, stretch, region),
+    }
+    files = [
+        (npz, "application/octet-stream", "ISM matrix (L × 4, alt − ref objective) and context"),
+        (mean, "application/octet-stream", "Mean effect of the three substitutions per base"),
+    ]
+    return InterpretationOutput(files, summary)
+
+
+def _strongest_mutations(effects: np.ndarray, stretch: str, region: Interval) -> list[dict]:
+    """The substitutions that lower the objective most (1-based positions, for people)."""
+    order = np.argsort(effects, axis=None)[:TOP_POSITIONS]
+    rows = []
+    for flat in order:
+        offset, base = divmod(int(flat), 4)
+        rows.append(
+            {
+                "position": region.start + offset + 1,
+                "ref": stretch[offset],
+                "alt": "ACGT"[base],
+                "effect": float(effects[offset, base]),
+            }
+        )
+    return rows
+
+
+def run_saliency(
+    model: ModelAdapter, fasta: Path, window: Interval, objective: Objective, out_dir: Path
+) -> InterpretationOutput:
+    """Gradient × input over ``window``; writes ``saliency.npz`` and ``saliency.bw`` and
+    proposes the focused-ISM stretch (192 bp on the smoothed peak)."""
+    sequence, contigs = _window_sequence(fasta, window)
+    result = saliency(model, one_hot(sequence), objective)
+    first, last = peak_window(result.contribution, FOCUSED_ISM_BP)
+    npz = out_dir / "saliency.npz"
+    np.savez(
+        npz,
+        gradient=result.gradient,
+        contribution=result.contribution,
+        chrom=window.chrom,
+        window_start=window.start,
+        objective=objective.description,
+        objective_value=result.objective,
+    )
+    bigwig = out_dir / "saliency.bw"
+    write_bigwig(bigwig, contigs, [(window, result.contribution)], bin_size=1)
+    summary = {
+        "objective": objective.description,
+        "objective_value": result.objective,
+        "window": [window.chrom, window.start, window.end],
+        "focused_ism": [window.chrom, window.start + first, window.start + last],
+    }
+    files = [
+        (npz, "application/octet-stream", "Gradient (L × 4, centred) and gradient × input"),
+        (bigwig, "application/octet-stream", "Gradient × input per base"),
+    ]
+    return InterpretationOutput(files, summary)

@@ -11,9 +11,11 @@ from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
+from genomeweb.catalog.models import Gene as CatalogGene
 from genomeweb.catalog.models import Predictor, resolve_data_path
 from genomeweb.celery import app
 from genomeweb.genomics.annotation import read_genes
+from genomeweb.genomics.intervals import Interval
 from genomeweb.genomics.vcf import Variant as GenomicVariant
 from genomeweb.genomics.vcf import VcfLimits
 from genomeweb.jobs.enqueue import enqueue
@@ -28,7 +30,7 @@ from genomeweb.variants.models import (
     VariantEffect,
     VariantSet,
 )
-from worker import runtime
+from worker import interpret, runtime
 from worker.errors import JobCancelled, JobInputError
 from worker.heartbeat import Heartbeat
 from worker.pipeline import (
@@ -36,6 +38,8 @@ from worker.pipeline import (
     ScoredAlleles,
     ValidationOutput,
     join_parts,
+    run_ism,
+    run_saliency,
     run_variant_scoring,
     run_vcf_validation,
     save_part,
@@ -457,9 +461,75 @@ def predict_variant_tracks(job: Job, progress: Progress) -> None:
             transaction.set_rollback(True)
 
 
+# --- interpretation ---------------------------------------------------------------------------
+
+MAX_ISM_BP = 2_000
+
+
+def run_ism_job(job: Job, progress: Progress) -> None:
+    """ISM of the job's region, in a model window centred on it."""
+    predictor, model, region = _interpretation_inputs(job)
+    if len(region) > MAX_ISM_BP:
+        raise JobInputError(f"ISM takes at most {MAX_ISM_BP:,} bp; this region has {len(region):,}")
+    window = interpret.centred_window(model, region)
+    objective = _objective(job, predictor, model, window)
+    output = run_ism(
+        model, predictor.genome.fasta_file, region, window, objective, job_dir(job), progress
+    )
+    _finish_interpretation(job, output)
+
+
+def run_saliency_job(job: Job, progress: Progress) -> None:
+    """Gradient × input over a model window centred on the job's region."""
+    predictor, model, region = _interpretation_inputs(job)
+    window = interpret.centred_window(model, region)
+    objective = _objective(job, predictor, model, window)
+    progress(0, 1)
+    output = run_saliency(model, predictor.genome.fasta_file, window, objective, job_dir(job))
+    _finish_interpretation(job, output)
+
+
+def _interpretation_inputs(job: Job):
+    params = job.params
+    predictor = Predictor.objects.filter(name=params["model"]).select_related("genome").first()
+    if predictor is None:
+        raise JobInputError("The model of this job no longer exists.")
+    model = runtime.ensemble(predictor.spec(), reverse_complement=params["reverse_complement"])
+    chrom, start, end = params["region"]
+    return predictor, model, Interval(chrom, start, end)
+
+
+def _objective(job: Job, predictor: Predictor, model, window: Interval):
+    """The job's objective: a gene (strand-matched tracks over its exons) or tracks."""
+    wanted, log = job.params["objective"], job.params["log"]
+    try:
+        if wanted.get("gene"):
+            row = CatalogGene.objects.filter(
+                genome=predictor.genome, gene_id=wanted["gene"]
+            ).first()
+            if row is None:
+                raise JobInputError(f"The gene {wanted['gene']} is not in this genome.")
+            return interpret.gene_objective(model, window, row.as_annotation(), log=log)
+        tracks = model.tracks.indices(wanted["tracks"])
+        over = Interval(*wanted["over"]) if wanted.get("over") else None
+        return interpret.track_objective(model, window, tracks, over, log=log)
+    except (KeyError, ValueError) as error:
+        raise JobInputError(str(error).strip("'\"")) from error
+
+
+def _finish_interpretation(job: Job, output) -> None:
+    with transaction.atomic():
+        for path, content_type, description in output.files:
+            record_artifact(job, path, content_type=content_type, description=description)
+        if not job.finish(output.summary):
+            transaction.set_rollback(True)
+
+
 HANDLERS: dict[str, Callable[[Job, Progress], None]] = {
     JobKind.VALIDATE_VCF: validate_variant_set,
     JobKind.SCORE_VARIANTS: score_variant_set,
     JobKind.VARIANT_TRACKS: predict_variant_tracks,
     JobKind.SCORE_VARIANTS_PART: score_variant_part,
+    JobKind.ISM: run_ism_job,
+    JobKind.SALIENCY: run_saliency_job,
 }

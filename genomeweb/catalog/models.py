@@ -5,6 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 
+from genomeweb.genomics.annotation import Exon
+from genomeweb.genomics.annotation import Gene as AnnotatedGene
 from genomeweb.genomics.contigs import ContigResolver
 
 
@@ -83,6 +85,22 @@ class Gene(models.Model):
     @property
     def length(self) -> int:
         return self.end - self.start
+
+    def as_annotation(self) -> AnnotatedGene:
+        """The framework-free gene (genomeweb.genomics) the model code works with."""
+        exons = tuple(Exon(start, end) for start, end in self.exons) or (
+            Exon(self.start, self.end),
+        )
+        return AnnotatedGene(
+            self.gene_id,
+            self.name,
+            self.chrom,
+            self.start,
+            self.end,
+            self.strand,
+            self.biotype,
+            exons,
+        )
 
     @property
     def locus(self) -> str:

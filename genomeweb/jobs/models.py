@@ -19,6 +19,8 @@ class JobKind(models.TextChoices):
     SCORE_VARIANTS = "score_variants", "Variant effects"
     VARIANT_TRACKS = "variant_tracks", "Predicted tracks around a variant"
     SCORE_VARIANTS_PART = "score_variants_part", "Variant effects (one part)"
+    ISM = "ism", "In silico mutagenesis"
+    SALIENCY = "saliency", "Gradient saliency"
 
 
 class JobStatus(models.TextChoices):

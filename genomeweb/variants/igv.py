@@ -7,7 +7,8 @@ alt − ref difference. Genes come inline from the catalog; the variant is a reg
 
 from django.urls import reverse
 
-from genomeweb.catalog.models import Gene, Genome, PredictorTrack
+from genomeweb.catalog.igv import gene_track, reference
+from genomeweb.catalog.models import Genome, PredictorTrack
 from genomeweb.jobs.models import Job
 from genomeweb.variants.models import VariantEffect
 
@@ -17,45 +18,6 @@ COLORS = {
     "alt": "rgb(207,34,46)",
     "delta": "rgb(130,80,223)",
 }
-GENE_FLANK = 20_000
-
-
-def reference(genome: Genome) -> dict:
-    fasta = genome.fasta_file
-    config = {
-        "id": genome.name,
-        "name": genome.name,
-        "fastaURL": reverse("gw-genome-file", args=[genome.name, fasta.name]),
-        "indexURL": reverse("gw-genome-file", args=[genome.name, f"{fasta.name}.fai"]),
-    }
-    if fasta.name.endswith(".gz"):
-        config["compressedIndexURL"] = reverse(
-            "gw-genome-file", args=[genome.name, f"{fasta.name}.gzi"]
-        )
-    return config
-
-
-def gene_track(genome: Genome, chrom: str, start: int, end: int) -> dict:
-    genes = Gene.objects.filter(
-        genome=genome, chrom=chrom, end__gt=start - GENE_FLANK, start__lt=end + GENE_FLANK
-    )
-    features = [
-        {
-            "chr": g.chrom,
-            "start": g.start,
-            "end": g.end,
-            "name": g.name or g.gene_id,
-            "strand": g.strand,
-        }
-        for g in genes
-    ]
-    return {
-        "name": "Genes",
-        "type": "annotation",
-        "displayMode": "EXPANDED",
-        "features": features,
-        "order": 1,
-    }
 
 
 def _wig(name: str, url: str, color: str, group: str) -> dict:

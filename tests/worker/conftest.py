@@ -97,39 +97,3 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-@pytest.fixture
-def tiny_yeast_dir(tmp_path):
-    """A randomly initialised, tiny YeastNet checkpoint (1,024 bp in, 24 bins of 32 bp out)
-    whose output responds to single-base changes."""
-    import torch
-
-    from worker.adapters.yeast_net import YeastNet, YeastNetConfig
-    from worker.training.train import save_checkpoint
-
-    torch.manual_seed(0)
-    config = YeastNetConfig(
-        sequence_length=1024,
-        crop_bp=128,
-        stem_channels=8,
-        tower_channels=(8, 8, 8, 8, 16, 16),
-        transformer_layers=2,
-        heads=2,
-        unet_channels=8,
-        dropout=0.0,
-    )
-    model = YeastNet(config)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm1d):  # statistics as after training
-                module.running_mean.uniform_(-0.5, 0.5)
-                module.running_var.uniform_(0.5, 2.0)
-            elif isinstance(module, torch.nn.Conv1d | torch.nn.Linear):
-                # Default init leaves the output nearly blind to the sequence (a whole other
-                # sequence moves no bin by 3e-5); doubled, an SNV moves bins by ~0.02, so
-                # 1e-5 comparisons can tell a right alternative from a wrong one.
-                module.weight.mul_(2)
-    directory = tmp_path / "tiny-yeast"
-    save_checkpoint(model.eval(), directory, {"note": "test fixture"})
-    return directory

@@ -10,13 +10,13 @@ import torch
 from genomeweb.genomics.annotation import Exon, Gene
 from genomeweb.genomics.encoding import one_hot
 from genomeweb.genomics.intervals import Interval
+from genomeweb.lib.windows import ism_passes
 from tests.worker.hand_models import CountingModel
 from worker.adapters.ensemble import Ensemble
 from worker.adapters.yeast import YeastAdapter
 from worker.interpret import (
     gene_objective,
     ism,
-    ism_passes,
     peak_window,
     saliency,
     track_objective,

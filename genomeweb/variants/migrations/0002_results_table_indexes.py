@@ -25,7 +25,7 @@ def drop_score_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0002_job_parts'),
+        ('jobs', '0002_job_parts_and_interpretation'),
         ('variants', '0001_initial'),
     ]
 

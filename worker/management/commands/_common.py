@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from genomeweb.catalog.models import Gene as GeneRow
 from genomeweb.catalog.models import Predictor
-from genomeweb.genomics.annotation import Exon, Gene
+from genomeweb.genomics.annotation import Gene
 from genomeweb.genomics.intervals import Interval
 
 
@@ -54,10 +54,7 @@ def find_gene(predictor: Predictor, name: str) -> Gene:
     row = rows.filter(name__iexact=name).first() or rows.filter(gene_id__iexact=name).first()
     if row is None:
         raise CommandError(f"no gene '{name}' in {predictor.genome.name}")
-    exons = tuple(Exon(start, end) for start, end in row.exons) or (Exon(row.start, row.end),)
-    return Gene(
-        row.gene_id, row.name, row.chrom, row.start, row.end, row.strand, row.biotype, exons
-    )
+    return row.as_annotation()
 
 
 def add_objective_arguments(parser) -> None:
@@ -87,10 +84,3 @@ def build_objective(options: dict, model, window: Interval, predictor: Predictor
         return track_objective(model, window, tracks, over, log=log)
     except (KeyError, ValueError) as error:
         raise CommandError(str(error).strip("'\"")) from error
-
-
-def centred_window(model, region: Interval) -> Interval:
-    """The model's input window centred on ``region`` (N beyond the contig's ends)."""
-    centre = (region.start + region.end) // 2
-    start = centre - model.sequence_length // 2
-    return Interval(region.chrom, start, start + model.sequence_length)

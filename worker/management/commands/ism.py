@@ -10,7 +10,6 @@ from django.core.management.base import BaseCommand, CommandError
 from worker.management.commands._common import (
     add_objective_arguments,
     build_objective,
-    centred_window,
     find_predictor,
     load_model,
     parse_region,
@@ -41,7 +40,7 @@ class Command(BaseCommand):
 
         from genomeweb.genomics.encoding import one_hot
         from genomeweb.genomics.fasta import Genome
-        from worker.interpret import ism
+        from worker.interpret import centred_window, ism
 
         predictor = find_predictor(options["model"])
         genome = Genome(predictor.genome.fasta_file)

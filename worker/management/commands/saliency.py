@@ -10,7 +10,6 @@ from genomeweb.genomics.intervals import Interval
 from worker.management.commands._common import (
     add_objective_arguments,
     build_objective,
-    centred_window,
     find_gene,
     find_predictor,
     load_model,
@@ -39,7 +38,7 @@ class Command(BaseCommand):
 
         from genomeweb.genomics.encoding import one_hot
         from genomeweb.genomics.fasta import Genome
-        from worker.interpret import peak_window, saliency
+        from worker.interpret import centred_window, peak_window, saliency
 
         predictor = find_predictor(options["model"])
         genome = Genome(predictor.genome.fasta_file)

@@ -1,0 +1,113 @@
+"""Interpretation: start ISM / saliency jobs for a locus, and read their results in igv.js."""
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseStopPolling
+
+from genomeweb.catalog.models import Predictor
+from genomeweb.interpret.forms import InterpretForm
+from genomeweb.interpret.igv import browser_config
+from genomeweb.jobs.enqueue import enqueue
+from genomeweb.jobs.models import Job, JobKind, JobStatus, idempotency_key
+from genomeweb.lib.windows import ism_passes
+from genomeweb.workspaces.access import WRITE, get_for_member
+from genomeweb.workspaces.models import Workspace
+
+KINDS = {"ism": JobKind.ISM, "saliency": JobKind.SALIENCY}
+SALIENCY_PASS_COST = 3  # a forward and a backward pass, in forward passes
+
+
+@login_required
+def new(request: HttpRequest, code) -> HttpResponse:
+    """The form; with htmx, just the cost estimate of what it holds so far."""
+    workspace, membership = get_for_member(
+        Workspace.objects, request, workspace_path="", need=WRITE, code=code
+    )
+    form = InterpretForm(request.POST or request.GET or None)
+    if request.method == "POST" and form.is_valid():
+        job = submit(workspace, request.user, form)
+        return redirect("gw-job", code=job.code)
+    context = {"workspace": workspace, "membership": membership, "form": form}
+    if request.GET and form.is_valid():
+        context["estimate"] = estimate(form)
+    template = "interpret/new.html#estimate" if request.htmx else "interpret/new.html"
+    status = 400 if request.method == "POST" else 200
+    return render(request, template, context, status=status)
+
+
+def submit(workspace: Workspace, user, form: InterpretForm) -> Job:
+    """One job per distinct request (a double click finds the first)."""
+    kind = KINDS[form.cleaned_data["method"]]
+    params = form.job_params()
+    return submit_job(workspace, user, kind, params)
+
+
+def submit_job(workspace: Workspace, user, kind: str, params: dict) -> Job:
+    with transaction.atomic():
+        Job.objects.filter(
+            workspace=workspace,
+            idempotency_key=idempotency_key(kind, params),
+            status__in=[JobStatus.FAILED, JobStatus.CANCELLED],
+        ).update(idempotency_key="")  # a failed run may be tried again
+        job, created = Job.submit(
+            workspace=workspace,
+            user=user,
+            kind=kind,
+            params=params,
+            idempotency_key=idempotency_key(kind, params),
+        )
+        if created:
+            enqueue(job.pk)
+    return job
+
+
+def estimate(form: InterpretForm) -> dict:
+    """Forward passes, and the time at the model's last measured speed."""
+    data, predictor = form.cleaned_data, form.cleaned_data["model"]
+    per_pass = 2 if data["reverse_complement"] else 1
+    if data["method"] == "ism":
+        passes = ism_passes(len(data["locus"]), per_pass)
+    else:
+        passes = SALIENCY_PASS_COST * per_pass
+    speed = predictor.measured_passes_per_second
+    return {"passes": passes, "seconds": passes / speed if speed else None, "speed": speed}
+
+
+@login_required
+def result(request: HttpRequest, code) -> HttpResponse:
+    job, membership = get_for_member(
+        Job.objects.select_related("workspace"),
+        request,
+        code=code,
+        kind__in=[JobKind.ISM, JobKind.SALIENCY],
+    )
+    predictor = Predictor.objects.filter(name=job.params["model"]).select_related("genome").first()
+    context = {"job": job, "membership": membership, "workspace": job.workspace}
+    if job.status == JobStatus.SUCCEEDED and predictor is not None:
+        context["igv"] = browser_config(job, predictor.genome)
+    if request.htmx:
+        response = render(request, "interpret/result.html#status", context)
+        if job.is_final:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "interpret/result.html", context)
+
+
+@login_required
+def focused_ism(request: HttpRequest, code) -> HttpResponse:
+    """From a saliency job: ISM of its proposed stretch, with the same model and objective."""
+    saliency, _ = get_for_member(
+        Job.objects.select_related("workspace"),
+        request,
+        need=WRITE,
+        code=code,
+        kind=JobKind.SALIENCY,
+        status=JobStatus.SUCCEEDED,
+    )
+    if request.method != "POST":
+        return redirect("gw-interpretation", code=saliency.code)
+    params = saliency.params | {"region": saliency.summary["focused_ism"]}
+    job = submit_job(saliency.workspace, request.user, JobKind.ISM, params)
+    return redirect("gw-job", code=job.code)

@@ -1,0 +1,151 @@
+"""Explaining a prediction from the browser: the form, its cost, the job, the igv.js page."""
+
+import io
+import json
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from worker import tasks
+
+
+@pytest.fixture(autouse=True)
+def no_broker():
+    with mock.patch("genomeweb.jobs.enqueue.app.send_task", autospec=True):
+        yield
+
+
+@pytest.fixture
+def tiny_model(genome, tiny_yeast_dir):
+    call_command(
+        "register_model",
+        "tiny",
+        architecture="yeast",
+        weights=[tiny_yeast_dir],
+        genome="mini",
+        stdout=io.StringIO(),
+    )
+    from genomeweb.catalog.models import Predictor
+
+    return Predictor.objects.get(name="tiny")
+
+
+def form(predictor, **overrides) -> dict:
+    return {
+        "method": "ism",
+        "model": predictor.pk,
+        "gene": "PAU8",
+        "region": "",
+        "width": "48",
+        "objective": "gene",
+        "objective_gene": "",
+        "tracks": "",
+        "objective_region": "",
+        "log": "log",
+        "reverse_complement": "on",
+    } | overrides
+
+
+def url(workspace) -> str:
+    return reverse("gw-interpret-new", kwargs={"code": workspace.code})
+
+
+def test_the_form_shows_the_cost_before_launch(as_user, eddie, workspace, tiny_model):
+    response = as_user(eddie).get(url(workspace), form(tiny_model), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<strong>290</strong> forward passes" in body  # (3 × 48 + 1) × 2 for the RC
+    assert "<html" not in body
+
+
+def test_an_ism_by_gene_is_centred_on_its_tss_and_submitted_once(
+    as_user, eddie, workspace, tiny_model
+):
+    client = as_user(eddie)
+    first = client.post(url(workspace), form(tiny_model))
+    second = client.post(url(workspace), form(tiny_model))
+    assert first.status_code == 302 and first["Location"] == second["Location"]
+    job = Job.objects.get(kind=JobKind.ISM)
+    # PAU8 is on the − strand, I:1807-2169 (1-based): its TSS is 0-based 2168
+    assert job.params == {
+        "model": "tiny",
+        "region": ["I", 2168 - 24, 2168 + 24],
+        "objective": {"gene": "YAL068C"},
+        "log": True,
+        "reverse_complement": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"gene": "NOPE1"}, "No gene &#x27;NOPE1&#x27; in mini."),
+        ({"gene": "", "region": "chrI:1-2500"}, "ISM takes at most 2,000 bp"),
+        ({"gene": "", "region": "chrXX:1-10"}, "Contig &#x27;chrXX&#x27; is not in mini."),
+        ({"gene": "", "region": "I:10-5"}, "empty or negative span"),
+        ({"objective": "tracks", "tracks": "nope"}, "Unknown tracks: nope"),
+        ({"gene": "", "region": ""}, "Give a gene or a region."),
+    ],
+)
+def test_bad_input_is_explained(as_user, eddie, workspace, tiny_model, overrides, message):
+    response = as_user(eddie).post(url(workspace), form(tiny_model, **overrides))
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not Job.objects.filter(kind=JobKind.ISM).exists()
+
+
+def run_submitted(kind) -> Job:
+    job = Job.objects.get(kind=kind)
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    return job
+
+
+def igv_config(page: str) -> dict:
+    script = page.split('<script id="igv-config" type="application/json">')[1]
+    return json.loads(script.split("</script>")[0])
+
+
+def test_the_ism_page_draws_a_heatmap_and_letters(as_user, eddie, victor, workspace, tiny_model):
+    as_user(eddie).post(
+        url(workspace), form(tiny_model, region="I:2,001-2,040", gene="", objective_gene="pau8")
+    )
+    job = run_submitted(JobKind.ISM)
+    page = as_user(victor).get(reverse("gw-interpretation", kwargs={"code": job.code}))
+    body = page.content.decode()
+    config = igv_config(body)
+    assert config["loadDefaultGenomes"] is False and config["search"] is False
+    seg = next(t for t in config["tracks"] if t["type"] == "seg")
+    assert len(seg["features"]) == 4 * 40
+    assert {f["sample"] for f in seg["features"]} == {"A", "C", "G", "T"}
+    letters = next(t for t in config["tracks"] if t.get("graphType") == "dynseq")
+    assert len(letters["features"]) == 40 and letters["features"][0]["start"] == 2000
+    assert config["roi"][0]["features"] == [{"chr": "I", "start": 2000, "end": 2040}]
+    assert "Substitutions that lower the objective most" in body
+    assert body.count('<td class="seq">') == 10
+
+
+def test_a_saliency_job_offers_a_focused_ism(as_user, eddie, victor, workspace, tiny_model):
+    as_user(eddie).post(url(workspace), form(tiny_model, method="saliency"))
+    saliency = run_submitted(JobKind.SALIENCY)
+    result = reverse("gw-interpretation", kwargs={"code": saliency.code})
+    page = as_user(victor).get(result).content.decode()
+    assert "Run ISM on this stretch" not in page  # viewers may not start jobs
+    assert any(t.get("graphType") == "dynseq" for t in igv_config(page)["tracks"])
+    response = as_user(eddie).post(reverse("gw-interpret-focused", kwargs={"code": saliency.code}))
+    ism = Job.objects.get(kind=JobKind.ISM)
+    assert response["Location"] == reverse("gw-job", kwargs={"code": ism.code})
+    assert ism.params["region"] == saliency.summary["focused_ism"]
+    assert ism.params["objective"] == saliency.params["objective"]
+
+
+def test_the_page_polls_until_the_job_is_final(as_user, eddie, workspace, tiny_model):
+    as_user(eddie).post(url(workspace), form(tiny_model))
+    job = Job.objects.get(kind=JobKind.ISM)
+    page = reverse("gw-interpretation", kwargs={"code": job.code})
+    client = as_user(eddie)
+    assert 'hx-trigger="every 2s"' in client.get(page).content.decode()
+    tasks.run_job.apply(args=[job.pk])
+    assert client.get(page, HTTP_HX_REQUEST="true").status_code == 286
