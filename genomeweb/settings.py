@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "genomeweb.catalog",
     "genomeweb.jobs",
     "genomeweb.variants",
+    "genomeweb.designs",
     "genomeweb.results",
     "worker",  # management commands only; its AppConfig imports nothing heavy
 ]

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from genomeweb.catalog import views as catalog
+from genomeweb.designs import views as designs
 from genomeweb.interpret import views as interpret
 from genomeweb.jobs import views as jobs
 from genomeweb.results import views as results
@@ -40,6 +41,17 @@ urlpatterns = [
     path("w/<uuid:code>/interpret/", interpret.new, name="gw-interpret-new"),
     path("jobs/<uuid:code>/interpretation/", interpret.result, name="gw-interpretation"),
     path("jobs/<uuid:code>/focused-ism/", interpret.focused_ism, name="gw-interpret-focused"),
+    path("w/<uuid:code>/designs/new/", designs.new, name="gw-design-new"),
+    path("designs/<uuid:code>/", designs.detail, name="gw-design"),
+    path("designs/<uuid:code>/edits/", designs.add_edit, name="gw-design-edit-add"),
+    path(
+        "designs/<uuid:code>/edits/<int:index>/remove/",
+        designs.remove_edit,
+        name="gw-design-edit-remove",
+    ),
+    path("designs/<uuid:code>/paste/", designs.paste, name="gw-design-paste"),
+    path("designs/<uuid:code>/motifs/", designs.motifs, name="gw-design-motifs"),
+    path("designs/<uuid:code>/fasta/", designs.fasta, name="gw-design-fasta"),
     path("jobs/<uuid:code>/", jobs.detail, name="gw-job"),
     path("jobs/<uuid:code>/cancel/", jobs.cancel, name="gw-job-cancel"),
     path("files/<uuid:code>/", results.download, name="gw-artifact"),

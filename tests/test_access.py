@@ -7,6 +7,10 @@ get 403; everyone else gets through. A meta-test fails when a URL pattern has no
 import pytest
 from django.urls import get_resolver
 
+from genomeweb.catalog.models import Architecture, Predictor
+from genomeweb.designs.edits import Edit
+from genomeweb.designs.models import Design
+from genomeweb.genomics.intervals import Interval
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.models import VariantEffect
 from genomeweb.workspaces.access import MANAGE, READ, WRITE
@@ -47,6 +51,13 @@ CASES = {
     "gw-interpret-new": ("get", WRITE, lambda w: {"code": w.workspace.code}),
     "gw-interpretation": ("get", READ, lambda w: {"code": w.saliency_job.code}),
     "gw-interpret-focused": ("post", WRITE, lambda w: {"code": w.saliency_job.code}),
+    "gw-design-new": ("get", WRITE, lambda w: {"code": w.workspace.code}),
+    "gw-design": ("get", READ, lambda w: {"code": w.design.code}),
+    "gw-design-edit-add": ("post", WRITE, lambda w: {"code": w.design.code}),
+    "gw-design-edit-remove": ("post", WRITE, lambda w: {"code": w.design.code, "index": 0}),
+    "gw-design-paste": ("post", WRITE, lambda w: {"code": w.design.code}),
+    "gw-design-motifs": ("get", WRITE, lambda w: {"code": w.design.code}),
+    "gw-design-fasta": ("get", READ, lambda w: {"code": w.design.code}),
 }
 # URLs that name no workspace object: any logged-in user may open them.
 NOT_WORKSPACE_SCOPED = {
@@ -95,6 +106,26 @@ class World:
             params={"model": "none", "region": ["I", 0, 10], "objective": {"gene": "X"}},
             summary={"focused_ism": ["I", 0, 192], "objective": "x"},
         )
+        self.design = self._design(users["owner"])
+
+    def _design(self, owner):
+        predictor = Predictor.objects.create(
+            name="access-model",
+            architecture=Architecture.YEAST,
+            genome=self.variant_set.genome,
+            sequence_length=100,
+            bin_size=32,
+            crop_bp=0,
+        )
+        design = Design.start_new(
+            workspace=self.workspace,
+            user=owner,
+            predictor=predictor,
+            window=Interval("I", 0, 100),
+            name="access",
+        )
+        design.save_edits([Edit("deletion", 0, 1)], expected_version=1, user=owner)
+        return design
 
 
 @pytest.fixture

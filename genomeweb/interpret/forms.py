@@ -15,7 +15,8 @@ class InterpretForm(forms.Form):
     )
     model = forms.ModelChoiceField(Predictor.objects.all(), empty_label=None)
     gene = forms.CharField(
-        required=False, help_text="Name or id: the stretch is centred on its start (TSS)"
+        required=False,
+        help_text="Name or id: the stretch is centred on its annotated start (5′ end)",
     )
     region = forms.CharField(
         required=False, help_text="Or coordinates, 1-based: II:278,800-278,991"

@@ -10,6 +10,7 @@ from genomeweb.jobs.models import Job, JobKind
 
 DYNSEQ_FLANK = 1_000  # letters around the focused stretch (a whole Borzoi window is 524 kb)
 BASES = "ACGT"
+SEG_SATURATION = 1.5
 
 
 def browser_config(job: Job, genome: Genome) -> dict:
@@ -49,13 +50,16 @@ def ism_tracks(files: dict) -> list[dict]:
     with np.load(files["ism.npz"].path) as saved:
         effects, chrom, start = saved["effects"], str(saved["chrom"]), int(saved["start"])
         reference_bases = "".join(saved["reference"])
+    # igv.js paints seg values between ±0.1 white and saturates at ±1.5: scale the largest
+    # effect to 1.5 (the track's name gives the factor; letters and table show raw values)
     limit = float(np.abs(effects).max()) or 1.0
+    scale = SEG_SATURATION / limit
     features = [
         {
             "chr": chrom,
             "start": start + offset,
             "end": start + offset + 1,
-            "value": float(effects[offset, column]),
+            "value": round(float(effects[offset, column]) * scale, 4),
             "sample": base,
         }
         for column, base in enumerate(BASES)
@@ -69,13 +73,12 @@ def ism_tracks(files: dict) -> list[dict]:
     ]
     return [
         {
-            "name": "ISM: objective change per substitution",
+            "name": f"ISM: change per substitution (±1.5 = ±{limit:.3g})",
             "type": "seg",
+            "format": "seg",
             "features": features,
             "displayMode": "EXPANDED",
             "height": 70,
-            "posColorScale": _scale(limit, (207, 34, 46)),
-            "negColorScale": _scale(limit, (31, 111, 235)),
         },
         {
             "name": "ISM: mean effect at each base",
@@ -93,21 +96,6 @@ def ism_tracks(files: dict) -> list[dict]:
             "height": 40,
         },
     ]
-
-
-def _scale(limit: float, rgb: tuple[int, int, int]) -> dict:
-    """igv.js gradient from white at 0 to ``rgb`` at ``limit`` (seg tracks, by |value|)."""
-    red, green, blue = rgb
-    return {
-        "low": 0,
-        "lowR": 255,
-        "lowG": 255,
-        "lowB": 255,
-        "high": limit,
-        "highR": red,
-        "highG": green,
-        "highB": blue,
-    }
 
 
 def saliency_tracks(files: dict, chrom: str, start: int, end: int) -> list[dict]:

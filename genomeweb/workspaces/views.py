@@ -65,6 +65,7 @@ def detail(request: HttpRequest, code) -> HttpResponse:
             "workspace": workspace,
             "membership": membership,
             "variant_sets": workspace.variant_sets.select_related("genome", "validation_job")[:50],
+            "designs": workspace.designs.select_related("predictor", "updated_by")[:50],
             "jobs": workspace.jobs.filter(parent=None).select_related("created_by")[:20],
         },
     )

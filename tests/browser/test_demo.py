@@ -140,3 +140,54 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     assert spinners_visible(page) == 0
     page.screenshot(path=str(ARTIFACTS / "variant-igv.png"), full_page=True)
     assert page.outside_requests == []
+
+
+def wait_for_igv_tracks(page, predicate: str, timeout: int = 180_000) -> None:
+    """Until the page's igv.js browser holds tracks matching ``predicate`` and has drawn."""
+    page.wait_for_function(
+        f"() => window.gwBrowser && window.gwBrowser.findTracks({predicate}).length > 0",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(500)
+    deadline = time.monotonic() + 60
+    while spinners_visible(page) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert spinners_visible(page) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_ism_and_saliency_of_a_promoter_in_igv(demo_site, browser_page):
+    """Explain HIS3's predicted TSS signal: ISM of 48 bp at its start, then saliency."""
+    url, _ = demo_site
+    page = browser_page
+    page.goto(f"{url}/accounts/login/")
+    page.fill("#id_username", "demo")
+    page.fill("#id_password", "genomeweb-demo")
+    page.click("button[type=submit]")
+    page.click("text=Demo lab")
+
+    page.click("text=Explain a prediction")
+    page.fill("#id_gene", "HIS3")
+    page.fill("#id_width", "48")
+    # the cost is shown before launch: (3 × 48 + 1) × 2 passes with the reverse complement
+    page.wait_for_function(
+        "() => document.querySelector('#estimate').innerText.startsWith('290 forward passes')"
+    )
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.click("text=Open the results")
+    wait_for_igv_tracks(page, "t => t.type === 'seg'")
+    assert "Substitutions that lower the objective most" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "ism-igv.png"), full_page=True)
+
+    page.goto(f"{url}/")
+    page.click("text=Demo lab")
+    page.click("text=Explain a prediction")
+    page.select_option("#id_method", "saliency")
+    page.fill("#id_gene", "HIS3")
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.click("text=Open the results")
+    wait_for_igv_tracks(page, "t => t.config && t.config.graphType === 'dynseq'")
+    assert "Run ISM on this stretch" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "saliency-igv.png"), full_page=True)
+    assert page.outside_requests == []
