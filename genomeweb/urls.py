@@ -43,6 +43,7 @@ urlpatterns = [
     path("jobs/<uuid:code>/focused-ism/", interpret.focused_ism, name="gw-interpret-focused"),
     path("w/<uuid:code>/designs/new/", designs.new, name="gw-design-new"),
     path("designs/<uuid:code>/", designs.detail, name="gw-design"),
+    path("designs/<uuid:code>/predict/", designs.predict, name="gw-design-predict"),
     path("designs/<uuid:code>/edits/", designs.add_edit, name="gw-design-edit-add"),
     path(
         "designs/<uuid:code>/edits/<int:index>/remove/",

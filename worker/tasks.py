@@ -14,6 +14,8 @@ from django.db import InterfaceError, OperationalError, transaction
 from genomeweb.catalog.models import Gene as CatalogGene
 from genomeweb.catalog.models import Predictor, resolve_data_path
 from genomeweb.celery import app
+from genomeweb.designs.edits import Edit, apply_edits
+from genomeweb.designs.models import Design
 from genomeweb.genomics.annotation import read_genes
 from genomeweb.genomics.intervals import Interval
 from genomeweb.genomics.vcf import Variant as GenomicVariant
@@ -38,6 +40,7 @@ from worker.pipeline import (
     ScoredAlleles,
     ValidationOutput,
     join_parts,
+    predict_design,
     run_ism,
     run_saliency,
     run_variant_scoring,
@@ -525,6 +528,43 @@ def _finish_interpretation(job: Job, output) -> None:
             transaction.set_rollback(True)
 
 
+# --- designs ----------------------------------------------------------------------------------
+
+
+def predict_design_job(job: Job, progress: Progress) -> None:
+    """Reference and edited predictions of one saved version of a design."""
+    params = job.params
+    design = (
+        Design.objects.filter(workspace=job.workspace, code=params["design"])
+        .select_related("predictor__genome")
+        .first()
+    )
+    version = design.versions.filter(number=params["version"]).first() if design else None
+    if version is None:
+        raise JobInputError("The design, or this version of it, no longer exists.")
+    predictor = design.predictor
+    model = runtime.ensemble(predictor.spec(), reverse_complement=params["reverse_complement"])
+    try:
+        tracks = model.tracks.indices(params["tracks"])
+    except KeyError as error:
+        raise JobInputError(f"The model no longer has these tracks: {error}") from error
+    edits = [Edit.from_dict(data) for data in version.edits]
+    if len(design.window) != model.sequence_length:
+        raise JobInputError("The design's window no longer matches its model's input length.")
+    progress(0, 1)
+    output = predict_design(
+        model,
+        predictor.genome.fasta_file,
+        design.window,
+        apply_edits(design.reference_sequence(), edits),
+        max((edit.end for edit in edits), default=0),
+        tracks,
+        _genes(predictor, True) or [],
+        job_dir(job),
+    )
+    _finish_interpretation(job, output)
+
+
 HANDLERS: dict[str, Callable[[Job, Progress], None]] = {
     JobKind.VALIDATE_VCF: validate_variant_set,
     JobKind.SCORE_VARIANTS: score_variant_set,
@@ -532,4 +572,5 @@ HANDLERS: dict[str, Callable[[Job, Progress], None]] = {
     JobKind.SCORE_VARIANTS_PART: score_variant_part,
     JobKind.ISM: run_ism_job,
     JobKind.SALIENCY: run_saliency_job,
+    JobKind.DESIGN_PREDICT: predict_design_job,
 }

@@ -9,13 +9,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from genomeweb.catalog.models import Predictor
-from genomeweb.designs import display
+from genomeweb.designs import display, prediction
 from genomeweb.designs.edits import Edit, edits_for_paste
 from genomeweb.designs.forms import EditForm, NewDesignForm, PasteForm, VersionForm, matching_genes
 from genomeweb.designs.models import Changes, Design
 from genomeweb.designs.motifs import search_motifs
+from genomeweb.jobs.models import JobStatus
 from genomeweb.workspaces.access import READ, WRITE, get_for_member
 from genomeweb.workspaces.models import Membership, Workspace
 
@@ -110,10 +112,49 @@ def _render_design(
         "conflict": conflict,
         "conflict_rows": display.change_rows(conflict, window) if conflict else None,
     }
+    context |= _prediction_context(design)
     is_lookup = "edited" in request.GET or "reference" in request.GET
     if request.htmx and request.method == "GET" and is_lookup:
         return render(request, "designs/detail.html#lookup", context)
+    if request.htmx and request.method == "GET" and "prediction" in request.GET:
+        response = render(request, "designs/detail.html#prediction", context)
+        job = context["prediction_job"]
+        if job is None or job.is_final:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
     return render(request, "designs/detail.html", context, status=status)
+
+
+def _prediction_context(design: Design) -> dict:
+    job = prediction.latest_prediction(design)
+    done = job is not None and job.status == JobStatus.SUCCEEDED
+    return {
+        "prediction_job": job,
+        "prediction_igv": prediction.browser_config(design, job) if done else None,
+        "prediction_tracks": (
+            job.params["tracks"] if job else prediction.default_tracks(design)
+        ),
+        "all_tracks": design.predictor.tracks.order_by("index").values_list(
+            "identifier", flat=True
+        )[:200],
+    }
+
+
+@login_required
+@require_POST
+def predict(request: HttpRequest, code) -> HttpResponse:
+    """Predict the current version with the chosen tracks (once per version and tracks)."""
+    design, _ = _get_design_for_user(request, code, need=WRITE)
+    wanted = request.POST.getlist("tracks")
+    known = set(
+        design.predictor.tracks.filter(identifier__in=wanted).values_list("identifier", flat=True)
+    )
+    tracks = [t for t in wanted if t in known][: prediction.MAX_TRACKS]
+    if not tracks:
+        messages.error(request, "Choose at least one track to predict.")
+    else:
+        prediction.submit_prediction(design, request.user, tracks)
+    return redirect(reverse("gw-design", kwargs={"code": design.code}) + "#prediction")
 
 
 def _lengths(design: Design, segments) -> dict:

@@ -31,8 +31,13 @@ def _wig(name: str, url: str, color: str, group: str) -> dict:
     }
 
 
-def coverage_tracks(tracks_job: Job, model_tracks: dict[str, PredictorTrack]) -> list[dict]:
-    """Merged observed / ref / alt panels and an alt − ref panel per predicted track."""
+def coverage_tracks(
+    tracks_job: Job, model_tracks: dict[str, PredictorTrack], alt_name: str = "alt"
+) -> list[dict]:
+    """Merged observed / ref / alt panels and an alt − ref panel per predicted track (files
+    ``ref.<track>.bw``, ``alt.<track>.bw``, ``delta.<track>.bw``); ``alt_name`` labels the
+    alternative ("edited" for a design)."""
+    names = {"ref": "ref", "alt": alt_name}
     files = {
         a.name: reverse("gw-artifact-named", args=[a.code, a.name])
         for a in tracks_job.artifacts.all()
@@ -47,11 +52,17 @@ def coverage_tracks(tracks_job: Job, model_tracks: dict[str, PredictorTrack]) ->
             )
             layers.append(_wig(f"observed {observed.name}", url, COLORS["observed"], ident))
         layers += [
-            _wig(f"predicted {label} {ident}", files[f"{label}.{ident}.bw"], COLORS[label], ident)
+            _wig(
+                f"predicted {names[label]} {ident}",
+                files[f"{label}.{ident}.bw"],
+                COLORS[label],
+                ident,
+            )
             for label in ("ref", "alt")
         ]
         panels.append({"name": ident, "type": "merged", "tracks": layers, "height": 90})
-        delta = _wig(f"alt − ref {ident}", files[f"delta.{ident}.bw"], COLORS["delta"], "")
+        delta_name = f"{alt_name} − ref {ident}"
+        delta = _wig(delta_name, files[f"delta.{ident}.bw"], COLORS["delta"], "")
         panels.append(delta | {"autoscaleGroup": None, "height": 50})
     return panels
 

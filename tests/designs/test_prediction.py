@@ -1,0 +1,148 @@
+"""Predicting a design: stitching around length changes, the job, and the page."""
+
+import io
+from unittest import mock
+
+import numpy as np
+import pyBigWig
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from genomeweb.designs.edits import Edit, apply_edits
+from genomeweb.designs.models import Design
+from genomeweb.genomics.fasta import Genome
+from genomeweb.genomics.intervals import Interval
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from tests.worker.hand_models import CountingModel
+from worker import tasks
+from worker.pipeline import fit_to_window, predict_design
+
+
+def write_genome(path, sequence: str) -> Genome:
+    path.write_text(f">T\n{sequence}\n")
+    return Genome(path)
+
+
+@pytest.fixture
+def random_genome(tmp_path):
+    rng = np.random.default_rng(3)
+    sequence = "".join(rng.choice(list("ACGT"), 2000))
+    return tmp_path / "random.fa", sequence
+
+
+@pytest.mark.parametrize("right", [False, True])
+@pytest.mark.parametrize("change", [-7, 0, 5])
+def test_the_edited_window_keeps_the_model_length(random_genome, change, right):
+    path, sequence = random_genome
+    genome = write_genome(path, sequence)
+    window = Interval("T", 500, 756)
+    reference = sequence[500:756]
+    edited = reference[:100] + "G" * max(change, 0) + reference[100 - min(change, 0) :]
+    fitted = fit_to_window(genome, window, edited, right=right)
+    assert len(fitted) == 256
+    if right:  # the sequence after the edit sits where it sits in the reference
+        assert fitted[-100:] == reference[-100:]
+    else:
+        assert fitted[:100] == reference[:100]
+    if change < 0 and not right:
+        assert fitted[-7:] == sequence[756:763]  # continued from the genome
+
+
+@pytest.mark.parametrize(
+    "edit", [Edit("deletion", 100, 104), Edit("insertion", 100, 100, "ACGTAC")]
+)
+def test_only_the_bins_of_an_indel_change_on_a_per_bin_model(random_genome, tmp_path, edit):
+    """The counting model's bins see only their own 16 bp: with stitching, every bin away
+    from the edit predicts exactly the reference (no shift of the right flank)."""
+    path, sequence = random_genome
+    write_genome(path, sequence)
+    model = CountingModel()  # 256 bp in, 12 bins of 16 bp from position 32
+    window = Interval("T", 500, 756)
+    edited = apply_edits(sequence[500:756], [edit])
+    out = predict_design(model, path, window, edited, edit.end, [0, 1], [], tmp_path)
+    ref = pyBigWig.open(str(tmp_path / "ref.gc.bw")).values("T", 532, 724)
+    alt = pyBigWig.open(str(tmp_path / "alt.gc.bw")).values("T", 532, 724)
+    changed = {i // 16 for i in range(192) if ref[i] != alt[i]}
+    assert changed and changed <= {(100 - 32) // 16, (104 - 32) // 16}  # the edit's bins only
+    assert out.summary["interval"] == ["T", 532, 724]
+    assert out.summary["length_change"] == len(edited) - 256
+    rows = {row["track"]: row for row in out.summary["track_scores"]}
+    assert rows["gc"]["REF"] == pytest.approx(sum(ref[::16]))
+
+
+@pytest.fixture(autouse=True)
+def no_broker():
+    with mock.patch("genomeweb.jobs.enqueue.app.send_task", autospec=True):
+        yield
+
+
+@pytest.fixture
+def tiny_design(genome, tiny_yeast_dir, workspace, alice) -> Design:
+    call_command(
+        "register_model",
+        "tiny",
+        architecture="yeast",
+        weights=[tiny_yeast_dir],
+        genome="mini",
+        stdout=io.StringIO(),
+    )
+    from genomeweb.catalog.models import Predictor
+
+    design = Design.start_new(
+        workspace=workspace,
+        user=alice,
+        predictor=Predictor.objects.get(name="tiny"),
+        window=Interval("I", 1500, 2524),
+        name="PAU8 promoter",
+    )
+    edits = [Edit("deletion", 600, 610), Edit("substitution", 700, 701, "A")]
+    reference = design.reference_sequence()
+    if reference[700] == "A":
+        edits[1] = Edit("substitution", 700, 701, "C")
+    assert design.save_edits(edits, expected_version=1, user=alice)
+    return design
+
+
+def test_an_editor_predicts_the_design_and_the_page_draws_it(as_user, eddie, victor, tiny_design):
+    url = reverse("gw-design-predict", kwargs={"code": tiny_design.code})
+    tracks = ["stripeseq_S288C_WT_1.plus", "stripeseq_S288C_WT_1.minus"]
+    as_user(eddie).post(url, {"tracks": tracks})
+    as_user(eddie).post(url, {"tracks": tracks})  # twice: one job
+    job = Job.objects.get(kind=JobKind.DESIGN_PREDICT)
+    assert job.params == {
+        "design": str(tiny_design.code),
+        "version": 2,
+        "tracks": sorted(tracks),
+        "reverse_complement": True,
+    }
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.summary["length_change"] == -10
+    assert job.artifacts.count() == 6  # ref, edited, difference for two tracks
+    assert all(np.isfinite(row["logSED"]) for row in job.summary["track_scores"])
+    assert any(row["gene"] == "PAU8" for row in job.summary["gene_scores"])
+
+    page = as_user(victor).get(reverse("gw-design", kwargs={"code": tiny_design.code}))
+    body = page.content.decode()
+    assert "Predict version 2" not in body  # viewers read, editors predict
+    config = body.split('<script id="igv-config" type="application/json">')[1]
+    assert '"type": "merged"' in config and "predicted edited" in config
+    assert '"start": 2100, "end": 2110' in config  # the deletion as a region of interest
+    assert "change the length by -10 bp" in body
+
+
+def test_predicting_without_tracks_is_explained(as_user, eddie, tiny_design):
+    url = reverse("gw-design-predict", kwargs={"code": tiny_design.code})
+    response = as_user(eddie).post(url, {"tracks": ["nope"]}, follow=True)
+    assert "Choose at least one track to predict." in response.content.decode()
+    assert not Job.objects.filter(kind=JobKind.DESIGN_PREDICT).exists()
+
+
+def test_a_new_version_needs_a_new_prediction(as_user, eddie, alice, tiny_design):
+    url = reverse("gw-design-predict", kwargs={"code": tiny_design.code})
+    as_user(eddie).post(url, {"tracks": ["stripeseq_S288C_WT_1.plus"]})
+    tiny_design.save_edits([], expected_version=2, user=alice, message="undo")
+    page = as_user(eddie).get(reverse("gw-design", kwargs={"code": tiny_design.code}))
+    assert "Version 3 has not been predicted yet." in page.content.decode()
