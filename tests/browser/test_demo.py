@@ -191,3 +191,39 @@ def test_ism_and_saliency_of_a_promoter_in_igv(demo_site, browser_page):
     assert "Run ISM on this stretch" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "saliency-igv.png"), full_page=True)
     assert page.outside_requests == []
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_deleting_a_tata_box_in_a_design_and_seeing_the_prediction(demo_site, browser_page):
+    """The issue's story: edit a yeast promoter (HIS3's TATA box, XV:721,876-721,883) and see
+    the predicted TSS coverage change in igv.js."""
+    url, _ = demo_site
+    page = browser_page
+    page.goto(f"{url}/accounts/login/")
+    page.fill("#id_username", "demo")
+    page.fill("#id_password", "genomeweb-demo")
+    page.click("button[type=submit]")
+    page.click("text=Demo lab")
+
+    page.click("text=New design")
+    page.fill("#id_gene", "HIS3")
+    page.check("input[name=gene_id][value=YOR202W]")  # search as you type offers it
+    page.get_by_role("button", name="Create the design").click()
+    page.wait_for_selector("text=Add an edit")
+
+    form = page.locator("#add-edit form").first
+    form.locator("select[name=kind]").select_option("deletion")
+    form.locator("input[name=position]").fill("721,876")
+    form.locator("input[name=end_position]").fill("721,883")
+    form.locator("input[name=label]").fill("TATA box")
+    form.get_by_role("button", name="Save the edit").click()
+    page.wait_for_selector("text=Predict version 2")
+    assert "-8 bp against the reference" in page.inner_text("body")
+
+    page.get_by_role("button", name="Predict version 2").click()
+    wait_for_igv_tracks(page, "t => t.type === 'merged'")
+    body = page.inner_text("#prediction")
+    assert "Per track" in body and "change the length by -8 bp" in body
+    page.screenshot(path=str(ARTIFACTS / "design-tata-deletion.png"), full_page=True)
+    assert page.outside_requests == []
