@@ -139,3 +139,32 @@ def tiny_yeast_dir(tmp_path):
     directory = tmp_path / "tiny-yeast"
     save_checkpoint(model.eval(), directory, {"note": "test fixture"})
     return directory
+
+
+@pytest.fixture
+def tiny_model(genome, tiny_yeast_dir):
+    """The tiny random YeastNet registered as model ``tiny`` on the mini genome."""
+    import io
+
+    from django.core.management import call_command
+
+    from genomeweb.catalog.models import Predictor
+
+    call_command(
+        "register_model",
+        "tiny",
+        architecture="yeast",
+        weights=[tiny_yeast_dir],
+        genome="mini",
+        stdout=io.StringIO(),
+    )
+    return Predictor.objects.get(name="tiny")
+
+
+@pytest.fixture
+def no_broker():
+    """Jobs are sent nowhere (tests run them with ``tasks.run_job.apply``)."""
+    from unittest import mock
+
+    with mock.patch("genomeweb.jobs.enqueue.app.send_task", autospec=True):
+        yield

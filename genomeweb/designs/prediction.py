@@ -2,12 +2,10 @@
 igv.js view of the result (reference and edited coverage merged, their difference, the edits as
 regions of interest)."""
 
-from django.db import transaction
-
 from genomeweb.catalog.igv import gene_track, reference
 from genomeweb.designs.models import Design
-from genomeweb.jobs.enqueue import enqueue
-from genomeweb.jobs.models import Job, JobKind, JobStatus, idempotency_key
+from genomeweb.jobs.models import Job, JobKind
+from genomeweb.jobs.submit import submit_once
 from genomeweb.variants.igv import coverage_tracks
 
 MAX_TRACKS = 12  # panels in one browser
@@ -27,23 +25,13 @@ def submit_prediction(design: Design, user, tracks: list[str]) -> Job:
         "tracks": sorted(tracks),
         "reverse_complement": True,
     }
-    key = idempotency_key("design", params)
-    with transaction.atomic():
-        Job.objects.filter(
-            workspace=design.workspace,
-            idempotency_key=key,
-            status__in=[JobStatus.FAILED, JobStatus.CANCELLED],
-        ).update(idempotency_key="")
-        job, created = Job.submit(
-            workspace=design.workspace,
-            user=user,
-            kind=JobKind.DESIGN_PREDICT,
-            params=params,
-            idempotency_key=key,
-        )
-        if created:
-            enqueue(job.pk)
-    return job
+    return submit_once(
+        workspace=design.workspace,
+        user=user,
+        kind=JobKind.DESIGN_PREDICT,
+        params=params,
+        key_prefix="design",
+    )
 
 
 def latest_prediction(design: Design) -> Job | None:

@@ -131,9 +131,7 @@ def _prediction_context(design: Design) -> dict:
     return {
         "prediction_job": job,
         "prediction_igv": prediction.browser_config(design, job) if done else None,
-        "prediction_tracks": (
-            job.params["tracks"] if job else prediction.default_tracks(design)
-        ),
+        "prediction_tracks": (job.params["tracks"] if job else prediction.default_tracks(design)),
         "all_tracks": design.predictor.tracks.order_by("index").values_list(
             "identifier", flat=True
         )[:200],

@@ -1,7 +1,6 @@
 """Interpretation: start ISM / saliency jobs for a locus, and read their results in igv.js."""
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseStopPolling
@@ -9,8 +8,8 @@ from django_htmx.http import HttpResponseStopPolling
 from genomeweb.catalog.models import Predictor
 from genomeweb.interpret.forms import InterpretForm
 from genomeweb.interpret.igv import browser_config
-from genomeweb.jobs.enqueue import enqueue
-from genomeweb.jobs.models import Job, JobKind, JobStatus, idempotency_key
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.jobs.submit import submit_once
 from genomeweb.lib.windows import ism_passes
 from genomeweb.workspaces.access import WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace
@@ -45,22 +44,7 @@ def submit(workspace: Workspace, user, form: InterpretForm) -> Job:
 
 
 def submit_job(workspace: Workspace, user, kind: str, params: dict) -> Job:
-    with transaction.atomic():
-        Job.objects.filter(
-            workspace=workspace,
-            idempotency_key=idempotency_key(kind, params),
-            status__in=[JobStatus.FAILED, JobStatus.CANCELLED],
-        ).update(idempotency_key="")  # a failed run may be tried again
-        job, created = Job.submit(
-            workspace=workspace,
-            user=user,
-            kind=kind,
-            params=params,
-            idempotency_key=idempotency_key(kind, params),
-        )
-        if created:
-            enqueue(job.pk)
-    return job
+    return submit_once(workspace=workspace, user=user, kind=kind, params=params, key_prefix=kind)
 
 
 def estimate(form: InterpretForm) -> dict:

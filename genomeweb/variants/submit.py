@@ -12,7 +12,8 @@ from django.utils.text import get_valid_filename
 
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.enqueue import enqueue
-from genomeweb.jobs.models import Job, JobKind, JobStatus, idempotency_key
+from genomeweb.jobs.models import Job, JobKind
+from genomeweb.jobs.submit import submit_once
 from genomeweb.lib.windows import forward_passes, window_step
 from genomeweb.variants.models import VariantSet
 from genomeweb.workspaces.models import Workspace
@@ -87,26 +88,14 @@ def scoring_params(variant_set: VariantSet, form_data: dict, track_ids: list[str
 
 
 def submit_scoring(*, variant_set: VariantSet, user, params: dict) -> Job:
-    """One scoring job per distinct analysis: the idempotency key is a digest of the parameters,
-    so a double click, a retried POST or the same form sent again finds the first job. A failed
-    or cancelled job gives up its key, so the same analysis can be run again."""
-    key = idempotency_key("score", params)
-    with transaction.atomic():
-        Job.objects.filter(
-            workspace=variant_set.workspace,
-            idempotency_key=key,
-            status__in=[JobStatus.FAILED, JobStatus.CANCELLED],
-        ).update(idempotency_key="")
-        job, created = Job.submit(
-            workspace=variant_set.workspace,
-            user=user,
-            kind=JobKind.SCORE_VARIANTS,
-            params=params,
-            idempotency_key=key,
-        )
-        if created:
-            enqueue(job.pk)
-    return job
+    """One scoring job per distinct analysis (see ``submit_once``)."""
+    return submit_once(
+        workspace=variant_set.workspace,
+        user=user,
+        kind=JobKind.SCORE_VARIANTS,
+        params=params,
+        key_prefix="score",
+    )
 
 
 def estimate_passes(variant_set: VariantSet, predictor, params: dict) -> int:

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models.functions import Abs
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,8 +12,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from genomeweb.catalog.models import Predictor
-from genomeweb.jobs.enqueue import enqueue
-from genomeweb.jobs.models import Job, JobKind, JobStatus, idempotency_key
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.jobs.submit import submit_once
 from genomeweb.variants.effects import (
     PAGE_SIZE,
     EffectFilters,
@@ -267,16 +266,12 @@ def request_tracks(request: HttpRequest, code, effect_id: int) -> HttpResponse:
     job, effect, _ = _get_effect_for_user(request, code, effect_id, need=WRITE)
     chosen = [t for t in request.POST.getlist("tracks") if t in job.params["tracks"]][:8]
     if chosen:
-        params = tracks_params(job, effect, chosen)
-        with transaction.atomic():
-            tracks_job, created = Job.submit(
-                workspace=job.workspace,
-                user=request.user,
-                kind=JobKind.VARIANT_TRACKS,
-                params=params,
-                idempotency_key=idempotency_key("tracks", params),
-            )
-            if created:
-                enqueue(tracks_job.pk)
+        submit_once(
+            workspace=job.workspace,
+            user=request.user,
+            kind=JobKind.VARIANT_TRACKS,
+            params=tracks_params(job, effect, chosen),
+            key_prefix="tracks",
+        )
     url = reverse("gw-effect", kwargs={"code": job.code, "effect_id": effect.pk})
     return redirect(f"{url}?{urlencode([('tracks', t) for t in chosen])}")

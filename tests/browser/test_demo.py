@@ -87,6 +87,15 @@ def test_a_new_user_uploads_a_vcf_and_reads_the_report(demo_site, browser_page):
     assert page.outside_requests == []
 
 
+def log_in_to_the_demo_lab(page, url: str) -> None:
+    """As the demo user (scripts/demo.sh prints its password), into its workspace."""
+    page.goto(f"{url}/accounts/login/")
+    page.fill("#id_username", "demo")
+    page.fill("#id_password", "genomeweb-demo")
+    page.click("button[type=submit]")
+    page.click("text=Demo lab")
+
+
 def spinners_visible(page) -> int:
     return page.locator(".igv-loading-spinner-container:visible").count()
 
@@ -97,11 +106,7 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     """Upload, score with the demo model, open the strongest variant, draw it in igv.js."""
     url, _ = demo_site
     page = browser_page
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", "demo")
-    page.fill("#id_password", "genomeweb-demo")
-    page.click("button[type=submit]")
-    page.click("text=Demo lab")
+    log_in_to_the_demo_lab(page, url)
     page.click("text=Upload a VCF")
     page.set_input_files("input[type=file]", str(DEMO_VCF))
     page.click("text=Upload and validate")
@@ -161,11 +166,7 @@ def test_ism_and_saliency_of_a_promoter_in_igv(demo_site, browser_page):
     """Explain HIS3's predicted TSS signal: ISM of 48 bp at its start, then saliency."""
     url, _ = demo_site
     page = browser_page
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", "demo")
-    page.fill("#id_password", "genomeweb-demo")
-    page.click("button[type=submit]")
-    page.click("text=Demo lab")
+    log_in_to_the_demo_lab(page, url)
 
     page.click("text=Explain a prediction")
     page.fill("#id_gene", "HIS3")
@@ -200,11 +201,7 @@ def test_deleting_a_tata_box_in_a_design_and_seeing_the_prediction(demo_site, br
     the predicted TSS coverage change in igv.js."""
     url, _ = demo_site
     page = browser_page
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", "demo")
-    page.fill("#id_password", "genomeweb-demo")
-    page.click("button[type=submit]")
-    page.click("text=Demo lab")
+    log_in_to_the_demo_lab(page, url)
 
     page.click("text=New design")
     page.fill("#id_gene", "HIS3")

@@ -1,12 +1,8 @@
 """Predicting a design: stitching around length changes, the job, and the page."""
 
-import io
-from unittest import mock
-
 import numpy as np
 import pyBigWig
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from genomeweb.designs.edits import Edit, apply_edits
@@ -71,28 +67,15 @@ def test_only_the_bins_of_an_indel_change_on_a_per_bin_model(random_genome, tmp_
     assert rows["gc"]["REF"] == pytest.approx(sum(ref[::16]))
 
 
-@pytest.fixture(autouse=True)
-def no_broker():
-    with mock.patch("genomeweb.jobs.enqueue.app.send_task", autospec=True):
-        yield
+pytestmark = pytest.mark.usefixtures("no_broker")
 
 
 @pytest.fixture
-def tiny_design(genome, tiny_yeast_dir, workspace, alice) -> Design:
-    call_command(
-        "register_model",
-        "tiny",
-        architecture="yeast",
-        weights=[tiny_yeast_dir],
-        genome="mini",
-        stdout=io.StringIO(),
-    )
-    from genomeweb.catalog.models import Predictor
-
+def tiny_design(tiny_model, workspace, alice) -> Design:
     design = Design.start_new(
         workspace=workspace,
         user=alice,
-        predictor=Predictor.objects.get(name="tiny"),
+        predictor=tiny_model,
         window=Interval("I", 1500, 2524),
         name="PAU8 promoter",
     )

@@ -1,36 +1,14 @@
 """Explaining a prediction from the browser: the form, its cost, the job, the igv.js page."""
 
-import io
 import json
-from unittest import mock
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from worker import tasks
 
-
-@pytest.fixture(autouse=True)
-def no_broker():
-    with mock.patch("genomeweb.jobs.enqueue.app.send_task", autospec=True):
-        yield
-
-
-@pytest.fixture
-def tiny_model(genome, tiny_yeast_dir):
-    call_command(
-        "register_model",
-        "tiny",
-        architecture="yeast",
-        weights=[tiny_yeast_dir],
-        genome="mini",
-        stdout=io.StringIO(),
-    )
-    from genomeweb.catalog.models import Predictor
-
-    return Predictor.objects.get(name="tiny")
+pytestmark = pytest.mark.usefixtures("no_broker")
 
 
 def form(predictor, **overrides) -> dict:

@@ -8,18 +8,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 
-@pytest.fixture
-def tiny_model(genome, tiny_yeast_dir):
-    call_command(
-        "register_model",
-        "tiny",
-        architecture="yeast",
-        weights=[tiny_yeast_dir],
-        genome="mini",
-        stdout=io.StringIO(),
-    )
-
-
 def run(command: str, **options) -> str:
     out = io.StringIO()
     call_command(command, stdout=out, **options)

@@ -1,33 +1,13 @@
 """ISM and saliency jobs: the worker reads the job row, runs, stores files and a summary."""
 
-import io
-from unittest import mock
-
 import numpy as np
 import pyBigWig
 import pytest
-from django.core.management import call_command
 
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from worker import tasks
 
-
-@pytest.fixture(autouse=True)
-def no_broker():
-    with mock.patch("genomeweb.jobs.enqueue.app.send_task", autospec=True):
-        yield
-
-
-@pytest.fixture
-def tiny_model(genome, tiny_yeast_dir):
-    call_command(
-        "register_model",
-        "tiny",
-        architecture="yeast",
-        weights=[tiny_yeast_dir],
-        genome="mini",
-        stdout=io.StringIO(),
-    )
+pytestmark = pytest.mark.usefixtures("no_broker")
 
 
 def run(workspace, user, kind, **params) -> Job:

@@ -1,7 +1,6 @@
 """From an accepted variant set to stored, browsable scores: the view submits, the task scores."""
 
 import json
-from unittest import mock
 
 import numpy as np
 import pysam
@@ -20,10 +19,7 @@ from worker import tasks
 HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 
 
-@pytest.fixture(autouse=True)
-def no_broker():
-    with mock.patch("genomeweb.jobs.enqueue.app.send_task", autospec=True):
-        yield
+pytestmark = pytest.mark.usefixtures("no_broker")
 
 
 @pytest.fixture

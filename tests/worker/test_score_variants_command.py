@@ -13,18 +13,6 @@ DATA = Path(__file__).parents[1] / "data"
 HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 
 
-@pytest.fixture
-def tiny_model(genome, tiny_yeast_dir):
-    call_command(
-        "register_model",
-        "tiny",
-        architecture="yeast",
-        weights=[tiny_yeast_dir],
-        genome="mini",
-        stdout=io.StringIO(),
-    )
-
-
 def base(chrom: str, pos: int, length: int = 1) -> str:
     """Bases of tests/data/mini.fa at 1-based ``pos``."""
     return Genome(DATA / "mini.fa").fetch(Interval(chrom, pos - 1, pos - 1 + length))
