@@ -41,6 +41,11 @@ urlpatterns = [
     path("w/<uuid:code>/interpret/", interpret.new, name="gw-interpret-new"),
     path("jobs/<uuid:code>/interpretation/", interpret.result, name="gw-interpretation"),
     path("jobs/<uuid:code>/focused-ism/", interpret.focused_ism, name="gw-interpret-focused"),
+    path(
+        "jobs/<uuid:code>/attention/<int:row>/",
+        interpret.attention_links,
+        name="gw-attention-links",
+    ),
     path("w/<uuid:code>/designs/new/", designs.new, name="gw-design-new"),
     path("designs/<uuid:code>/", designs.detail, name="gw-design"),
     path("designs/<uuid:code>/predict/", designs.predict, name="gw-design-predict"),

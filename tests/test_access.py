@@ -52,6 +52,7 @@ CASES = {
     "gw-interpret-new": ("get", WRITE, lambda w: {"code": w.workspace.code}),
     "gw-interpretation": ("get", READ, lambda w: {"code": w.saliency_job.code}),
     "gw-interpret-focused": ("post", WRITE, lambda w: {"code": w.saliency_job.code}),
+    "gw-attention-links": ("get", READ, lambda w: {"code": w.attention_job.code, "row": 0}),
     "gw-design-new": ("get", WRITE, lambda w: {"code": w.workspace.code}),
     "gw-design": ("get", READ, lambda w: {"code": w.design.code}),
     "gw-design-edit-add": ("post", WRITE, lambda w: {"code": w.design.code}),
@@ -107,6 +108,7 @@ class World:
             params={"model": "none", "region": ["I", 0, 10], "objective": {"gene": "X"}},
             summary={"focused_ism": ["I", 0, 192], "objective": "x"},
         )
+        self.attention_job = attention_job(self.workspace, users["owner"])
         self.design = self._design(users["owner"])
 
     def _design(self, owner):
@@ -127,6 +129,27 @@ class World:
         )
         design.save_edits([Edit("deletion", 0, 1)], expected_version=1, user=owner)
         return design
+
+
+def attention_job(workspace, user) -> Job:
+    """A finished attention job with its map on disk (the links view reads it)."""
+    import numpy as np
+
+    from genomeweb.results.storage import job_dir, record_artifact
+
+    job = Job.objects.create(
+        workspace=workspace,
+        created_by=user,
+        kind=JobKind.ATTENTION,
+        status=JobStatus.SUCCEEDED,
+        params={"model": "none", "region": ["I", 0, 10], "layer": 0, "head": None},
+        summary={"window": ["I", 0, 512]},
+    )
+    path = job_dir(job) / "attention.npz"
+    weights = np.full((4, 4), 0.25, dtype=np.float32)
+    np.savez(path, weights=weights, chrom="I", window_start=0, window_end=512, token_bp=128)
+    record_artifact(job, path, content_type="application/octet-stream")
+    return job
 
 
 @pytest.fixture

@@ -38,7 +38,8 @@ from worker.exports import (
     write_scores_npz,
     write_scores_wide_tsv,
 )
-from worker.interpret import Objective, ism, peak_window, saliency
+from worker.figures import attention_svg
+from worker.interpret import Objective, attention_map, ism, peak_window, saliency
 from worker.runtime import autocast
 from worker.scoring import exon_bins, gene_scores, score_all, strand_mask
 from worker.variant_effects import (
@@ -533,3 +534,48 @@ def _gene_rows(model, ref, alt, tracks, genes, output: Interval) -> list[dict]:
         if strands[g, column]
     ]
     return sorted(rows, key=lambda row: -abs(row["log_sed"]))[:TOP_GENES]
+
+
+def run_attention(
+    model: ModelAdapter,
+    fasta: Path,
+    window: Interval,
+    layer: int,
+    head: int | None,
+    genes: list[Gene],
+    out_dir: Path,
+) -> InterpretationOutput:
+    """One layer's attention over ``window``: ``attention.npz`` (the N × N map) and
+    ``attention.svg`` (the heatmap with coordinates and genes, for papers and the page)."""
+    sequence, _ = _window_sequence(fasta, window)
+    result = attention_map(model, one_hot(sequence), layer, head)
+    tokens = len(result.weights)
+    npz = out_dir / "attention.npz"
+    dtype = np.float16 if tokens > 1024 else np.float32  # Borzoi's 4,096² map: 32 MB
+    np.savez(
+        npz,
+        weights=result.weights.astype(dtype),
+        chrom=window.chrom,
+        window_start=window.start,
+        window_end=window.end,
+        token_bp=result.token_bp,
+    )
+    which = "mean of heads" if head is None else f"head {head + 1}"
+    where = f"{window.chrom}:{window.start + 1:,}-{window.end:,}"
+    title = f"{model.name}: layer {layer + 1}, {which}, {where}"
+    svg = out_dir / "attention.svg"
+    svg.write_text(attention_svg(result.weights, window, genes, title))
+    summary = {
+        "window": [window.chrom, window.start, window.end],
+        "layer": layer,
+        "head": head,
+        "heads": result.heads,
+        "tokens": tokens,
+        "token_bp": result.token_bp,
+        "title": title,
+    }
+    files = [
+        (npz, "application/octet-stream", "Attention weights (tokens × tokens; rows: queries)"),
+        (svg, "image/svg+xml", "Attention heatmap with coordinates and genes (SVG)"),
+    ]
+    return InterpretationOutput(files, summary)

@@ -41,6 +41,7 @@ from worker.pipeline import (
     ValidationOutput,
     join_parts,
     predict_design,
+    run_attention,
     run_ism,
     run_saliency,
     run_variant_scoring,
@@ -492,6 +493,29 @@ def run_saliency_job(job: Job, progress: Progress) -> None:
     _finish_interpretation(job, output)
 
 
+def run_attention_job(job: Job, progress: Progress) -> None:
+    """One transformer layer's attention over a model window centred on the job's region."""
+    predictor, model, region = _interpretation_inputs(job)
+    window = interpret.centred_window(model, region)
+    genes = CatalogGene.objects.filter(
+        genome=predictor.genome, chrom=window.chrom, end__gt=window.start, start__lt=window.end
+    )
+    progress(0, 1)
+    try:
+        output = run_attention(
+            model,
+            predictor.genome.fasta_file,
+            window,
+            job.params["layer"],
+            job.params["head"],
+            [gene.as_annotation() for gene in genes],
+            job_dir(job),
+        )
+    except ValueError as error:  # a layer or head the model does not have
+        raise JobInputError(str(error)) from error
+    _finish_interpretation(job, output)
+
+
 def _interpretation_inputs(job: Job):
     params = job.params
     predictor = Predictor.objects.filter(name=params["model"]).select_related("genome").first()
@@ -572,5 +596,6 @@ HANDLERS: dict[str, Callable[[Job, Progress], None]] = {
     JobKind.SCORE_VARIANTS_PART: score_variant_part,
     JobKind.ISM: run_ism_job,
     JobKind.SALIENCY: run_saliency_job,
+    JobKind.ATTENTION: run_attention_job,
     JobKind.DESIGN_PREDICT: predict_design_job,
 }

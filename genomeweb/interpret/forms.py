@@ -11,7 +11,11 @@ DEFAULT_ISM_BP = 192  # MODEL_NOTES.md's focused-ISM width
 
 class InterpretForm(forms.Form):
     method = forms.ChoiceField(
-        choices=[("ism", "In silico mutagenesis"), ("saliency", "Gradient saliency")]
+        choices=[
+            ("ism", "In silico mutagenesis"),
+            ("saliency", "Gradient saliency"),
+            ("attention", "Attention map"),
+        ]
     )
     model = forms.ModelChoiceField(Predictor.objects.all(), empty_label=None)
     gene = forms.CharField(
@@ -39,6 +43,12 @@ class InterpretForm(forms.Form):
         choices=[("log", "log2(1 + sum)"), ("linear", "sum")], initial="log", label="Scale"
     )
     reverse_complement = forms.BooleanField(required=False, initial=True)
+    layer = forms.IntegerField(
+        min_value=1, initial=1, required=False, help_text="Attention: the transformer layer, from 1"
+    )
+    head = forms.IntegerField(
+        min_value=1, required=False, help_text="Attention: a head, from 1 (empty: their mean)"
+    )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -46,7 +56,7 @@ class InterpretForm(forms.Form):
         if predictor is None or self.errors:
             return data
         data["locus"] = self._locus(predictor, data)
-        if data["locus"] is not None:
+        if data["locus"] is not None and data["method"] != "attention":
             data["objective_params"] = self._objective(predictor, data)
         return data
 
@@ -116,12 +126,15 @@ class InterpretForm(forms.Form):
         return region
 
     def job_params(self) -> dict:
-        """Everything the worker needs; it trusts nothing else."""
+        """Everything the worker needs; it trusts nothing else. Layers and heads are 0-based
+        inside (the worker checks them against the model)."""
         data, locus = self.cleaned_data, self.cleaned_data["locus"]
-        return {
+        params = {
             "model": data["model"].name,
             "region": [locus.chrom, locus.start, locus.end],
-            "objective": data["objective_params"],
-            "log": data["log"] == "log",
             "reverse_complement": data["reverse_complement"],
         }
+        if data["method"] == "attention":
+            layer, head = data.get("layer") or 1, data.get("head")
+            return params | {"layer": layer - 1, "head": head - 1 if head else None}
+        return params | {"objective": data["objective_params"], "log": data["log"] == "log"}

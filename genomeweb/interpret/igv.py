@@ -19,6 +19,10 @@ def browser_config(job: Job, genome: Genome) -> dict:
         chrom, start, end = job.summary["region"]
         tracks, roi_name = ism_tracks(files), "ISM stretch"
         locus = (chrom, max(start - 20, 0), end + 20)
+    elif job.kind == JobKind.ATTENTION:  # arcs are added when a heatmap row is clicked
+        chrom, start, end = job.summary["window"]
+        tracks, roi_name = [], "model window"
+        locus = (chrom, max(start, 0), end)
     else:
         chrom, start, end = job.summary["focused_ism"]
         tracks, roi_name = saliency_tracks(files, chrom, start, end), "focused ISM stretch"

@@ -1,7 +1,8 @@
 """Interpretation: start ISM / saliency jobs for a locus, and read their results in igv.js."""
 
+import numpy as np
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseStopPolling
 
@@ -14,7 +15,9 @@ from genomeweb.lib.windows import ism_passes
 from genomeweb.workspaces.access import WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace
 
-KINDS = {"ism": JobKind.ISM, "saliency": JobKind.SALIENCY}
+KINDS = {"ism": JobKind.ISM, "saliency": JobKind.SALIENCY, "attention": JobKind.ATTENTION}
+RESULT_KINDS = list(KINDS.values())
+STRONGEST_LINKS = 12
 SALIENCY_PASS_COST = 3  # a forward and a backward pass, in forward passes
 
 
@@ -53,8 +56,10 @@ def estimate(form: InterpretForm) -> dict:
     per_pass = 2 if data["reverse_complement"] else 1
     if data["method"] == "ism":
         passes = ism_passes(len(data["locus"]), per_pass)
-    else:
+    elif data["method"] == "saliency":
         passes = SALIENCY_PASS_COST * per_pass
+    else:
+        passes = 1  # attention: one forward pass of one replicate
     speed = predictor.measured_passes_per_second
     return {"passes": passes, "seconds": passes / speed if speed else None, "speed": speed}
 
@@ -65,12 +70,14 @@ def result(request: HttpRequest, code) -> HttpResponse:
         Job.objects.select_related("workspace"),
         request,
         code=code,
-        kind__in=[JobKind.ISM, JobKind.SALIENCY],
+        kind__in=RESULT_KINDS,
     )
     predictor = Predictor.objects.filter(name=job.params["model"]).select_related("genome").first()
     context = {"job": job, "membership": membership, "workspace": job.workspace}
     if job.status == JobStatus.SUCCEEDED and predictor is not None:
         context["igv"] = browser_config(job, predictor.genome)
+        if job.kind == JobKind.ATTENTION:
+            context["attention_svg"] = job.artifacts.get(name="attention.svg").path.read_text()
     if request.htmx:
         response = render(request, "interpret/result.html#status", context)
         if job.is_final:
@@ -95,3 +102,50 @@ def focused_ism(request: HttpRequest, code) -> HttpResponse:
     params = saliency.params | {"region": saliency.summary["focused_ism"]}
     job = submit_job(saliency.workspace, request.user, JobKind.ISM, params)
     return redirect("gw-job", code=job.code)
+
+
+@login_required
+def attention_links(request: HttpRequest, code, row: int) -> JsonResponse:
+    """The strongest links of one query token (a heatmap row), as igv.js ``interact``
+    features, and the locus to show them."""
+    job, _ = get_for_member(
+        Job.objects.select_related("workspace"),
+        request,
+        code=code,
+        kind=JobKind.ATTENTION,
+        status=JobStatus.SUCCEEDED,
+    )
+    with np.load(job.artifacts.get(name="attention.npz").path) as saved:
+        weights, chrom = saved["weights"], str(saved["chrom"])
+        start, token_bp = int(saved["window_start"]), int(saved["token_bp"])
+    if not 0 <= row < len(weights):
+        raise Http404("no such token")
+    values = weights[row].astype(np.float32)
+    strongest = np.argsort(values)[::-1][:STRONGEST_LINKS]
+
+    def span(token: int) -> tuple[int, int]:
+        return start + token * token_bp, start + (token + 1) * token_bp
+
+    query = span(row)
+    features = [
+        {
+            "chr1": chrom,
+            "start1": query[0],
+            "end1": query[1],
+            "chr2": chrom,
+            "start2": span(int(key))[0],
+            "end2": span(int(key))[1],
+            "value": float(values[key]),
+        }
+        for key in strongest
+        if span(int(key))[0] >= 0 and query[0] >= 0
+    ]
+    reach = [query[0], query[1], *(f["start2"] for f in features), *(f["end2"] for f in features)]
+    low, high = max(min(reach) - token_bp, 0), max(reach) + token_bp
+    return JsonResponse(
+        {
+            "name": f"Attention from {chrom}:{query[0] + 1:,}-{query[1]:,}",
+            "features": features,
+            "locus": f"{chrom}:{low + 1}-{high}",
+        }
+    )

@@ -21,6 +21,7 @@ class JobKind(models.TextChoices):
     SCORE_VARIANTS_PART = "score_variants_part", "Variant effects (one part)"
     ISM = "ism", "In silico mutagenesis"
     SALIENCY = "saliency", "Gradient saliency"
+    ATTENTION = "attention", "Attention map"
     DESIGN_PREDICT = "design_predict", "Prediction of a sequence design"
 
 

@@ -224,3 +224,32 @@ def test_deleting_a_tata_box_in_a_design_and_seeing_the_prediction(demo_site, br
     assert "Per track" in body and "change the length by -8 bp" in body
     page.screenshot(path=str(ARTIFACTS / "design-tata-deletion.png"), full_page=True)
     assert page.outside_requests == []
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_clicking_an_attention_row_draws_its_links_in_igv(demo_site, browser_page):
+    url, _ = demo_site
+    page = browser_page
+    log_in_to_the_demo_lab(page, url)
+    page.click("text=Explain a prediction")
+    page.select_option("#id_method", "attention")
+    page.fill("#id_gene", "HIS3")
+    page.fill("#id_layer", "3")
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.click("text=Open the results")
+    page.wait_for_selector("#attention-heatmap g.row", timeout=120_000)
+    page.wait_for_function("() => window.gwBrowser !== undefined", timeout=60_000)
+    locus = (
+        "() => { const f = window.gwBrowser.referenceFrameList[0];"
+        " return `${f.chr}:${Math.round(f.start)}-${Math.round(f.end)}`; }"
+    )
+    locus_before = page.evaluate(locus)
+    page.click('#attention-heatmap g.row[data-row="32"] rect.hit')
+    page.wait_for_function(
+        "() => document.getElementById('attention-heatmap').dataset.selected === '32'"
+    )
+    wait_for_igv_tracks(page, "t => t.type === 'interact'")
+    assert page.evaluate(locus) != locus_before  # the browser followed the click
+    page.screenshot(path=str(ARTIFACTS / "attention-linked.png"), full_page=True)
+    assert page.outside_requests == []

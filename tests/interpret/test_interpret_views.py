@@ -127,3 +127,28 @@ def test_the_page_polls_until_the_job_is_final(as_user, eddie, workspace, tiny_m
     assert 'hx-trigger="every 2s"' in client.get(page).content.decode()
     tasks.run_job.apply(args=[job.pk])
     assert client.get(page, HTTP_HX_REQUEST="true").status_code == 286
+
+
+def test_an_attention_map_links_a_clicked_row_to_arcs(
+    as_user, eddie, victor, workspace, tiny_model
+):
+    as_user(eddie).post(url(workspace), form(tiny_model, method="attention", layer="2", head=""))
+    job = Job.objects.get(kind=JobKind.ATTENTION)
+    assert job.params["layer"] == 1 and job.params["head"] is None
+    job = run_submitted(JobKind.ATTENTION)
+    page = as_user(victor).get(reverse("gw-interpretation", kwargs={"code": job.code}))
+    body = page.content.decode()
+    assert body.count('<g class="row"') == 8 and "mean of 2 heads" in body
+    links = as_user(victor).get(reverse("gw-attention-links", kwargs={"code": job.code, "row": 3}))
+    data = links.json()
+    window_start = job.summary["window"][1]
+    assert (
+        data["name"]
+        == f"Attention from I:{window_start + 3 * 128 + 1:,}-{window_start + 4 * 128:,}"
+    )
+    values = [f["value"] for f in data["features"]]
+    assert len(values) == 8 and values == sorted(values, reverse=True)
+    assert sum(values) == pytest.approx(1, rel=1e-4)  # a row of the softmax
+    assert all(f["start1"] == window_start + 3 * 128 for f in data["features"])
+    missing = reverse("gw-attention-links", kwargs={"code": job.code, "row": 8})
+    assert as_user(victor).get(missing).status_code == 404

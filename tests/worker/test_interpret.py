@@ -184,3 +184,45 @@ def test_the_focused_ism_stretch_sits_on_the_saliency_peak():
 
 def test_the_cost_counts_three_mutants_per_base_and_the_reference():
     assert ism_passes(192, per_pass=2) == (3 * 192 + 1) * 2
+
+
+def test_attention_rows_are_distributions_of_one_head_or_their_mean(tiny):
+    from worker.interpret import attention_map
+
+    onehot = random_window(tiny.sequence_length, 4)
+    mean = attention_map(tiny, onehot, 1, None)
+    first = attention_map(tiny, onehot, 1, 0)
+    second = attention_map(tiny, onehot, 1, 1)
+    assert mean.weights.shape == (8, 8) and mean.token_bp == 128 and mean.heads == 2
+    np.testing.assert_allclose(mean.weights.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(mean.weights, (first.weights + second.weights) / 2, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "layer, head, message",
+    [(2, None, "attention layers 1 to 2; asked for 3"), (0, 2, "heads 1 to 2; asked for 3")],
+)
+def test_attention_of_a_layer_or_head_the_model_lacks_is_refused(tiny, layer, head, message):
+    from worker.interpret import attention_map
+
+    with pytest.raises(ValueError, match=message):
+        attention_map(tiny, random_window(tiny.sequence_length, 4), layer, head)
+
+
+def test_the_attention_figure_has_a_clickable_row_per_token_and_escaped_gene_names():
+    from worker.figures import attention_svg
+
+    weights = np.full((8, 8), 1 / 8, dtype=np.float32)
+    gene = Gene("Y<1>", "A&B", "I", 100, 400, "+", "", (Exon(100, 400),))
+    svg = attention_svg(weights, Interval("I", 0, 1024), [gene], "layer 1 <mean>")
+    assert svg.count('<g class="row"') == 8 and 'data-row="7" data-start="896"' in svg
+    assert "A&amp;B" in svg and "layer 1 &lt;mean&gt;" in svg and "<mean>" not in svg
+
+
+def test_a_large_map_is_averaged_into_blocks():
+    from worker.figures import MAX_CELLS, attention_svg
+
+    weights = np.random.default_rng(0).random((4 * MAX_CELLS, 4 * MAX_CELLS)).astype(np.float32)
+    svg = attention_svg(weights, Interval("I", 0, 4 * MAX_CELLS * 128), [], "big")
+    assert svg.count('<g class="row"') == MAX_CELLS
+    assert f'data-row="{4 * (MAX_CELLS - 1)}"' in svg  # rows name their first token

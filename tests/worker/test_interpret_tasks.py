@@ -79,3 +79,19 @@ def test_a_saliency_job_stores_the_gradient_and_proposes_a_focused_ism(
     assert bigwig.values("I", 2000, 2001)[0] == pytest.approx(
         saved["contribution"][2000 - window_start]
     )
+
+
+def test_an_attention_job_stores_the_map_and_its_figure(tiny_model, workspace, eddie):
+    job = run(workspace, eddie, JobKind.ATTENTION, layer=1, head=None, region=["I", 1800, 1900])
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    saved = np.load(job.artifacts.get(name="attention.npz").path)
+    assert saved["weights"].shape == (8, 8) and int(saved["token_bp"]) == 128
+    assert job.summary["tokens"] == 8 and job.summary["heads"] == 2
+    svg = job.artifacts.get(name="attention.svg").path.read_text()
+    assert svg.startswith("<svg") and "PAU8" in svg
+
+
+def test_an_attention_job_for_a_missing_layer_fails_clearly(tiny_model, workspace, eddie):
+    job = run(workspace, eddie, JobKind.ATTENTION, layer=5, head=None)
+    assert job.status == JobStatus.FAILED
+    assert job.error == "tiny has attention layers 1 to 2; asked for 6"
