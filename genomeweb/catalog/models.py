@@ -59,6 +59,14 @@ class Contig(models.Model):
         return f"{self.genome}:{self.name}"
 
 
+class GeneQuerySet(models.QuerySet):
+    def named(self, genome: Genome, name: str) -> "Gene | None":
+        """The gene of ``genome`` a person means by ``name``: its name, else its id, in any
+        case."""
+        genes = self.filter(genome=genome)
+        return genes.filter(name__iexact=name).first() or genes.filter(gene_id__iexact=name).first()
+
+
 class Gene(models.Model):
     """A gene locus; ``start``/``end`` are 0-based half-open like every coordinate inside."""
 
@@ -71,6 +79,8 @@ class Gene(models.Model):
     strand = models.CharField(max_length=1)
     biotype = models.CharField(max_length=50, blank=True)
     exons = models.JSONField(default=list, help_text="[[start, end], ...], 0-based half-open")
+
+    objects = GeneQuerySet.as_manager()
 
     class Meta:
         ordering = ["genome", "chrom", "start"]

@@ -101,8 +101,7 @@ class InterpretForm(forms.Form):
         return {"tracks": tracks, "over": over}
 
     def _gene(self, predictor: Predictor, name: str, field: str):
-        genes = Gene.objects.filter(genome=predictor.genome)
-        gene = genes.filter(name__iexact=name).first() or genes.filter(gene_id__iexact=name).first()
+        gene = Gene.objects.named(predictor.genome, name)
         if gene is None:
             self.add_error(field, f"No gene '{name}' in {predictor.genome.name}.")
             return None

@@ -133,16 +133,8 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     page.click("table.effects tbody a >> nth=0")  # sorted by |logSED|: the strongest first
     page.click("text=Predict these tracks around the variant")
     # The page polls the prediction job and reloads when it is done; then igv.js draws it.
-    page.wait_for_function(
-        "() => window.gwBrowser && window.gwBrowser.findTracks("
-        "t => t.type === 'merged').length === 2",
-        timeout=180_000,
-    )
-    page.wait_for_timeout(500)
-    deadline = time.monotonic() + 60
-    while spinners_visible(page) and time.monotonic() < deadline:
-        page.wait_for_timeout(250)
-    assert spinners_visible(page) == 0
+    wait_for_igv_tracks(page, "t => t.type === 'merged'")
+    assert page.evaluate("() => window.gwBrowser.findTracks(t => t.type === 'merged').length") == 2
     page.screenshot(path=str(ARTIFACTS / "variant-igv.png"), full_page=True)
     assert page.outside_requests == []
 

@@ -50,8 +50,7 @@ def parse_region(text: str, predictor: Predictor, contig_lengths: dict[str, int]
 
 def find_gene(predictor: Predictor, name: str) -> Gene:
     """A gene of the model's genome by name or id, in any case."""
-    rows = GeneRow.objects.filter(genome=predictor.genome)
-    row = rows.filter(name__iexact=name).first() or rows.filter(gene_id__iexact=name).first()
+    row = GeneRow.objects.named(predictor.genome, name)
     if row is None:
         raise CommandError(f"no gene '{name}' in {predictor.genome.name}")
     return row.as_annotation()
