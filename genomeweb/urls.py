@@ -38,9 +38,15 @@ urlpatterns = [
         variants.request_tracks,
         name="gw-effect-tracks",
     ),
+    path(
+        "jobs/<uuid:code>/effects/<int:effect_id>/explain/",
+        variants.explain,
+        name="gw-effect-explain",
+    ),
     path("w/<uuid:code>/interpret/", interpret.new, name="gw-interpret-new"),
     path("jobs/<uuid:code>/interpretation/", interpret.result, name="gw-interpretation"),
     path("jobs/<uuid:code>/focused-ism/", interpret.focused_ism, name="gw-interpret-focused"),
+    path("jobs/<uuid:code>/alleles/", interpret.alleles, name="gw-interpret-alleles"),
     path(
         "jobs/<uuid:code>/attention/<int:row>/",
         interpret.attention_links,

@@ -40,6 +40,12 @@ CASES = {
         WRITE,
         lambda w: {"code": w.scoring_job.code, "effect_id": w.effect.pk},
     ),
+    "gw-effect-explain": (
+        "post",
+        WRITE,
+        lambda w: {"code": w.scoring_job.code, "effect_id": w.effect.pk},
+    ),
+    "gw-interpret-alleles": ("get", READ, lambda w: {"code": w.allele_pair[0].code}),
     "gw-artifact-named": (
         "get",
         READ,
@@ -109,6 +115,7 @@ class World:
             summary={"focused_ism": ["I", 0, 192], "objective": "x"},
         )
         self.attention_job = attention_job(self.workspace, users["owner"])
+        self.allele_pair = allele_pair(self.workspace, users["owner"], variant_set.variants.get())
         self.design = self._design(users["owner"])
 
     def _design(self, owner):
@@ -129,6 +136,25 @@ class World:
         )
         design.save_edits([Edit("deletion", 0, 1)], expected_version=1, user=owner)
         return design
+
+
+def allele_pair(workspace, user, variant) -> tuple[Job, Job]:
+    """A variant's reference and alternative saliency jobs, still queued."""
+    params = {"model": "none", "region": ["I", 99, 100], "objective": {"gene": "X"}, "log": True}
+    reference = Job.objects.create(
+        workspace=workspace,
+        created_by=user,
+        kind=JobKind.SALIENCY,
+        params=params | {"allele": {"variant": variant.pk, "side": "ref"}},
+    )
+    alternative = Job.objects.create(
+        workspace=workspace,
+        created_by=user,
+        kind=JobKind.SALIENCY,
+        params=params
+        | {"allele": {"variant": variant.pk, "side": "alt"}, "pair": str(reference.code)},
+    )
+    return reference, alternative
 
 
 def attention_job(workspace, user) -> Job:

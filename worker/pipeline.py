@@ -27,7 +27,7 @@ from genomeweb.genomics.vcf import (
     write_issues_tsv,
     write_normalized_vcf,
 )
-from genomeweb.lib.windows import forward_passes
+from genomeweb.lib.windows import FOCUSED_ISM_BP, forward_passes
 from worker.adapters.base import ModelAdapter
 from worker.errors import JobInputError
 from worker.exports import (
@@ -293,7 +293,6 @@ def _save_npy(array: np.ndarray, path: Path) -> Path:
 
 # --- interpretation ---------------------------------------------------------------------------
 
-FOCUSED_ISM_BP = 192  # MODEL_NOTES.md's focused-ISM recipe
 TOP_POSITIONS = 10
 
 
@@ -303,12 +302,39 @@ class InterpretationOutput:
     summary: dict
 
 
-def _window_sequence(fasta: Path, window: Interval) -> tuple[str, dict[str, int]]:
+@dataclass(frozen=True)
+class Allele:
+    """A same-length substitution (SNV or MNV) to explain instead of the reference: its
+    0-based ``start``, the reference bases it replaces and its own bases."""
+
+    start: int
+    ref: str
+    alt: str
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.ref)
+
+
+def _window_sequence(
+    fasta: Path, window: Interval, allele: Allele | None = None
+) -> tuple[str, dict[str, int]]:
+    """The window's reference sequence, with ``allele`` in place when one is given."""
     genome = Genome(fasta)
     try:
-        return genome.fetch(window), dict(genome.contig_lengths)
+        sequence, contigs = genome.fetch(window), dict(genome.contig_lengths)
     finally:
         genome.close()
+    if allele is None:
+        return sequence, contigs
+    first = allele.start - window.start
+    if first < 0 or allele.end > window.end:
+        raise JobInputError("The variant is not inside the model window.")
+    if sequence[first : first + len(allele.ref)] != allele.ref.upper():
+        raise JobInputError(
+            f"REF {allele.ref} does not match the genome at {window.chrom}:{allele.start + 1}."
+        )
+    return sequence[:first] + allele.alt.upper() + sequence[first + len(allele.ref) :], contigs
 
 
 def run_ism(
@@ -319,10 +345,12 @@ def run_ism(
     objective: Objective,
     out_dir: Path,
     progress: Progress,
+    allele: Allele | None = None,
 ) -> InterpretationOutput:
-    """Every substitution of ``region`` inside ``window``; writes ``ism.npz`` (the ``(L, 4)``
-    matrix and its context) and ``ism_mean.bw`` (the mean effect of a position's mutants)."""
-    sequence, contigs = _window_sequence(fasta, window)
+    """Every substitution of ``region`` inside ``window`` (carrying ``allele`` if given);
+    writes ``ism.npz`` (the ``(L, 4)`` matrix and its context) and ``ism_mean.bw`` (the mean
+    effect of a position's mutants)."""
+    sequence, contigs = _window_sequence(fasta, window, allele)
     first = region.start - window.start
     result = ism(model, one_hot(sequence), objective, first, first + len(region), progress=progress)
     stretch = sequence[first : first + len(region)]
@@ -374,11 +402,17 @@ def _strongest_mutations(effects: np.ndarray, stretch: str, region: Interval) ->
 
 
 def run_saliency(
-    model: ModelAdapter, fasta: Path, window: Interval, objective: Objective, out_dir: Path
+    model: ModelAdapter,
+    fasta: Path,
+    window: Interval,
+    objective: Objective,
+    out_dir: Path,
+    allele: Allele | None = None,
 ) -> InterpretationOutput:
-    """Gradient × input over ``window``; writes ``saliency.npz`` and ``saliency.bw`` and
-    proposes the focused-ISM stretch (192 bp on the smoothed peak)."""
-    sequence, contigs = _window_sequence(fasta, window)
+    """Gradient × input over ``window`` (carrying ``allele`` if given); writes
+    ``saliency.npz`` and ``saliency.bw`` and proposes the focused-ISM stretch (192 bp on the
+    smoothed peak)."""
+    sequence, contigs = _window_sequence(fasta, window, allele)
     result = saliency(model, one_hot(sequence), objective)
     first, last = peak_window(result.contribution, FOCUSED_ISM_BP)
     npz = out_dir / "saliency.npz"
@@ -544,10 +578,11 @@ def run_attention(
     head: int | None,
     genes: list[Gene],
     out_dir: Path,
+    allele: Allele | None = None,
 ) -> InterpretationOutput:
-    """One layer's attention over ``window``: ``attention.npz`` (the N × N map) and
-    ``attention.svg`` (the heatmap with coordinates and genes, for papers and the page)."""
-    sequence, _ = _window_sequence(fasta, window)
+    """One layer's attention over ``window`` (carrying ``allele`` if given): ``attention.npz``
+    (the N × N map) and ``attention.svg`` (the heatmap with coordinates and genes)."""
+    sequence, _ = _window_sequence(fasta, window, allele)
     result = attention_map(model, one_hot(sequence), layer, head)
     tokens = len(result.weights)
     npz = out_dir / "attention.npz"

@@ -23,7 +23,7 @@ from genomeweb.genomics.vcf import VcfLimits
 from genomeweb.jobs.enqueue import enqueue
 from genomeweb.jobs.models import Claim, Job, JobKind, JobStatus
 from genomeweb.jobs.sweep import sweep_jobs
-from genomeweb.lib.windows import part_ranges, window_step
+from genomeweb.lib.windows import MAX_ISM_BP, part_ranges, window_step
 from genomeweb.results.storage import job_dir, record_artifact
 from genomeweb.variants.models import (
     REPORT_ISSUE_ROWS,
@@ -36,6 +36,7 @@ from worker import interpret, runtime
 from worker.errors import JobCancelled, JobInputError
 from worker.heartbeat import Heartbeat
 from worker.pipeline import (
+    Allele,
     Progress,
     ScoredAlleles,
     ValidationOutput,
@@ -467,9 +468,6 @@ def predict_variant_tracks(job: Job, progress: Progress) -> None:
 
 # --- interpretation ---------------------------------------------------------------------------
 
-MAX_ISM_BP = 2_000
-
-
 def run_ism_job(job: Job, progress: Progress) -> None:
     """ISM of the job's region, in a model window centred on it."""
     predictor, model, region = _interpretation_inputs(job)
@@ -477,9 +475,8 @@ def run_ism_job(job: Job, progress: Progress) -> None:
         raise JobInputError(f"ISM takes at most {MAX_ISM_BP:,} bp; this region has {len(region):,}")
     window = interpret.centred_window(model, region)
     objective = _objective(job, predictor, model, window)
-    output = run_ism(
-        model, predictor.genome.fasta_file, region, window, objective, job_dir(job), progress
-    )
+    fasta, allele = predictor.genome.fasta_file, _allele(job)
+    output = run_ism(model, fasta, region, window, objective, job_dir(job), progress, allele)
     _finish_interpretation(job, output)
 
 
@@ -489,7 +486,8 @@ def run_saliency_job(job: Job, progress: Progress) -> None:
     window = interpret.centred_window(model, region)
     objective = _objective(job, predictor, model, window)
     progress(0, 1)
-    output = run_saliency(model, predictor.genome.fasta_file, window, objective, job_dir(job))
+    fasta, allele = predictor.genome.fasta_file, _allele(job)
+    output = run_saliency(model, fasta, window, objective, job_dir(job), allele)
     _finish_interpretation(job, output)
 
 
@@ -510,6 +508,7 @@ def run_attention_job(job: Job, progress: Progress) -> None:
             job.params["head"],
             [gene.as_annotation() for gene in genes],
             job_dir(job),
+            _allele(job),
         )
     except ValueError as error:  # a layer or head the model does not have
         raise JobInputError(str(error)) from error
@@ -524,6 +523,25 @@ def _interpretation_inputs(job: Job):
     model = runtime.ensemble(predictor.spec(), reverse_complement=params["reverse_complement"])
     chrom, start, end = params["region"]
     return predictor, model, Interval(chrom, start, end)
+
+
+def _allele(job: Job) -> Allele | None:
+    """The variant allele a job explains instead of the reference, read from the database
+    (the variant must belong to the job's workspace)."""
+    wanted = job.params.get("allele")
+    if not wanted or wanted["side"] == "ref":
+        return None
+    variant = Variant.objects.filter(
+        pk=wanted["variant"], variant_set__workspace=job.workspace
+    ).first()
+    if variant is None:
+        raise JobInputError("The variant of this job no longer exists.")
+    if len(variant.ref) != len(variant.alt):
+        raise JobInputError(
+            "Explaining an alternative allele needs a substitution (SNV or MNV); "
+            f"{variant} changes the length."
+        )
+    return Allele(variant.start, variant.ref, variant.alt)
 
 
 def _objective(job: Job, predictor: Predictor, model, window: Interval):

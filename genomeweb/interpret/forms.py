@@ -4,9 +4,10 @@ from django import forms
 
 from genomeweb.catalog.models import Gene, Predictor
 from genomeweb.genomics.intervals import Interval
+from genomeweb.jobs.models import JobKind
+from genomeweb.lib.windows import FOCUSED_ISM_BP, MAX_ISM_BP
 
-MAX_ISM_BP = 2_000  # as worker.tasks: 6,000 mutants
-DEFAULT_ISM_BP = 192  # MODEL_NOTES.md's focused-ISM width
+METHOD_KINDS = {"ism": JobKind.ISM, "saliency": JobKind.SALIENCY, "attention": JobKind.ATTENTION}
 
 
 class InterpretForm(forms.Form):
@@ -26,7 +27,7 @@ class InterpretForm(forms.Form):
         required=False, help_text="Or coordinates, 1-based: II:278,800-278,991"
     )
     width = forms.IntegerField(
-        min_value=1, max_value=MAX_ISM_BP, initial=DEFAULT_ISM_BP, help_text="bp, with a gene"
+        min_value=1, max_value=MAX_ISM_BP, initial=FOCUSED_ISM_BP, help_text="bp, with a gene"
     )
     objective = forms.ChoiceField(
         choices=[
@@ -137,3 +138,85 @@ class InterpretForm(forms.Form):
             layer, head = data.get("layer") or 1, data.get("head")
             return params | {"layer": layer - 1, "head": head - 1 if head else None}
         return params | {"objective": data["objective_params"], "log": data["log"] == "log"}
+
+
+MAX_TRACK_CHOICES = 100
+
+
+class VariantExplainForm(forms.Form):
+    """From a variant's page: explain the reference and the alternative allele the same way."""
+
+    method = forms.ChoiceField(
+        choices=[
+            ("ism", "In silico mutagenesis around the variant"),
+            ("saliency", "Gradient saliency over the window"),
+            ("attention", "Attention map of the window"),
+        ]
+    )
+    objective = forms.ChoiceField(help_text="What the model should explain")
+    width = forms.IntegerField(
+        min_value=1, max_value=MAX_ISM_BP, initial=FOCUSED_ISM_BP, help_text="ISM: bp"
+    )
+    log = forms.ChoiceField(
+        choices=[("log", "log2(1 + sum)"), ("linear", "sum")], initial="log", label="Scale"
+    )
+    layer = forms.IntegerField(min_value=1, initial=1, help_text="Attention: layer, from 1")
+    head = forms.IntegerField(min_value=1, required=False, help_text="Attention: empty = mean")
+
+    def __init__(self, *args, scoring_job, effect, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scoring_job, self.variant = scoring_job, effect.variant
+        self.fields["objective"].choices = objective_choices(scoring_job, effect)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if len(self.variant.ref) != len(self.variant.alt):
+            raise forms.ValidationError(
+                "Reference and alternative side by side need a substitution (SNV or MNV): "
+                "this variant changes the length, so the two sequences do not share coordinates."
+            )
+        return data
+
+    def job_params(self, side: str) -> dict:
+        """One side's job: the same model, locus and objective for both, the allele apart."""
+        data, variant = self.cleaned_data, self.variant
+        params = {
+            "model": self.scoring_job.params["model"],
+            "region": self._region(),
+            "reverse_complement": self.scoring_job.params.get("reverse_complement", True),
+            "allele": {"variant": variant.pk, "side": side},
+        }
+        if data["method"] == "attention":
+            head = data.get("head")
+            return params | {"layer": data["layer"] - 1, "head": head - 1 if head else None}
+        kind, _, name = data["objective"].partition(":")
+        objective = {"gene": name} if kind == "gene" else {"tracks": [name], "over": None}
+        return params | {"objective": objective, "log": data["log"] == "log"}
+
+    def _region(self) -> list:
+        """ISM: ``width`` bp centred on the variant; otherwise the variant itself (the worker
+        centres the model window on it)."""
+        variant = self.variant
+        if self.cleaned_data["method"] != "ism":
+            return [variant.chrom, variant.start, variant.start + len(variant.ref)]
+        width = self.cleaned_data["width"]
+        length = variant.variant_set.genome.contigs.get(name=variant.chrom).length
+        centre = variant.start + len(variant.ref) // 2
+        start = min(max(centre - width // 2, 0), max(length - width, 0))
+        return [variant.chrom, start, min(start + width, length)]
+
+
+def objective_choices(scoring_job, effect) -> list[tuple[str, str]]:
+    """The variant's scored genes (strongest first), then its top track and the others."""
+    genes = (
+        effect.variant.gene_effects.filter(job=scoring_job)
+        .order_by("gene_id")
+        .values_list("gene_id", "gene_name")
+        .distinct()
+    )
+    choices = [(f"gene:{gene_id}", f"Gene {name or gene_id}") for gene_id, name in genes]
+    if effect.top_gene:
+        choices.sort(key=lambda choice: choice[0] != f"gene:{effect.top_gene}")
+    tracks = sorted(scoring_job.params["tracks"], key=lambda t: t != effect.top_track)
+    tracks = tracks[:MAX_TRACK_CHOICES]  # a Borzoi job may score thousands
+    return choices + [(f"track:{t}", f"Track {t}, summed over the window") for t in tracks]

@@ -4,7 +4,8 @@ letters and bars, over the reference and genes. Everything is served by this app
 import numpy as np
 from django.urls import reverse
 
-from genomeweb.catalog.igv import gene_track, reference
+from genomeweb.catalog.igv import gene_track
+from genomeweb.catalog.igv import reference as reference_track
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.models import Job, JobKind
 
@@ -27,18 +28,23 @@ def browser_config(job: Job, genome: Genome) -> dict:
         chrom, start, end = job.summary["focused_ism"]
         tracks, roi_name = saliency_tracks(files, chrom, start, end), "focused ISM stretch"
         locus = (chrom, max(start - 300, 0), end + 300)
+    return _browser(genome, chrom, locus[1:], tracks, roi_name, (start, end))
+
+
+def _browser(genome, chrom, locus, tracks, roi_name, roi, colour="rgba(31,111,235,0.12)") -> dict:
+    """igv.js options: everything from this server, genes first, one region of interest."""
     return {
-        "reference": reference(genome),
-        "locus": f"{locus[0]}:{locus[1] + 1}-{locus[2]}",
-        "tracks": [gene_track(genome, chrom, start, end), *tracks],
+        "reference": reference_track(genome),
+        "locus": f"{chrom}:{locus[0] + 1}-{locus[1]}",
+        "tracks": [gene_track(genome, chrom, *locus), *tracks],
         "loadDefaultGenomes": False,
         "search": False,
         "showSampleNames": True,
         "roi": [
             {
                 "name": roi_name,
-                "color": "rgba(31,111,235,0.12)",
-                "features": [{"chr": chrom, "start": start, "end": end}],
+                "color": colour,
+                "features": [{"chr": chrom, "start": roi[0], "end": roi[1]}],
             }
         ],
     }
@@ -48,15 +54,23 @@ def _url(artifact) -> str:
     return reverse("gw-artifact-named", args=[artifact.code, artifact.name])
 
 
-def ism_tracks(files: dict) -> list[dict]:
+def ism_tracks(
+    files: dict, *, label: str = "", limit: float | None = None, hide: tuple[int, int] | None = None
+) -> list[dict]:
     """The (L, 4) effects as four heatmap rows (A, C, G, T), and each position's mean effect
-    as letters (the reference base, below the axis where mutations lower the objective)."""
-    with np.load(files["ism.npz"].path) as saved:
-        effects, chrom, start = saved["effects"], str(saved["chrom"]), int(saved["start"])
-        reference_bases = "".join(saved["reference"])
-    # igv.js paints seg values between ±0.1 white and saturates at ±1.5: scale the largest
-    # effect to 1.5 (the track's name gives the factor; letters and table show raw values)
-    limit = float(np.abs(effects).max()) or 1.0
+    as letters (the reference base, below the axis where mutations lower the objective).
+
+    Args:
+        label: prefixed to the track names ("Reference: ").
+        limit: the effect drawn at full colour (default: this result's largest |effect|), so
+            two results side by side share one scale.
+        hide: a genomic [start, end) whose letters are not drawn: igv.js draws the genome's
+            base there, which is wrong for a sequence carrying a variant.
+    """
+    effects, chrom, start, reference_bases = _ism_matrix(files)
+    limit = limit or _ism_limit(effects)
+    # igv.js paints seg values between ±0.1 white and saturates at ±1.5: scale ``limit`` to 1.5
+    # (the track's name gives the factor; letters and table show raw values)
     scale = SEG_SATURATION / limit
     features = [
         {
@@ -74,10 +88,11 @@ def ism_tracks(files: dict) -> list[dict]:
     letters = [
         {"chr": chrom, "start": start + i, "end": start + i + 1, "value": float(v)}
         for i, v in enumerate(mean)
+        if not _hidden(start + i, hide)
     ]
     return [
         {
-            "name": f"ISM: change per substitution (±1.5 = ±{limit:.3g})",
+            "name": f"{label}ISM: change per substitution (±1.5 = ±{limit:.3g})",
             "type": "seg",
             "format": "seg",
             "features": features,
@@ -85,14 +100,14 @@ def ism_tracks(files: dict) -> list[dict]:
             "height": 70,
         },
         {
-            "name": "ISM: mean effect at each base",
+            "name": f"{label}ISM: mean effect at each base",
             "type": "wig",
             "features": letters,
             "graphType": "dynseq",
             "height": 70,
         },
         {
-            "name": "ISM mean effect (bigWig)",
+            "name": f"{label}ISM mean effect (bigWig)",
             "type": "wig",
             "format": "bigwig",
             "url": _url(files["ism_mean.bw"]),
@@ -102,8 +117,30 @@ def ism_tracks(files: dict) -> list[dict]:
     ]
 
 
-def saliency_tracks(files: dict, chrom: str, start: int, end: int) -> list[dict]:
-    """Gradient × input as letters around the focused stretch, and as bars over the window."""
+def _ism_matrix(files: dict) -> tuple[np.ndarray, str, int, str]:
+    with np.load(files["ism.npz"].path) as saved:
+        effects, chrom, start = saved["effects"], str(saved["chrom"]), int(saved["start"])
+        return effects, chrom, start, "".join(saved["reference"])
+
+
+def _ism_limit(effects: np.ndarray) -> float:
+    return float(np.abs(effects).max()) or 1.0
+
+
+def _hidden(position: int, hide: tuple[int, int] | None) -> bool:
+    return hide is not None and hide[0] <= position < hide[1]
+
+
+def saliency_tracks(
+    files: dict,
+    chrom: str,
+    start: int,
+    end: int,
+    *,
+    label: str = "",
+    hide: tuple[int, int] | None = None,
+) -> list[dict]:
+    """Gradient × input as letters around [start, end), and as bars over the window."""
     with np.load(files["saliency.npz"].path) as saved:
         contribution, window_start = saved["contribution"], int(saved["window_start"])
     first = max(start - DYNSEQ_FLANK - window_start, 0)
@@ -116,18 +153,18 @@ def saliency_tracks(files: dict, chrom: str, start: int, end: int) -> list[dict]
             "value": float(contribution[i]),
         }
         for i in range(first, last)
-        if window_start + i >= 0
+        if window_start + i >= 0 and not _hidden(window_start + i, hide)
     ]
     return [
         {
-            "name": "Saliency: gradient × input",
+            "name": f"{label}Saliency: gradient × input",
             "type": "wig",
             "features": letters,
             "graphType": "dynseq",
             "height": 80,
         },
         {
-            "name": "Saliency over the window (bigWig)",
+            "name": f"{label}Saliency over the window (bigWig)",
             "type": "wig",
             "format": "bigwig",
             "url": _url(files["saliency.bw"]),
@@ -135,3 +172,31 @@ def saliency_tracks(files: dict, chrom: str, start: int, end: int) -> list[dict]
             "height": 40,
         },
     ]
+
+
+def allele_pair_config(reference: Job, alternative: Job, genome: Genome, variant) -> dict:
+    """One browser for both alleles' results: reference tracks above alternative tracks, on
+    one colour scale, the variant as a region of interest."""
+    ref_files = {a.name: a for a in reference.artifacts.all()}
+    alt_files = {a.name: a for a in alternative.artifacts.all()}
+    chrom, site = variant.chrom, (variant.start, variant.start + len(variant.ref))
+    if reference.kind == JobKind.ISM:
+        limit = max(_ism_limit(_ism_matrix(ref_files)[0]), _ism_limit(_ism_matrix(alt_files)[0]))
+        tracks = [
+            *ism_tracks(ref_files, label="Reference: ", limit=limit),
+            *ism_tracks(alt_files, label="Alternative: ", limit=limit, hide=site),
+        ]
+        _, start, end = reference.summary["region"]
+        locus = (max(start - 20, 0), end + 20)
+    elif reference.kind == JobKind.SALIENCY:
+        tracks = [
+            *saliency_tracks(ref_files, chrom, *site, label="Reference: "),
+            *saliency_tracks(alt_files, chrom, *site, label="Alternative: ", hide=site),
+        ]
+        locus = (max(site[0] - 150, 0), site[1] + 150)
+    else:
+        tracks = []
+        _, start, end = reference.summary["window"]
+        locus = (max(start, 0), end)
+    name = f"{variant.ref}>{variant.alt}"
+    return _browser(genome, chrom, locus, tracks, name, site, colour="rgba(207,34,46,0.15)")

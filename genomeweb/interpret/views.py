@@ -7,16 +7,17 @@ from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseStopPolling
 
 from genomeweb.catalog.models import Predictor
-from genomeweb.interpret.forms import InterpretForm
-from genomeweb.interpret.igv import browser_config
+from genomeweb.interpret.alleles import alternative_of
+from genomeweb.interpret.forms import METHOD_KINDS, InterpretForm
+from genomeweb.interpret.igv import allele_pair_config, browser_config
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
 from genomeweb.lib.windows import ism_passes
+from genomeweb.variants.models import Variant
 from genomeweb.workspaces.access import WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace
 
-KINDS = {"ism": JobKind.ISM, "saliency": JobKind.SALIENCY, "attention": JobKind.ATTENTION}
-RESULT_KINDS = list(KINDS.values())
+RESULT_KINDS = list(METHOD_KINDS.values())
 STRONGEST_LINKS = 12
 SALIENCY_PASS_COST = 3  # a forward and a backward pass, in forward passes
 
@@ -41,7 +42,7 @@ def new(request: HttpRequest, code) -> HttpResponse:
 
 def submit(workspace: Workspace, user, form: InterpretForm) -> Job:
     """One job per distinct request (a double click finds the first)."""
-    kind = KINDS[form.cleaned_data["method"]]
+    kind = METHOD_KINDS[form.cleaned_data["method"]]
     params = form.job_params()
     return submit_job(workspace, user, kind, params)
 
@@ -84,6 +85,77 @@ def result(request: HttpRequest, code) -> HttpResponse:
             response.status_code = HttpResponseStopPolling.status_code
         return response
     return render(request, "interpret/result.html", context)
+
+
+@login_required
+def alleles(request: HttpRequest, code) -> HttpResponse:
+    """A variant's reference and alternative allele explained side by side (``code`` is the
+    reference allele's job)."""
+    reference, membership = get_for_member(
+        Job.objects.select_related("workspace"),
+        request,
+        code=code,
+        kind__in=RESULT_KINDS,
+        params__allele__side="ref",
+    )
+    alternative = alternative_of(reference)
+    variant = Variant.objects.filter(
+        pk=reference.params["allele"]["variant"], variant_set__workspace=reference.workspace
+    ).first()
+    if alternative is None or variant is None:
+        raise Http404("The other allele's job or the variant no longer exists.")
+    jobs = (reference, alternative)
+    context = {
+        "job": reference,
+        "variant": variant,
+        "sides": [
+            _side(reference, variant.ref, "Reference"),
+            _side(alternative, variant.alt, "Alternative"),
+        ],
+        "membership": membership,
+        "workspace": reference.workspace,
+        "finished": all(job.is_final for job in jobs),
+    }
+    predictor = (
+        Predictor.objects.filter(name=reference.params["model"]).select_related("genome").first()
+    )
+    if all(job.status == JobStatus.SUCCEEDED for job in jobs) and predictor is not None:
+        context["igv"] = allele_pair_config(reference, alternative, predictor.genome, variant)
+        context["change"] = _objective_change(reference, alternative)
+    if request.htmx:
+        response = render(request, "interpret/alleles.html#status", context)
+        if context["finished"]:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "interpret/alleles.html", context)
+
+
+def _side(job: Job, bases: str, name: str) -> dict:
+    files = {a.name: a for a in job.artifacts.all()} if job.status == JobStatus.SUCCEEDED else {}
+    attention = files.get("attention.svg")
+    return {
+        "job": job,
+        "name": name,
+        "bases": bases,
+        "figure": figure_files(files),
+        "attention_svg": attention.path.read_text() if attention else None,
+    }
+
+
+def figure_files(files: dict) -> dict | None:
+    """The paper figure of an ISM result, as PNG (shown) and SVG (linked)."""
+    if "ism.png" in files and "ism.svg" in files:
+        return {"png": files["ism.png"], "svg": files["ism.svg"]}
+    return None
+
+
+def _objective_change(reference: Job, alternative: Job) -> dict | None:
+    """The objective of the unmutated sequence on each side (ISM and saliency record it)."""
+    key = "reference_objective" if reference.kind == JobKind.ISM else "objective_value"
+    ref_value, alt_value = reference.summary.get(key), alternative.summary.get(key)
+    if ref_value is None or alt_value is None:
+        return None
+    return {"ref": ref_value, "alt": alt_value, "delta": alt_value - ref_value}
 
 
 @login_required

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from genomeweb.catalog.models import Predictor
+from genomeweb.interpret.alleles import allele_explanations, submit_allele_pair
+from genomeweb.interpret.forms import VariantExplainForm
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
 from genomeweb.variants.effects import (
@@ -224,6 +226,19 @@ def _get_effect_for_user(request: HttpRequest, code, effect_id: int, need: str =
 def effect_detail(request: HttpRequest, code, effect_id: int) -> HttpResponse:
     """One variant: per-track and per-gene scores, and igv.js with observed vs predicted."""
     job, effect, membership = _get_effect_for_user(request, code, effect_id)
+    explain_form = VariantExplainForm(scoring_job=job, effect=effect)
+    context = _effect_context(request, job, effect, membership, explain_form)
+    if request.htmx:
+        context["is_poll"] = True  # a finished prediction reloads the page to draw igv.js
+        response = render(request, "variants/effect.html#tracks-status", context)
+        tracks_job = context["tracks_job"]
+        if tracks_job is None or tracks_job.is_final:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "variants/effect.html", context)
+
+
+def _effect_context(request, job: Job, effect: VariantEffect, membership, explain_form) -> dict:
     predictor = Predictor.objects.filter(name=job.params["model"]).select_related("genome").first()
     model_tracks = (
         {t.identifier: t for t in predictor.tracks.select_related("observed__genome")}
@@ -234,7 +249,7 @@ def effect_detail(request: HttpRequest, code, effect_id: int) -> HttpResponse:
     chosen = [t for t in chosen if t in job.params["tracks"]]
     tracks_job = tracks_job_for(job, effect, chosen)
     ready = tracks_job is not None and tracks_job.status == JobStatus.SUCCEEDED
-    context = {
+    return {
         "job": job,
         "effect": effect,
         "variant": effect.variant,
@@ -249,14 +264,22 @@ def effect_detail(request: HttpRequest, code, effect_id: int) -> HttpResponse:
         "igv": browser_config(effect, tracks_job if ready else None, predictor.genome, model_tracks)
         if predictor
         else None,
+        "explain_form": explain_form,
+        "explanations": allele_explanations(job.workspace, effect.variant),
     }
-    if request.htmx:
-        context["is_poll"] = True  # a finished prediction reloads the page to draw igv.js
-        response = render(request, "variants/effect.html#tracks-status", context)
-        if tracks_job is None or tracks_job.is_final:
-            response.status_code = HttpResponseStopPolling.status_code
-        return response
-    return render(request, "variants/effect.html", context)
+
+
+@login_required
+@require_POST
+def explain(request: HttpRequest, code, effect_id: int) -> HttpResponse:
+    """ISM, saliency or attention of the reference and the alternative allele, side by side."""
+    job, effect, membership = _get_effect_for_user(request, code, effect_id, need=WRITE)
+    form = VariantExplainForm(request.POST, scoring_job=job, effect=effect)
+    if not form.is_valid():
+        context = _effect_context(request, job, effect, membership, form)
+        return render(request, "variants/effect.html", context, status=400)
+    reference = submit_allele_pair(job.workspace, request.user, form)
+    return redirect("gw-interpret-alleles", code=reference.code)
 
 
 @login_required

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from genomeweb.lib.windows import MAX_ISM_BP
 from worker.management.commands._common import (
     add_objective_arguments,
     build_objective,
@@ -14,8 +15,6 @@ from worker.management.commands._common import (
     load_model,
     parse_region,
 )
-
-MAX_ISM_BP = 2_000  # 6,000 mutants: minutes on a CPU for the demo model, hours for Borzoi
 
 
 class Command(BaseCommand):
