@@ -5,7 +5,7 @@ Nothing here touches Django or Celery, so every step can be tested without a dat
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,12 @@ from genomeweb.genomics.contigs import ContigResolver
 from genomeweb.genomics.encoding import one_hot, one_hot_batch
 from genomeweb.genomics.fasta import Genome
 from genomeweb.genomics.intervals import Interval
+from genomeweb.genomics.motif_scan import (
+    MotifMatch,
+    PositionWeightMatrix,
+    label_segments,
+    write_bed,
+)
 from genomeweb.genomics.vcf import (
     Variant,
     VcfFileError,
@@ -27,7 +33,8 @@ from genomeweb.genomics.vcf import (
     write_issues_tsv,
     write_normalized_vcf,
 )
-from genomeweb.lib.windows import FOCUSED_ISM_BP, forward_passes
+from genomeweb.lib.ism import FOCUSED_ISM_BP, mean_substitution_effect
+from genomeweb.lib.windows import forward_passes
 from worker.adapters.base import ModelAdapter
 from worker.errors import JobInputError
 from worker.exports import (
@@ -38,7 +45,7 @@ from worker.exports import (
     write_scores_npz,
     write_scores_wide_tsv,
 )
-from worker.figures import attention_svg
+from worker.figures import attention_png, attention_svg, ism_figure
 from worker.interpret import Objective, attention_map, ism, peak_window, saliency
 from worker.runtime import autocast
 from worker.scoring import exon_bins, gene_scores, score_all, strand_mask
@@ -346,10 +353,14 @@ def run_ism(
     out_dir: Path,
     progress: Progress,
     allele: Allele | None = None,
+    motif_matrices: Sequence[PositionWeightMatrix] = (),
 ) -> InterpretationOutput:
-    """Every substitution of ``region`` inside ``window`` (carrying ``allele`` if given);
-    writes ``ism.npz`` (the ``(L, 4)`` matrix and its context) and ``ism_mean.bw`` (the mean
-    effect of a position's mutants)."""
+    """Every substitution of ``region`` inside ``window`` (carrying ``allele`` if given).
+
+    Writes ``ism.npz`` (the ``(L, 4)`` matrix and its context), ``ism_mean.bw`` (the mean
+    effect of a position's substitutions), ``motifs.bed`` (the ``motif_matrices`` that best
+    match the important stretches) and the paper figure ``ism.svg`` / ``ism.png``.
+    """
     sequence, contigs = _window_sequence(fasta, window, allele)
     first = region.start - window.start
     result = ism(model, one_hot(sequence), objective, first, first + len(region), progress=progress)
@@ -368,20 +379,59 @@ def run_ism(
         tracks=np.array([model.tracks.tracks[t].identifier for t in objective.tracks]),
     )
     mean = out_dir / "ism_mean.bw"
-    mutants = (one_hot(stretch) < 0.5).sum(axis=1)  # 3 per base, 4 at an N
-    write_bigwig(mean, contigs, [(region, result.effects.sum(axis=1) / mutants)], bin_size=1)
+    mean_effect = mean_substitution_effect(result.effects, stretch)
+    write_bigwig(mean, contigs, [(region, mean_effect)], bin_size=1)
+    motifs = label_segments(stretch, -mean_effect, motif_matrices, offset=region.start)
+    title = f"{model.name}: ISM of {region.readable()}{_carrying(allele)}, {objective.description}"
+    drawn = ism_figure(result.effects, stretch, region, title, motifs)
+    figure = _write_figure(out_dir / "ism", drawn)
     summary = {
         "objective": objective.description,
         "reference_objective": result.reference,
         "region": [region.chrom, region.start, region.end],
         "mutants": result.forward_passes,
         "strongest": _strongest_mutations(result.effects, stretch, region),
+        "motifs": _motif_rows(motifs),
     }
     files = [
         (npz, "application/octet-stream", "ISM matrix (L × 4, alt − ref objective) and context"),
         (mean, "application/octet-stream", "Mean effect of the three substitutions per base"),
+        (figure[0], "image/svg+xml", "Figure: importance logo over the substitution heatmap"),
+        (figure[1], "image/png", "The same figure as PNG (200 dpi)"),
+        _motif_file(motifs, region.chrom, out_dir),
     ]
     return InterpretationOutput(files, summary)
+
+
+def _motif_rows(motifs: Sequence[MotifMatch]) -> list[dict]:
+    """For the page and igv.js: 0-based half-open, as everywhere inside."""
+    return [
+        {
+            "label": match.label,
+            "start": match.start,
+            "end": match.end,
+            "strand": match.strand,
+            "bits": round(match.score, 2),
+            "relative": round(match.relative_score, 3),
+        }
+        for match in motifs
+    ]
+
+
+def _motif_file(motifs: Sequence[MotifMatch], chrom: str, out_dir: Path) -> tuple:
+    bed = write_bed(motifs, chrom, out_dir / "motifs.bed")
+    return bed, "text/plain", "JASPAR motifs best matching the important stretches (BED6)"
+
+
+def _carrying(allele: Allele | None) -> str:
+    return "" if allele is None else f" carrying {allele.ref}>{allele.alt} at {allele.start + 1:,}"
+
+
+def _write_figure(stem: Path, figure: tuple[str, bytes]) -> tuple[Path, Path]:
+    svg, png = stem.with_suffix(".svg"), stem.with_suffix(".png")
+    svg.write_text(figure[0])
+    png.write_bytes(figure[1])
+    return svg, png
 
 
 def _strongest_mutations(effects: np.ndarray, stretch: str, region: Interval) -> list[dict]:
@@ -408,13 +458,15 @@ def run_saliency(
     objective: Objective,
     out_dir: Path,
     allele: Allele | None = None,
+    motif_matrices: Sequence[PositionWeightMatrix] = (),
 ) -> InterpretationOutput:
     """Gradient × input over ``window`` (carrying ``allele`` if given); writes
-    ``saliency.npz`` and ``saliency.bw`` and proposes the focused-ISM stretch (192 bp on the
-    smoothed peak)."""
+    ``saliency.npz``, ``saliency.bw`` and ``motifs.bed`` (the best matches to the important
+    stretches), and proposes the focused-ISM stretch (192 bp on the smoothed peak)."""
     sequence, contigs = _window_sequence(fasta, window, allele)
     result = saliency(model, one_hot(sequence), objective)
     first, last = peak_window(result.contribution, FOCUSED_ISM_BP)
+    motifs = label_segments(sequence, result.contribution, motif_matrices, offset=window.start)
     npz = out_dir / "saliency.npz"
     np.savez(
         npz,
@@ -432,10 +484,12 @@ def run_saliency(
         "objective_value": result.objective,
         "window": [window.chrom, window.start, window.end],
         "focused_ism": [window.chrom, window.start + first, window.start + last],
+        "motifs": _motif_rows(motifs),
     }
     files = [
         (npz, "application/octet-stream", "Gradient (L × 4, centred) and gradient × input"),
         (bigwig, "application/octet-stream", "Gradient × input per base"),
+        _motif_file(motifs, window.chrom, out_dir),
     ]
     return InterpretationOutput(files, summary)
 
@@ -596,10 +650,10 @@ def run_attention(
         token_bp=result.token_bp,
     )
     which = "mean of heads" if head is None else f"head {head + 1}"
-    where = f"{window.chrom}:{window.start + 1:,}-{window.end:,}"
-    title = f"{model.name}: layer {layer + 1}, {which}, {where}"
-    svg = out_dir / "attention.svg"
+    title = f"{model.name}: layer {layer + 1}, {which}, {window.readable()}{_carrying(allele)}"
+    svg, png = out_dir / "attention.svg", out_dir / "attention.png"
     svg.write_text(attention_svg(result.weights, window, genes, title))
+    png.write_bytes(attention_png(result.weights, window, genes, title))
     summary = {
         "window": [window.chrom, window.start, window.end],
         "layer": layer,
@@ -612,5 +666,6 @@ def run_attention(
     files = [
         (npz, "application/octet-stream", "Attention weights (tokens × tokens; rows: queries)"),
         (svg, "image/svg+xml", "Attention heatmap with coordinates and genes (SVG)"),
+        (png, "image/png", "The same heatmap as a figure (PNG, 200 dpi)"),
     ]
     return InterpretationOutput(files, summary)

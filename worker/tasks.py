@@ -18,12 +18,14 @@ from genomeweb.designs.edits import Edit, apply_edits
 from genomeweb.designs.models import Design
 from genomeweb.genomics.annotation import read_genes
 from genomeweb.genomics.intervals import Interval
+from genomeweb.genomics.motif_scan import load_matrices, tax_group_for_species
 from genomeweb.genomics.vcf import Variant as GenomicVariant
 from genomeweb.genomics.vcf import VcfLimits
 from genomeweb.jobs.enqueue import enqueue
 from genomeweb.jobs.models import Claim, Job, JobKind, JobStatus
 from genomeweb.jobs.sweep import sweep_jobs
-from genomeweb.lib.windows import MAX_ISM_BP, part_ranges, window_step
+from genomeweb.lib.ism import MAX_ISM_BP
+from genomeweb.lib.windows import part_ranges, window_step
 from genomeweb.results.storage import job_dir, record_artifact
 from genomeweb.variants.models import (
     REPORT_ISSUE_ROWS,
@@ -468,6 +470,7 @@ def predict_variant_tracks(job: Job, progress: Progress) -> None:
 
 # --- interpretation ---------------------------------------------------------------------------
 
+
 def run_ism_job(job: Job, progress: Progress) -> None:
     """ISM of the job's region, in a model window centred on it."""
     predictor, model, region = _interpretation_inputs(job)
@@ -475,8 +478,10 @@ def run_ism_job(job: Job, progress: Progress) -> None:
         raise JobInputError(f"ISM takes at most {MAX_ISM_BP:,} bp; this region has {len(region):,}")
     window = interpret.centred_window(model, region)
     objective = _objective(job, predictor, model, window)
-    fasta, allele = predictor.genome.fasta_file, _allele(job)
-    output = run_ism(model, fasta, region, window, objective, job_dir(job), progress, allele)
+    fasta, allele, matrices = predictor.genome.fasta_file, _allele(job), _motifs(predictor)
+    output = run_ism(
+        model, fasta, region, window, objective, job_dir(job), progress, allele, matrices
+    )
     _finish_interpretation(job, output)
 
 
@@ -486,8 +491,8 @@ def run_saliency_job(job: Job, progress: Progress) -> None:
     window = interpret.centred_window(model, region)
     objective = _objective(job, predictor, model, window)
     progress(0, 1)
-    fasta, allele = predictor.genome.fasta_file, _allele(job)
-    output = run_saliency(model, fasta, window, objective, job_dir(job), allele)
+    fasta, allele, matrices = predictor.genome.fasta_file, _allele(job), _motifs(predictor)
+    output = run_saliency(model, fasta, window, objective, job_dir(job), allele, matrices)
     _finish_interpretation(job, output)
 
 
@@ -523,6 +528,11 @@ def _interpretation_inputs(job: Job):
     model = runtime.ensemble(predictor.spec(), reverse_complement=params["reverse_complement"])
     chrom, start, end = params["region"]
     return predictor, model, Interval(chrom, start, end)
+
+
+def _motifs(predictor: Predictor) -> list:
+    """JASPAR CORE matrices of the genome's taxon (all of CORE when the species is unknown)."""
+    return load_matrices(tax_group_for_species(predictor.genome.species))
 
 
 def _allele(job: Job) -> Allele | None:

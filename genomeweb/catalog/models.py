@@ -8,6 +8,7 @@ from django.db import models
 from genomeweb.genomics.annotation import Exon
 from genomeweb.genomics.annotation import Gene as AnnotatedGene
 from genomeweb.genomics.contigs import ContigResolver
+from genomeweb.genomics.intervals import Interval
 
 
 def resolve_data_path(stored: str) -> Path:
@@ -114,7 +115,7 @@ class Gene(models.Model):
 
     @property
     def locus(self) -> str:
-        return f"{self.chrom}:{self.start + 1:,}-{self.end:,}"
+        return Interval(self.chrom, self.start, self.end).readable()
 
 
 class Architecture(models.TextChoices):

@@ -105,7 +105,7 @@ class NewDesignForm(forms.Form):
         except forms.ValidationError as error:
             self.add_error("region", error)
             return
-        described = f"{region.chrom}:{region.start + 1:,}-{region.end:,}"
+        described = region.readable()
         self.cleaned_data.update(window=window, centred_on=described, default_name=described)
 
     def _choose_gene(self, predictor: Predictor, text: str, gene_id: str) -> None:

@@ -85,7 +85,7 @@ class Design(models.Model):
     @property
     def locus(self) -> str:
         """The window as people write it: ``II:1,001-2,000`` (1-based, inclusive)."""
-        return f"{self.chrom}:{self.start + 1:,}-{self.end:,}"
+        return self.window.readable()
 
     def edit_list(self) -> list[Edit]:
         return [Edit.from_dict(data) for data in self.edits]

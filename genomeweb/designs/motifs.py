@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-JASPAR_RELEASE = "JASPAR2026"
+from genomeweb.genomics.motif_scan import JASPAR_RELEASE
+
 MAX_MOTIFS = 20
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 

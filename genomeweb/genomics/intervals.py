@@ -41,6 +41,10 @@ class Interval:
         """``chrom:start-end`` with a 1-based inclusive start, as genome browsers show it."""
         return f"{self.chrom}:{self.start + 1}-{self.end}"
 
+    def readable(self) -> str:
+        """``II:1,001-2,000``: a 1-based inclusive start and thousands separators, for people."""
+        return f"{self.chrom}:{self.start + 1:,}-{self.end:,}"
+
     @classmethod
     def parse(cls, text: str) -> Interval:
         """Parse ``chrom:start-end`` (1-based inclusive start, commas allowed)."""

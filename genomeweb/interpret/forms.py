@@ -5,7 +5,7 @@ from django import forms
 from genomeweb.catalog.models import Gene, Predictor
 from genomeweb.genomics.intervals import Interval
 from genomeweb.jobs.models import JobKind
-from genomeweb.lib.windows import FOCUSED_ISM_BP, MAX_ISM_BP
+from genomeweb.lib.ism import FOCUSED_ISM_BP, MAX_ISM_BP
 
 METHOD_KINDS = {"ism": JobKind.ISM, "saliency": JobKind.SALIENCY, "attention": JobKind.ATTENTION}
 

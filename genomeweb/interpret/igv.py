@@ -8,9 +8,9 @@ from genomeweb.catalog.igv import gene_track
 from genomeweb.catalog.igv import reference as reference_track
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.models import Job, JobKind
+from genomeweb.lib.ism import BASES, mean_substitution_effect
 
 DYNSEQ_FLANK = 1_000  # letters around the focused stretch (a whole Borzoi window is 524 kb)
-BASES = "ACGT"
 SEG_SATURATION = 1.5
 
 
@@ -18,7 +18,7 @@ def browser_config(job: Job, genome: Genome) -> dict:
     files = {a.name: a for a in job.artifacts.all()}
     if job.kind == JobKind.ISM:
         chrom, start, end = job.summary["region"]
-        tracks, roi_name = ism_tracks(files), "ISM stretch"
+        tracks, roi_name = [*motif_track(job), *ism_tracks(files)], "ISM stretch"
         locus = (chrom, max(start - 20, 0), end + 20)
     elif job.kind == JobKind.ATTENTION:  # arcs are added when a heatmap row is clicked
         chrom, start, end = job.summary["window"]
@@ -26,7 +26,8 @@ def browser_config(job: Job, genome: Genome) -> dict:
         locus = (chrom, max(start, 0), end)
     else:
         chrom, start, end = job.summary["focused_ism"]
-        tracks, roi_name = saliency_tracks(files, chrom, start, end), "focused ISM stretch"
+        tracks = [*motif_track(job), *saliency_tracks(files, chrom, start, end)]
+        roi_name = "focused ISM stretch"
         locus = (chrom, max(start - 300, 0), end + 300)
     return _browser(genome, chrom, locus[1:], tracks, roi_name, (start, end))
 
@@ -48,6 +49,34 @@ def _browser(genome, chrom, locus, tracks, roi_name, roi, colour="rgba(31,111,23
             }
         ],
     }
+
+
+def motif_track(job: Job, *, label: str = "") -> list[dict]:
+    """The JASPAR motifs labelling the result's important stretches (none for results made
+    before motif scanning, or when nothing stood out)."""
+    motifs = job.summary.get("motifs")
+    if motifs is None:
+        return []
+    chrom = (job.summary.get("region") or job.summary["window"])[0]
+    features = [
+        {
+            "chr": chrom,
+            "start": motif["start"],
+            "end": motif["end"],
+            "name": motif["label"],
+            "strand": motif["strand"],
+        }
+        for motif in motifs
+    ]
+    return [
+        {
+            "name": f"{label}Motifs (JASPAR) in important stretches",
+            "type": "annotation",
+            "displayMode": "EXPANDED",
+            "color": "rgb(154,103,0)",
+            "features": features,
+        }
+    ]
 
 
 def _url(artifact) -> str:
@@ -83,8 +112,7 @@ def ism_tracks(
         for column, base in enumerate(BASES)
         for offset in range(len(effects))
     ]
-    mutants = np.array([3 if b in BASES else 4 for b in reference_bases])
-    mean = effects.sum(axis=1) / mutants
+    mean = mean_substitution_effect(effects, reference_bases)
     letters = [
         {"chr": chrom, "start": start + i, "end": start + i + 1, "value": float(v)}
         for i, v in enumerate(mean)
@@ -183,14 +211,18 @@ def allele_pair_config(reference: Job, alternative: Job, genome: Genome, variant
     if reference.kind == JobKind.ISM:
         limit = max(_ism_limit(_ism_matrix(ref_files)[0]), _ism_limit(_ism_matrix(alt_files)[0]))
         tracks = [
+            *motif_track(reference, label="Reference: "),
             *ism_tracks(ref_files, label="Reference: ", limit=limit),
+            *motif_track(alternative, label="Alternative: "),
             *ism_tracks(alt_files, label="Alternative: ", limit=limit, hide=site),
         ]
         _, start, end = reference.summary["region"]
         locus = (max(start - 20, 0), end + 20)
     elif reference.kind == JobKind.SALIENCY:
         tracks = [
+            *motif_track(reference, label="Reference: "),
             *saliency_tracks(ref_files, chrom, *site, label="Reference: "),
+            *motif_track(alternative, label="Alternative: "),
             *saliency_tracks(alt_files, chrom, *site, label="Alternative: ", hide=site),
         ]
         locus = (max(site[0] - 150, 0), site[1] + 150)

@@ -12,7 +12,7 @@ from genomeweb.interpret.forms import METHOD_KINDS, InterpretForm
 from genomeweb.interpret.igv import allele_pair_config, browser_config
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
-from genomeweb.lib.windows import ism_passes
+from genomeweb.lib.ism import ism_passes
 from genomeweb.variants.models import Variant
 from genomeweb.workspaces.access import WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace
@@ -77,6 +77,7 @@ def result(request: HttpRequest, code) -> HttpResponse:
     context = {"job": job, "membership": membership, "workspace": job.workspace}
     if job.status == JobStatus.SUCCEEDED and predictor is not None:
         context["igv"] = browser_config(job, predictor.genome)
+        context["figure"] = figure_files({a.name: a for a in job.artifacts.all()})
         if job.kind == JobKind.ATTENTION:
             context["attention_svg"] = job.artifacts.get(name="attention.svg").path.read_text()
     if request.htmx:

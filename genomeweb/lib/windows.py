@@ -39,13 +39,3 @@ def part_ranges(loci: Sequence[tuple[str, int]], size: int, step: int) -> list[t
 
 def _tile(locus: tuple[str, int], step: int) -> tuple[str, int]:
     return locus[0], locus[1] // step
-
-
-MAX_ISM_BP = 2_000  # 6,000 mutants: minutes on a CPU for the demo model, hours for Borzoi
-FOCUSED_ISM_BP = 192  # MODEL_NOTES.md's focused-ISM recipe, and the default ISM width
-
-
-def ism_passes(positions: int, per_pass: int) -> int:
-    """Forward passes an ISM of ``positions`` bp costs: 3 mutants per base plus the reference,
-    each × the ensemble's passes (reverse complement × shifts × replicates)."""
-    return (3 * positions + 1) * per_pass

@@ -87,9 +87,13 @@ def test_the_two_isms_agree_at_the_variant(as_user, eddie, victor, scored):
     assert f"alt − ref {delta:.4f}" in body
     config = igv_config(body)
     names = [t["name"] for t in config["tracks"]]
-    assert names[1].startswith("Reference: ISM") and any(
-        n.startswith("Alternative: ISM") for n in names
-    )
+    reference_names = [n for n in names if n.startswith("Reference: ")]
+    alternative_names = [n for n in names if n.startswith("Alternative: ")]
+    assert names.index(reference_names[-1]) < names.index(alternative_names[0])
+    assert [n.removeprefix("Reference: ") for n in reference_names] == [
+        n.removeprefix("Alternative: ") for n in alternative_names
+    ]
+    assert "Reference: Motifs (JASPAR) in important stretches" in names
     segs = [t for t in config["tracks"] if t["type"] == "seg"]
     assert segs[0]["name"].split("= ±")[1] == segs[1]["name"].split("= ±")[1]  # one scale
     ref_letters, alt_letters = (t for t in config["tracks"] if t.get("graphType") == "dynseq")

@@ -103,6 +103,20 @@ def test_the_ism_page_draws_a_heatmap_and_letters(as_user, eddie, victor, worksp
     assert config["roi"][0]["features"] == [{"chr": "I", "start": 2000, "end": 2040}]
     assert "Substitutions that lower the objective most" in body
     assert body.count('<td class="seq">') == 10
+    png = job.artifacts.get(name="ism.png")
+    assert reverse("gw-artifact-named", args=[png.code, "ism.png"]) in body  # the figure
+    motifs = next(t for t in config["tracks"] if t["name"].startswith("Motifs (JASPAR)"))
+    assert motifs["features"] == [
+        {
+            "chr": "I",
+            "start": m["start"],
+            "end": m["end"],
+            "name": m["label"],
+            "strand": m["strand"],
+        }
+        for m in job.summary["motifs"]
+    ]
+    assert "Motifs in the important stretches" in body
 
 
 def test_a_saliency_job_offers_a_focused_ism(as_user, eddie, victor, workspace, tiny_model):

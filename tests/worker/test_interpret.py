@@ -10,7 +10,7 @@ import torch
 from genomeweb.genomics.annotation import Exon, Gene
 from genomeweb.genomics.encoding import one_hot
 from genomeweb.genomics.intervals import Interval
-from genomeweb.lib.windows import ism_passes
+from genomeweb.lib.ism import ism_passes
 from tests.worker.hand_models import CountingModel
 from worker.adapters.ensemble import Ensemble
 from worker.adapters.yeast import YeastAdapter

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from genomeweb.lib.windows import MAX_ISM_BP
+from genomeweb.lib.ism import MAX_ISM_BP
 from worker.management.commands._common import (
     add_objective_arguments,
     build_objective,
