@@ -301,6 +301,10 @@ def _save_npy(array: np.ndarray, path: Path) -> Path:
 # --- interpretation ---------------------------------------------------------------------------
 
 TOP_POSITIONS = 10
+# An ISM stretch is chosen because it matters: much of it is signal, so its own median and MAD
+# overstate the noise that ``important_segments`` measures against (8 MADs suits a saliency map
+# over a whole window). At 2.5, HIS3's promoter gives its TATA stretch and CCAAT box.
+ISM_NOISE_MADS = 2.5
 
 
 @dataclass
@@ -381,7 +385,9 @@ def run_ism(
     mean = out_dir / "ism_mean.bw"
     mean_effect = mean_substitution_effect(result.effects, stretch)
     write_bigwig(mean, contigs, [(region, mean_effect)], bin_size=1)
-    motifs = label_segments(stretch, -mean_effect, motif_matrices, offset=region.start)
+    motifs = label_segments(
+        stretch, -mean_effect, motif_matrices, offset=region.start, noise_mads=ISM_NOISE_MADS
+    )
     title = f"{model.name}: ISM of {region.readable()}{_carrying(allele)}, {objective.description}"
     drawn = ism_figure(result.effects, stretch, region, title, motifs)
     figure = _write_figure(out_dir / "ism", drawn)

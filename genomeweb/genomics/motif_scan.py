@@ -292,6 +292,7 @@ def label_segments(
     per_segment: int = 2,
     min_relative: float = 0.85,
     limit: int = 20,
+    noise_mads: float = 8.0,
 ) -> list[MotifMatch]:
     """The motifs that best explain each important segment.
 
@@ -309,6 +310,7 @@ def label_segments(
         per_segment: the most matches kept per segment.
         min_relative: threshold on the relative score.
         limit: the most segments labelled (``important_segments``' limit).
+        noise_mads: ``important_segments``' noise threshold.
 
     Returns:
         Matches segment by segment in position order, best first within a segment; ``start``,
@@ -328,7 +330,7 @@ def label_segments(
     scanner = _Scanner(matrices)
     signed = np.nan_to_num(importance.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     labels = []
-    for start, end in important_segments(importance, limit=limit):
+    for start, end in important_segments(importance, noise_mads=noise_mads, limit=limit):
         window_start = max(start - scanner.max_width + 1, 0)
         window_end = min(end + scanner.max_width - 1, len(sequence))
         found = scanner.scan(sequence[window_start:window_end], min_relative)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from genomeweb.genomics.intervals import Interval
 from genomeweb.lib.ism import MAX_ISM_BP
 from worker.management.commands._common import (
     add_objective_arguments,
@@ -32,6 +33,11 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument(
             "--plain", action="store_true", help="predict whole mutants (no fast path)"
+        )
+        parser.add_argument(
+            "--figure",
+            action="store_true",
+            help="also write the paper figure beside --out (same name, .svg and .png)",
         )
 
     def handle(self, *args, **options) -> None:
@@ -62,10 +68,14 @@ class Command(BaseCommand):
             fast=not options["plain"],
         )
         seconds = time.monotonic() - began
+        stretch = sequence[first : first + len(region)]
+        motifs = self._motifs(predictor, result.effects, stretch, region)
+        if options["figure"]:
+            self._figure(options["out"], model, region, objective, result.effects, stretch, motifs)
         np.savez(
             options["out"],
             effects=result.effects,
-            reference=np.array(list(sequence[first : first + len(region)])),
+            reference=np.array(list(stretch)),
             chrom=region.chrom,
             start=region.start,
             end=region.end,
@@ -77,6 +87,35 @@ class Command(BaseCommand):
             seconds=seconds,
         )
         self._report(result, region, seconds, options["out"])
+        for match in motifs:
+            where = Interval(region.chrom, match.start, match.end).readable()
+            self.stdout.write(
+                f"motif: {match.label} {where} ({match.strand}), {match.score:.1f} bits"
+            )
+
+    def _motifs(self, predictor, effects, stretch: str, region):
+        """JASPAR motifs of the genome's taxon over the stretches that matter."""
+        from genomeweb.genomics.motif_scan import (
+            label_segments,
+            load_matrices,
+            tax_group_for_species,
+        )
+        from genomeweb.lib.ism import mean_substitution_effect
+        from worker.pipeline import ISM_NOISE_MADS
+
+        matrices = load_matrices(tax_group_for_species(predictor.genome.species))
+        importance = -mean_substitution_effect(effects, stretch)
+        return label_segments(
+            stretch, importance, matrices, offset=region.start, noise_mads=ISM_NOISE_MADS
+        )
+
+    def _figure(self, out: Path, model, region, objective, effects, stretch: str, motifs) -> None:
+        from worker.figures import ism_figure
+
+        title = f"{model.name}: ISM of {region.readable()}, {objective.description}"
+        svg, png = ism_figure(effects, stretch, region, title, motifs)
+        out.with_suffix(".svg").write_text(svg)
+        out.with_suffix(".png").write_bytes(png)
 
     def _report(self, result, region, seconds: float, out: Path) -> None:
         strongest = result.effects.min(axis=1).argsort()[:5]
