@@ -12,6 +12,7 @@ from genomeweb.genomics.intervals import Interval
 from genomeweb.variants.models import GeneEffect, VariantEffect
 
 PAGE_SIZE = 50
+KINDS = ("snv", "indel")
 SORTS = {
     "score": "max_abs",
     # Variant rows are inserted in index order, so their ids sort as their positions do
@@ -40,7 +41,7 @@ class EffectFilters:
             gene=query.get("gene", "").strip(),
             region=query.get("region", "").strip(),
             track=query.get("track", "").strip(),
-            kind=query.get("kind", ""),
+            kind=query.get("kind", "") if query.get("kind") in KINDS else "",
             sort=query.get("sort", "score"),
             descending=query.get("dir") != "asc",
         )
@@ -76,12 +77,9 @@ def filter_effects(effects: QuerySet[VariantEffect], f: EffectFilters) -> QueryS
         effects = _in_region(effects, f)
     if f.track:
         effects = effects.filter(top_track__icontains=f.track)
-    if f.kind == "snv":
-        effects = effects.filter(variant__ref__length=1, variant__alt__length=1)
-    elif f.kind == "indel":
-        effects = effects.annotate(r=Length("variant__ref"), a=Length("variant__alt")).exclude(
-            r=F("a")
-        )
+    if f.kind:
+        effects = effects.annotate(r=Length("variant__ref"), a=Length("variant__alt"))
+        effects = effects.filter(r=1, a=1) if f.kind == "snv" else effects.exclude(r=F("a"))
     effects = effects.annotate(score=score_expression(f.scorer) if f.scorer else F("max_abs"))
     if f.min_abs is not None:
         effects = effects.filter(score__gte=f.min_abs)

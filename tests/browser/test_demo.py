@@ -136,6 +136,24 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     wait_for_igv_tracks(page, "t => t.type === 'merged'")
     assert page.evaluate("() => window.gwBrowser.findTracks(t => t.type === 'merged').length") == 2
     page.screenshot(path=str(ARTIFACTS / "variant-igv.png"), full_page=True)
+
+    # The strongest SNV, explained by ISM on both alleles side by side.
+    page.goto(page.url.split("/effects/")[0] + "/effects/?kind=snv")
+    page.click("table.effects tbody a >> nth=0")
+    page.select_option("#id_method", "ism")
+    page.fill("#id_width", "48")
+    page.click("text=Explain both alleles")
+    wait_for_igv_tracks(page, "t => t.type === 'seg'")
+    seg_names = page.evaluate(
+        "() => window.gwBrowser.findTracks(t => t.type === 'seg').map(t => t.name)"
+    )
+    assert [name.split(":")[0] for name in seg_names] == ["Reference", "Alternative"]
+    assert page.locator("img.figure").count() == 2
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('img.figure')].every(i => i.naturalWidth > 0)"
+    )
+    assert "alt − ref" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "variant-alleles-ism.png"), full_page=True)
     assert page.outside_requests == []
 
 
@@ -161,16 +179,24 @@ def test_ism_and_saliency_of_a_promoter_in_igv(demo_site, browser_page):
     log_in_to_the_demo_lab(page, url)
 
     page.click("text=Explain a prediction")
-    page.fill("#id_gene", "HIS3")
-    page.fill("#id_width", "48")
-    # the cost is shown before launch: (3 × 48 + 1) × 2 passes with the reverse complement
+    page.fill("#id_region", "XV:721,696-721,887")  # HIS3's promoter, its TATA box included
+    page.fill("#id_objective_gene", "HIS3")
+    # the cost is shown before launch: (3 × 192 + 1) × 2 passes with the reverse complement
     page.wait_for_function(
-        "() => document.querySelector('#estimate').innerText.startsWith('290 forward passes')"
+        "() => document.querySelector('#estimate').innerText.startsWith('1154 forward passes')"
     )
     page.get_by_role("button", name="Start", exact=True).click()
     page.click("text=Open the results")
     wait_for_igv_tracks(page, "t => t.type === 'seg'")
     assert "Substitutions that lower the objective most" in page.inner_text("body")
+    assert page.evaluate("() => document.querySelector('#ism-figure').naturalWidth") > 1000
+    motif_rows = page.locator("table.motifs tbody tr").count()
+    drawn = page.evaluate(
+        "() => window.gwBrowser.findTracks(t => t.name.startsWith('Motifs'))[0]"
+        ".config.features.length"
+    )
+    assert motif_rows > 0 and drawn == motif_rows
+    page.locator("#ism-figure").screenshot(path=str(ARTIFACTS / "ism-figure.png"))
     page.screenshot(path=str(ARTIFACTS / "ism-igv.png"), full_page=True)
 
     page.goto(f"{url}/")

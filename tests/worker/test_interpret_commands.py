@@ -30,6 +30,14 @@ def test_ism_writes_an_l_by_4_matrix_with_zeros_at_the_reference(tiny_model, tmp
     np.testing.assert_allclose(np.load(plain)["effects"], effects, rtol=1e-4, atol=1e-6)
 
 
+def test_ism_writes_the_paper_figure_beside_the_matrix(tiny_model, tmp_path):
+    out = tmp_path / "his.npz"
+    run("ism", model="tiny", region="I:1,801-1,848", gene="PAU8", out=out, figure=True)
+    svg = (tmp_path / "his.svg").read_text()
+    assert "tiny: ISM of I:1,801-1,848" in svg and "I:1,801-1,848 (1-based)" in svg
+    assert (tmp_path / "his.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_ism_on_a_track_over_a_chosen_region(tiny_model, tmp_path):
     out = tmp_path / "ism.npz"
     run(

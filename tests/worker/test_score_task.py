@@ -73,6 +73,8 @@ def test_the_results_table_sorts_and_filters(as_user, victor, scored):
     assert max(values) == top.max_abs
     indels = client.get(url, {"kind": "indel"}, HTTP_HX_REQUEST="true").content.decode()
     assert "2 alleles" in indels and "<html" not in indels
+    assert "5 alleles" in client.get(url, {"kind": "snv"}).content.decode()
+    assert "7 alleles" in client.get(url, {"kind": "junk"}).content.decode()
     region = client.get(url, {"region": "I:1,700-1,800"}).content.decode()
     assert "3 alleles" in region
     ascending = client.get(url, {"sort": "position", "dir": "asc"}).content.decode()
