@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -139,6 +140,9 @@ BP_INCHES = 0.055  # per position: about 11 px at 200 dpi, readable letters at 1
 MIN_PLOT_INCHES = 3.0
 LETTER_WIDTH = 0.9  # of a position, so neighbouring letters don't touch
 LABEL_POINTS = 7  # motif and gene labels
+ISM_LEFT_INCHES, ISM_RIGHT_INCHES = 0.9, 1.3  # room for the y labels and the colourbar
+TITLE_CHARS_PER_INCH = 13  # 10 pt DejaVu Sans, a little under its mean advance
+TITLE_LINE_INCHES = 0.18
 TRACK_ROW_INCHES = 0.22  # one row of stacked motif or gene labels
 LABEL_GAP_POINTS = 4  # between labels that share a row
 
@@ -218,8 +222,11 @@ def ism_figure(
     plot_inches = _plot_inches(len(shown))
     features = _motif_features(motifs, shown, len(shown) / plot_inches)
     rows = _stack_rows(features)
+    title_lines = _wrap(title, ISM_LEFT_INCHES + plot_inches + ISM_RIGHT_INCHES)
     with _paper_figure() as figure:
-        logo, heat, colorbar, track = _ism_axes(figure, plot_inches, _row_count(rows))
+        logo, heat, colorbar, track = _ism_axes(
+            figure, plot_inches, _row_count(rows), len(title_lines)
+        )
         _draw_logo(logo, _letter_boxes(_logo_heights(effects, reference), reference))
         _draw_effects(heat, colorbar, effects, reference)
         _draw_genomic_axis(heat, shown, plot_inches)
@@ -228,7 +235,7 @@ def ism_figure(
         figure.text(
             0.6 / figure.get_figwidth(),
             1 - 0.1 / figure.get_figheight(),
-            title,
+            "\n".join(title_lines),
             fontsize=10,
             va="top",
         )
@@ -430,15 +437,23 @@ def _add_axes_inches(
     )
 
 
+def _wrap(title: str, width_inches: float) -> list[str]:
+    """The title in lines that fit the figure (a narrow figure of a short stretch must not cut
+    it off)."""
+    return textwrap.wrap(title, width=max(int(width_inches * TITLE_CHARS_PER_INCH), 20))
+
+
 def _ism_axes(
-    figure: Figure, plot_inches: float, track_rows: int
+    figure: Figure, plot_inches: float, track_rows: int, title_lines: int = 1
 ) -> tuple[Axes, Axes, Axes, Axes | None]:
     """Logo over heatmap on one x axis, the colourbar beside the heatmap, the motif track (if
-    any) over the logo."""
-    left, right, bottom, heat_height, logo_height, gap = 0.9, 1.3, 0.5, 0.8, 1.3, 0.1
+    any) over the logo, room for the title's lines on top."""
+    left, right = ISM_LEFT_INCHES, ISM_RIGHT_INCHES
+    bottom, heat_height, logo_height, gap = 0.5, 0.8, 1.3, 0.1
     track_height = track_rows * TRACK_ROW_INCHES
+    top = 0.45 + (title_lines - 1) * TITLE_LINE_INCHES
     figure.set_size_inches(
-        left + plot_inches + right, bottom + heat_height + gap + logo_height + track_height + 0.45
+        left + plot_inches + right, bottom + heat_height + gap + logo_height + track_height + top
     )
     heat = _add_axes_inches(figure, (left, bottom, plot_inches, heat_height))
     colorbar = _add_axes_inches(figure, (left + plot_inches + 0.15, bottom, 0.12, heat_height))

@@ -192,7 +192,7 @@ def test_ism_and_saliency_of_a_promoter_in_igv(demo_site, browser_page):
     assert page.evaluate("() => document.querySelector('#ism-figure').naturalWidth") > 1000
     motif_rows = page.locator("table.motifs tbody tr").count()
     drawn = page.evaluate(
-        "() => window.gwBrowser.findTracks(t => t.name.startsWith('Motifs'))[0]"
+        "() => window.gwBrowser.findTracks(t => (t.name || '').startsWith('Motifs'))[0]"
         ".config.features.length"
     )
     assert motif_rows > 0 and drawn == motif_rows

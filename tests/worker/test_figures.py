@@ -132,6 +132,16 @@ def test_the_figure_widens_with_the_positions_shown():
     assert wide[0] > 1.5 * narrow[0] and wide[1] == narrow[1]
 
 
+def test_a_long_title_wraps_over_a_narrow_figure_and_the_figure_grows_for_it():
+    title = "yeast-demo: ISM of II:278,368-278,415 carrying T>C at 278,392, " * 3
+    short = png_size(ism_figure(*random_ism(48), Interval("I", 0, 48), "t")[1])
+    svg, png = ism_figure(*random_ism(48), Interval("I", 0, 48), title)
+    lines = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    title_lines = [line for line in lines if line and "278" in line]
+    assert len(title_lines) >= 3 and " ".join(title_lines).split() == title.split()
+    assert png_size(png)[1] > short[1] and png_size(png)[0] == short[0]
+
+
 def test_a_long_region_shows_only_its_strongest_400_bp_and_says_so():
     effects, reference = random_ism(2000)
     effects[1500:1520] *= 50
