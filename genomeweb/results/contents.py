@@ -1,0 +1,59 @@
+"""What a job's bundle holds: its result files, the inputs it read, its provenance.
+
+The web uses this to show the size before anything is built; the worker adds the files it
+generates for the bundle (the offline report, a design's sequences) and writes the zip.
+"""
+
+from genomeweb.jobs.models import Job, JobKind
+from genomeweb.results.bundles import Entry, entry, unique_names
+from genomeweb.variants.models import VariantSet
+
+TOP_LEVEL = frozenset({"provenance.json"})
+VCF_JOBS = (JobKind.VALIDATE_VCF, JobKind.SCORE_VARIANTS)
+
+
+def job_entries(job: Job, generated: list[Entry] = ()) -> list[Entry]:
+    """The job's files under ``outputs/``, what it read under ``inputs/``, ``generated``
+    (files made for the bundle) as given, and provenance.json at the top."""
+    entries = [_artifact_entry(artifact) for artifact in job.artifacts.all()]
+    entries += _input_entries(job)
+    entries += generated
+    return unique_names(entries)
+
+
+def estimated_size(job: Job) -> int:
+    """Bytes of the files before zipping (compressed results barely shrink; text does)."""
+    return sum(item.size for item in job_entries(job))
+
+
+def _artifact_entry(artifact, folder: str = "outputs") -> Entry:
+    folder = "" if artifact.name in TOP_LEVEL else folder
+    return entry(
+        folder, artifact.name, artifact.path, artifact.sha256, artifact.size, artifact.description
+    )
+
+
+def _input_entries(job: Job) -> list[Entry]:
+    """A VCF job's upload (as sent) and its normalised form with the validation report."""
+    if job.kind not in VCF_JOBS:
+        return []
+    variant_set = _variant_set(job)
+    if variant_set is None:
+        return []
+    upload = variant_set.upload_path
+    entries = []
+    if upload.is_file():  # a sha256 of "" is filled in by the worker before hashing
+        description = f"The VCF as uploaded ({variant_set.original_filename})"
+        name = variant_set.original_filename
+        entries.append(entry("inputs", name, upload, "", upload.stat().st_size, description))
+    validation = variant_set.validation_job
+    if validation is not None and validation != job:
+        entries += [_artifact_entry(a, "inputs") for a in validation.artifacts.all()]
+    return entries
+
+
+def _variant_set(job: Job) -> VariantSet | None:
+    sets = VariantSet.objects.filter(workspace=job.workspace)
+    if job.kind == JobKind.VALIDATE_VCF:
+        return sets.filter(validation_job=job).first()
+    return sets.filter(code=job.params.get("variant_set")).first()
