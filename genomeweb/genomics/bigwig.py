@@ -8,6 +8,7 @@ of an interval off the contig read as zeros (padded, never clipped), like ``fast
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import tempfile
 from collections.abc import Container, Iterable
@@ -60,6 +61,40 @@ def read_values(path: str | Path, interval: Interval, *, bin_size: int = 1) -> n
     # Sum in float64 so long bins of large counts do not lose precision before the cast.
     binned = per_base.astype(np.float64).reshape(-1, bin_size).sum(axis=1)  # (L // bin_size,)
     return binned.astype(np.float32)
+
+
+def read_entries(path: str | Path, interval: Interval) -> list[tuple[int, int, float]]:
+    """The stored entries of a bigWig that overlap an interval, clipped to it: a bedGraph slice.
+
+    Unlike ``read_values`` nothing is binned or padded, so a sparse track (TSS counts) stays
+    small and a binned one (predictions) keeps its bins.
+
+    Args:
+        path: the bigWig file.
+        interval: the region to read; parts off the contig hold no entries.
+
+    Returns:
+        ``(start, end, value)`` per entry, sorted by start, 0-based half-open and within
+        ``interval``; entries whose value is NaN are left out.
+
+    Raises:
+        KeyError: when the bigWig has no contig named ``interval.chrom``.
+    """
+    bw = _open_for_reading(path)
+    try:
+        contig_length = bw.chroms(interval.chrom)
+        if contig_length is None:
+            raise KeyError(f"contig {interval.chrom!r} is not in the bigWig")
+        start, end = max(interval.start, 0), min(interval.end, contig_length)
+        # pyBigWig returns None, not an empty tuple, where nothing is stored.
+        stored = (bw.intervals(interval.chrom, start, end) or ()) if end > start else ()
+    finally:
+        bw.close()
+    return [
+        (max(first, start), min(last, end), value)
+        for first, last, value in stored
+        if not math.isnan(value)
+    ]
 
 
 def write_bigwig(

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genomeweb.genomics.bigwig import chrom_sizes, read_values, write_bigwig
+from genomeweb.genomics.bigwig import chrom_sizes, read_entries, read_values, write_bigwig
 from genomeweb.genomics.intervals import Interval
 
 SIZES = {"I": 100, "II": 50}
@@ -147,3 +147,23 @@ def test_an_interrupted_write_removes_its_temp_file(
         write_bigwig(track, SIZES, [(Interval("I", 10, 20), np.full(10, 7.0))])
     assert [p.name for p in track.parent.iterdir()] == ["track.bw"]
     np.testing.assert_array_equal(read_values(track, Interval("I", 10, 12)), [1, 2])
+
+
+def test_read_entries_gives_the_stored_entries_clipped_to_the_interval(tmp_path: Path) -> None:
+    path = tmp_path / "bins.bw"
+    values = np.array([1.0, np.nan, 3.0, 4.0])
+    write_bigwig(path, SIZES, [(Interval("I", 0, 40), values)], bin_size=10)
+    # The NaN bin is not an entry; the first and last bins are cut at the interval's ends.
+    assert read_entries(path, Interval("I", 5, 35)) == [(5, 10, 1.0), (20, 30, 3.0), (30, 35, 4.0)]
+
+
+def test_read_entries_is_empty_off_the_data_and_off_the_contig(track: Path) -> None:
+    assert read_entries(track, Interval("I", 30, 40)) == []
+    assert read_entries(track, Interval("I", 100, 120)) == []
+    assert read_entries(track, Interval("II", 0, 50)) == []
+    assert read_entries(track, Interval("I", -5, 11)) == [(10, 11, 1.0)]
+
+
+def test_read_entries_rejects_an_unknown_contig(track: Path) -> None:
+    with pytest.raises(KeyError, match="III"):
+        read_entries(track, Interval("III", 0, 10))
