@@ -66,6 +66,7 @@ urlpatterns = [
     path("designs/<uuid:code>/fasta/", designs.fasta, name="gw-design-fasta"),
     path("jobs/<uuid:code>/", jobs.detail, name="gw-job"),
     path("jobs/<uuid:code>/cancel/", jobs.cancel, name="gw-job-cancel"),
+    path("jobs/<uuid:code>/bundle/", results.bundle, name="gw-bundle"),
     path("files/<uuid:code>/", results.download, name="gw-artifact"),
     path("files/<uuid:code>/<str:filename>", results.download, name="gw-artifact-named"),
     path("genomes/", catalog.genomes, name="gw-genomes"),

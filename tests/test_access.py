@@ -54,6 +54,7 @@ CASES = {
     "gw-job": ("get", READ, lambda w: {"code": w.job.code}),
     "gw-job-cancel": ("post", WRITE, lambda w: {"code": w.job.code}),
     "gw-artifact": ("get", READ, lambda w: {"code": w.artifact.code}),
+    "gw-bundle": ("post", READ, lambda w: {"code": w.job.code}),
     "gw-design-predict": ("post", WRITE, lambda w: {"code": w.design.code}),
     "gw-interpret-new": ("get", WRITE, lambda w: {"code": w.workspace.code}),
     "gw-interpretation": ("get", READ, lambda w: {"code": w.saliency_job.code}),

@@ -11,7 +11,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from genomeweb.workspaces.models import WRITE_ROLES, Workspace
+from genomeweb.workspaces.models import READ_ROLES, WRITE_ROLES, Workspace
 
 
 class JobKind(models.TextChoices):
@@ -23,6 +23,7 @@ class JobKind(models.TextChoices):
     SALIENCY = "saliency", "Gradient saliency"
     ATTENTION = "attention", "Attention map"
     DESIGN_PREDICT = "design_predict", "Prediction of a sequence design"
+    BUNDLE = "bundle", "Result bundle"
 
 
 class JobStatus(models.TextChoices):
@@ -233,10 +234,10 @@ class Job(models.Model):
         return age < timedelta(seconds=settings.JOB_STALE_SECONDS)
 
     def submitter_may_run(self) -> bool:
-        """The worker re-checks membership: a user removed after submitting loses the job."""
-        return self.workspace.memberships.filter(
-            user=self.created_by_id, role__in=WRITE_ROLES
-        ).exists()
+        """The worker re-checks membership: a user removed after submitting loses the job.
+        A bundle only packages results, so any member (a viewer too) may have one built."""
+        roles = READ_ROLES if self.kind == JobKind.BUNDLE else WRITE_ROLES
+        return self.workspace.memberships.filter(user=self.created_by_id, role__in=roles).exists()
 
     def _update_if(self, condition: Q, **fields) -> bool:
         """Apply ``fields`` only while ``condition`` holds; keep this instance in step."""

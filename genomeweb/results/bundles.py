@@ -37,6 +37,11 @@ class Entry:
     description: str = ""
 
 
+def bundle_filename(kind: str, code) -> str:
+    """``genomeweb-score_variants-1a2b3c4d.zip``: what the download is saved as."""
+    return f"genomeweb-{kind}-{str(code)[:8]}.zip"
+
+
 def safe_name(name: str) -> str:
     """A file name that is safe inside a zip on every system: no folders, no leading dot, only
     letters, digits and ``._+-``; the suffix is kept when the name is shortened."""

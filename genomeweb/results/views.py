@@ -1,14 +1,30 @@
 from collections.abc import Iterator
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseStopPolling
 
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.jobs.submit import submit_once
+from genomeweb.results.contents import estimated_size
 from genomeweb.results.models import Artifact
 from genomeweb.results.ranges import ByteRange, UnsatisfiableRange, parse_range
 from genomeweb.workspaces.access import get_for_member
 
 CHUNK = 256 * 1024
+# A bundle of a bundle, or of a part of a job, would only repeat what its parent holds.
+BUNDLED_KINDS = [
+    k for k in JobKind.values if k not in (JobKind.BUNDLE, JobKind.SCORE_VARIANTS_PART)
+]
+
+
+class BundleForm(forms.Form):
+    report_top = forms.IntegerField(
+        min_value=1, max_value=500, initial=50, label="Variants in the report"
+    )
 
 
 def _get_artifact_for_user(request: HttpRequest, code):
@@ -68,3 +84,53 @@ def _read_slice(path, wanted: ByteRange) -> Iterator[bytes]:
                 return
             remaining -= len(chunk)
             yield chunk
+
+
+@login_required
+def bundle(request: HttpRequest, code) -> HttpResponse:
+    """A finished job's bundle: its size before anything is built, a button that builds it
+    (once: any member may, it only packages results), then the download."""
+    target, membership = get_for_member(
+        Job.objects.select_related("workspace"),
+        request,
+        code=code,
+        status=JobStatus.SUCCEEDED,
+        kind__in=BUNDLED_KINDS,
+    )
+    form = BundleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        params = {"job": str(target.code), "report_top": form.cleaned_data["report_top"]}
+        submit_once(
+            workspace=target.workspace,
+            user=request.user,
+            kind=JobKind.BUNDLE,
+            params=params,
+            key_prefix="bundle",
+        )
+        if not request.htmx:  # a plain form post: back to the job
+            return redirect("gw-job", code=target.code)
+    building = latest_bundle(target)
+    context = {
+        "target": target,
+        "building": building,
+        "download": building.artifacts.first() if _succeeded(building) else None,
+        "estimate": estimated_size(target),
+        "form": form,
+        "has_report": target.kind in (JobKind.SCORE_VARIANTS, JobKind.DESIGN_PREDICT),
+    }
+    response = render(request, "results/bundle.html", context)
+    if building is None or building.is_final:
+        response.status_code = HttpResponseStopPolling.status_code if request.htmx else 200
+    return response
+
+
+def _succeeded(job: Job | None) -> bool:
+    return job is not None and job.status == JobStatus.SUCCEEDED
+
+
+def latest_bundle(target: Job) -> Job | None:
+    """The newest bundle job of ``target`` (a failed one shows its error and may be retried)."""
+    bundles = Job.objects.filter(
+        workspace=target.workspace, kind=JobKind.BUNDLE, params__job=str(target.code)
+    )
+    return bundles.order_by("-created").first()

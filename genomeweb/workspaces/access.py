@@ -11,14 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
-from genomeweb.workspaces.models import MANAGE_ROLES, WRITE_ROLES, Membership, Role
+from genomeweb.workspaces.models import MANAGE_ROLES, READ_ROLES, WRITE_ROLES, Membership
 
 M = TypeVar("M", bound=Model)
 
 READ = "read"
 WRITE = "write"
 MANAGE = "manage"
-_ALLOWED = {READ: frozenset(Role), WRITE: WRITE_ROLES, MANAGE: MANAGE_ROLES}
+_ALLOWED = {READ: READ_ROLES, WRITE: WRITE_ROLES, MANAGE: MANAGE_ROLES}
 
 
 def get_for_member(

@@ -13,6 +13,7 @@ class Role(models.TextChoices):
 
 
 # What each role may do. Viewers read; editors also upload and run jobs; owners also manage people.
+READ_ROLES = frozenset(Role)
 WRITE_ROLES = frozenset({Role.OWNER, Role.EDITOR})
 MANAGE_ROLES = frozenset({Role.OWNER})
 

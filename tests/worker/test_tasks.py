@@ -98,7 +98,7 @@ def test_a_job_whose_submitter_was_removed_does_not_run(workspace, eddie, genome
     variant_set = submit(workspace, eddie, genome, mini_vcf(genome))
     workspace.memberships.filter(user=eddie).delete()
     job = run(variant_set.validation_job)
-    assert job.status == JobStatus.FAILED and "no longer has write access" in job.error
+    assert job.status == JobStatus.FAILED and "no longer has the access it needs" in job.error
     assert not variant_set.variants.exists()
 
 

@@ -1,0 +1,127 @@
+"""A finished job's bundle: asked for from its page, built once by the worker, opened with the
+usual tools."""
+
+import io
+import os
+import zipfile
+
+import numpy as np
+import pysam
+import pytest
+from django.urls import reverse
+
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.variants.models import VariantEffect
+from worker import tasks
+
+pytestmark = pytest.mark.usefixtures("no_broker")
+
+
+def ask_for_bundle(client, job, **form):
+    return client.post(reverse("gw-bundle", kwargs={"code": job.code}), {"report_top": 3} | form)
+
+
+def run_bundle(job) -> Job:
+    bundle = Job.objects.filter(kind=JobKind.BUNDLE, params__job=str(job.code)).latest("created")
+    tasks.run_job.apply(args=[bundle.pk])
+    bundle.refresh_from_db()
+    assert bundle.status == JobStatus.SUCCEEDED, bundle.error
+    return bundle
+
+
+def open_zip(bundle: Job) -> zipfile.ZipFile:
+    return zipfile.ZipFile(bundle.artifacts.get().path)
+
+
+def test_a_scoring_bundle_holds_inputs_outputs_and_an_offline_report(
+    as_user, victor, scored, tmp_path
+):
+    client = as_user(victor)  # any member may bundle: it only packages results
+    page = client.get(reverse("gw-bundle", kwargs={"code": scored.code})).content.decode()
+    assert "Build the bundle" in page and "before compression" in page
+    first, second = ask_for_bundle(client, scored), ask_for_bundle(client, scored)
+    assert first.status_code == second.status_code == 302
+    assert Job.objects.filter(kind=JobKind.BUNDLE).count() == 1
+    bundle = run_bundle(scored)
+    artifact = bundle.artifacts.get()
+    assert artifact.name == f"genomeweb-score_variants-{str(scored.code)[:8]}.zip"
+
+    with open_zip(bundle) as archive:
+        names = archive.namelist()
+        assert names[0] == "README.txt" and archive.testzip() is None
+        assert {
+            "outputs/scores.tsv",
+            "outputs/annotated.vcf.gz",
+            "outputs/scores.npz",
+            "inputs/calls.vcf",
+            "inputs/normalized.vcf.gz",
+            "report.html",
+        } <= set(names)
+        archive.extractall(tmp_path)
+        readme = archive.read("README.txt").decode()
+    assert "inputs/calls.vcf" in readme and "pysam.VariantFile" in readme
+    records = list(pysam.VariantFile(str(tmp_path / "outputs" / "annotated.vcf.gz")))
+    assert len(records) == 7 and all("GW_logSED" in r.info for r in records)
+    with np.load(tmp_path / "outputs" / "scores.npz") as scores:
+        assert np.isfinite(scores[scores.files[0]]).all()
+    report = (tmp_path / "report.html").read_text()
+    top = VariantEffect.objects.filter(job=scored).order_by("-max_abs", "variant_id")
+    idents = [effect.variant.ident for effect in top]
+    assert all(f'"{ident}"' in report for ident in idents[:3])
+    assert not any(f'"{ident}"' in report for ident in idents[3:])  # only the top 3
+    assert "<script src=" not in report and "<link" not in report  # nothing to fetch
+
+    page = client.get(reverse("gw-bundle", kwargs={"code": scored.code})).content.decode()
+    assert (
+        "Download bundle" in page
+        and reverse("gw-artifact", args=[artifact.code]) in page
+        or (reverse("gw-artifact-named", args=[artifact.code, artifact.name]) in page)
+    )
+
+
+def test_the_same_contents_reuse_one_zip(as_user, eddie, scored):
+    client = as_user(eddie)
+    ask_for_bundle(client, scored, report_top=2)
+    first = run_bundle(scored)
+    ask_for_bundle(client, scored, report_top=2)  # the same request: the same job
+    assert Job.objects.filter(kind=JobKind.BUNDLE).count() == 1
+    again = Job.objects.create(
+        workspace=scored.workspace,
+        created_by=eddie,
+        kind=JobKind.BUNDLE,
+        params={"job": str(scored.code), "report_top": 2},
+    )
+    tasks.run_job.apply(args=[again.pk])
+    again.refresh_from_db()
+    assert again.summary["contents"] == first.summary["contents"]
+    one, two = first.artifacts.get().path, again.artifacts.get().path
+    assert os.stat(one).st_ino == os.stat(two).st_ino  # one file on disk
+
+
+def test_an_ism_bundle_holds_the_matrix_figure_and_motifs(as_user, eddie, workspace, tiny_model):
+    ism = Job.objects.create(
+        workspace=workspace,
+        created_by=eddie,
+        kind=JobKind.ISM,
+        params={
+            "model": "tiny",
+            "region": ["I", 1800, 1824],
+            "objective": {"gene": "YAL068C"},
+            "log": True,
+            "reverse_complement": False,
+        },
+    )
+    tasks.run_job.apply(args=[ism.pk])
+    ask_for_bundle(as_user(eddie), Job.objects.get(pk=ism.pk))
+    with open_zip(run_bundle(ism)) as archive:
+        names = set(archive.namelist())
+        effects = np.load(io.BytesIO(archive.read("outputs/ism.npz")))["effects"]
+    assert {"outputs/ism.svg", "outputs/ism.png", "outputs/motifs.bed"} <= names
+    assert "report.html" not in names and effects.shape == (24, 4)
+
+
+def test_a_job_that_did_not_succeed_has_no_bundle(as_user, eddie, workspace):
+    queued = Job.objects.create(workspace=workspace, created_by=eddie, kind=JobKind.ISM)
+    assert (
+        as_user(eddie).post(reverse("gw-bundle", kwargs={"code": queued.code})).status_code == 404
+    )
