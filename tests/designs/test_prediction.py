@@ -129,3 +129,31 @@ def test_a_new_version_needs_a_new_prediction(as_user, eddie, alice, tiny_design
     tiny_design.save_edits([], expected_version=2, user=alice, message="undo")
     page = as_user(eddie).get(reverse("gw-design", kwargs={"code": tiny_design.code}))
     assert "Version 3 has not been predicted yet." in page.content.decode()
+
+
+def test_a_design_bundle_holds_both_sequences_and_a_report_of_the_edits(
+    as_user, eddie, tiny_design
+):
+    import zipfile
+
+    url = reverse("gw-design-predict", kwargs={"code": tiny_design.code})
+    as_user(eddie).post(url, {"tracks": ["stripeseq_S288C_WT_1.plus"]})
+    prediction = Job.objects.get(kind=JobKind.DESIGN_PREDICT)
+    tasks.run_job.apply(args=[prediction.pk])
+    page = as_user(eddie).get(reverse("gw-design", kwargs={"code": tiny_design.code}))
+    assert reverse("gw-bundle", kwargs={"code": prediction.code}) in page.content.decode()
+    as_user(eddie).post(reverse("gw-bundle", kwargs={"code": prediction.code}), {"report_top": 50})
+    bundle = Job.objects.get(kind=JobKind.BUNDLE)
+    tasks.run_job.apply(args=[bundle.pk])
+    bundle.refresh_from_db()
+    assert bundle.status == JobStatus.SUCCEEDED, bundle.error
+    with zipfile.ZipFile(bundle.artifacts.get().path) as archive:
+        names = set(archive.namelist())
+        fasta = archive.read("inputs/design.fa").decode().split("\n")
+        report = archive.read("report.html").decode()
+    assert {"outputs/ref.stripeseq_S288C_WT_1.plus.bw", "report.html"} <= names
+    reference, edited = fasta[1], fasta[3]
+    assert fasta[0] == ">reference I:1,501-2,524" and len(reference) == 1024
+    assert len(edited) == 1014  # the 10-bp deletion
+    assert edited == tiny_design.edited_sequence()
+    assert "deletion" in report and "substitution" in report
