@@ -22,6 +22,8 @@ Framework-free (no Django, no torch): plain inputs in, a file out.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 import logging
@@ -366,7 +368,25 @@ def _run_igv_reports(
     )
     if result.returncode != 0:
         raise RuntimeError(f"igv-reports failed ({result.returncode}): {result.stderr[-2000:]}")
-    return json.loads(output.read_text())
+    return {site: _timeless(uri) for site, uri in json.loads(output.read_text()).items()}
+
+
+_GZIP_URI = re.compile(r"data:application/gzip;base64,([A-Za-z0-9+/=]+)")
+
+
+def _timeless(text: str) -> str:
+    """``text`` with every gzip ``data:`` URI (nested ones too) recompressed without a time.
+
+    igv-reports writes the current time into each gzip header, so the same report built twice
+    would differ and a bundle's contents hash would never repeat. Contents are kept byte for
+    byte (latin-1 maps each byte to one character and back)."""
+
+    def recompress(match: re.Match) -> str:
+        inner = gzip.decompress(base64.b64decode(match.group(1))).decode("latin-1")
+        packed = gzip.compress(_timeless(inner).encode("latin-1"), mtime=0)
+        return "data:application/gzip;base64," + base64.b64encode(packed).decode("ascii")
+
+    return _GZIP_URI.sub(recompress, text)
 
 
 def _write_sites_vcf(path: Path, sites: Sequence[ReportSite]) -> Path:

@@ -693,10 +693,11 @@ def _bundle_facts(target: Job) -> list[tuple[str, str]]:
 
 
 def _bundle_extras(target: Job, out: Path, top: int, progress: Progress) -> list[Entry]:
-    """Files made for the bundle: a scoring job's report of its top variants; a design's
-    sequences and report."""
+    """Files made for the bundle: a scoring job's report of its top variants with the
+    predicted tracks it shows; a design's sequences and report."""
     if target.kind == JobKind.SCORE_VARIANTS and top > 0:
-        return [_variant_report(target, out, top, progress)]
+        report = _variant_report(target, out, top, progress)
+        return [report, *_report_tracks(out / "report")]
     if target.kind == JobKind.DESIGN_PREDICT:
         return _design_extras(target, out)
     return []
@@ -740,6 +741,27 @@ def _variant_report(target: Job, out: Path, top: int, progress: Progress) -> Ent
         description=f"Strongest first by |{scorers[0]}|; each site shows its strongest track.",
     )
     return _generated(path, "", "Offline report of the strongest variants (open in a browser)")
+
+
+def _report_tracks(folder: Path) -> list[Entry]:
+    """The report's predicted bigWigs, as ``report_tracks/<rank>.<allele>.<track>.bw``."""
+    tracks = []
+    for path in sorted(folder.glob("*/*.bw"), key=lambda p: (int(p.parent.name), p.name)):
+        label, _, rest = path.name.partition(".")
+        if label == "delta":
+            continue  # the report draws ref and alt; the difference is one subtraction away
+        description = f"Variant {int(path.parent.name) + 1} of the report: predicted {label}"
+        tracks.append(
+            entry(
+                "report_tracks",
+                f"{int(path.parent.name) + 1:03d}.{label}.{rest}",
+                path,
+                sha256_file(path),
+                path.stat().st_size,
+                description,
+            )
+        )
+    return tracks
 
 
 def _report_site(model, predictor, effect: VariantEffect, observed: dict, folder: Path):

@@ -6,6 +6,7 @@ import os
 import zipfile
 
 import numpy as np
+import pyBigWig
 import pysam
 import pytest
 from django.urls import reverse
@@ -57,9 +58,13 @@ def test_a_scoring_bundle_holds_inputs_outputs_and_an_offline_report(
             "inputs/normalized.vcf.gz",
             "report.html",
         } <= set(names)
+        assert len([n for n in names if n.startswith("report_tracks/")]) == 3 * 2  # ref, alt
         archive.extractall(tmp_path)
         readme = archive.read("README.txt").decode()
     assert "inputs/calls.vcf" in readme and "pysam.VariantFile" in readme
+    first = sorted((tmp_path / "report_tracks").glob("001.ref.*.bw"))[0]
+    with pyBigWig.open(str(first)) as bigwig:
+        assert bigwig.isBigWig() and bigwig.header()["nBasesCovered"] > 0
     records = list(pysam.VariantFile(str(tmp_path / "outputs" / "annotated.vcf.gz")))
     assert len(records) == 7 and all("GW_logSED" in r.info for r in records)
     with np.load(tmp_path / "outputs" / "scores.npz") as scores:

@@ -216,6 +216,23 @@ def test_design_report_writes_edits_as_vcf_alleles(tmp_path: Path) -> None:
     assert len(sessions(page)) == 3
 
 
+def test_the_same_inputs_a_second_later_give_the_same_bytes(report: Path, tmp_path: Path) -> None:
+    """igv-reports stamps gzip headers with the time; a bundle's cache needs equal bytes."""
+    time.sleep(1.1)  # past the gzip header's one-second resolution
+    again = write_variant_report(
+        tmp_path / "again.html",
+        fasta=FASTA,
+        sites=three_snvs(write_tracks(tmp_path)),
+        tracks=TRACKS,
+        columns=COLUMNS,
+        annotation=DATA / "mini.gff3",
+        title="Top variants <mini>",
+        description="3 SNVs of the test genome",
+        flank_bp=FLANK_BP,
+    )
+    assert again.read_bytes() == report.read_bytes()
+
+
 def test_it_rejects_inputs_it_cannot_show(tmp_path: Path) -> None:
     paths = write_tracks(tmp_path)
     site = three_snvs(paths)[0]
