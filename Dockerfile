@@ -38,6 +38,11 @@ RUN TORCH_PIN="$(grep -E '^torch==' requirements.txt)" \
 # The code stays owned by root, so the app user cannot change it.
 COPY . .
 
+# The commit this image was built from (.git is not copied in), recorded in every job's
+# provenance: docker build --build-arg GW_GIT_COMMIT="$(git rev-parse HEAD)" ...
+ARG GW_GIT_COMMIT=""
+ENV GW_GIT_COMMIT=${GW_GIT_COMMIT}
+
 # Mount points for the named volumes. A fresh named volume takes the owner of the directory it
 # is first mounted over, so the app user can write results, uploads, static files and state.
 RUN mkdir -p /srv/results /srv/uploads /srv/static /srv/var /srv/models \

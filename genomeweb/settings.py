@@ -136,6 +136,9 @@ JOB_STALE_SECONDS = envint("GW_JOB_STALE_SECONDS", 120, minimum=2)
 JOB_QUEUED_STALE_SECONDS = envint("GW_JOB_QUEUED_STALE_SECONDS", 600, minimum=1)
 JOB_SWEEP_SECONDS = envint("GW_JOB_SWEEP_SECONDS", 60, minimum=1)
 SCORING_PART_ALLELES = envint("GW_SCORING_PART_ALLELES", 20_000, minimum=1)
+# The commit the code was built from, for each job's provenance. A Docker image has no .git, so
+# its build sets this; elsewhere it stays empty and the worker asks git once per process.
+GIT_COMMIT = os.getenv("GW_GIT_COMMIT", "")
 
 
 def _broker() -> tuple[str, dict]:

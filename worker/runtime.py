@@ -30,11 +30,18 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def autocast_dtype(dev: torch.device) -> torch.dtype | None:
+    """The dtype predictions on ``dev`` are computed in: bf16 on CUDA, None (plain fp32) on the
+    CPU. Weights stay fp32 either way: Borzoi fails on ``model.to(bf16)``."""
+    return torch.bfloat16 if dev.type == "cuda" else None
+
+
 def autocast(dev: torch.device):
-    """bf16 autocast on CUDA (weights stay fp32: Borzoi fails on ``model.to(bf16)``)."""
-    if dev.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
+    """Autocast to ``autocast_dtype(dev)``, or nothing where that is None."""
+    dtype = autocast_dtype(dev)
+    if dtype is None:
+        return nullcontext()
+    return torch.autocast(dev.type, dtype=dtype)
 
 
 def track_table(spec: dict) -> TrackTable:

@@ -8,14 +8,16 @@ import logging
 import os
 import shutil
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
 
 from genomeweb.catalog.models import Gene as CatalogGene
-from genomeweb.catalog.models import Predictor, resolve_data_path
+from genomeweb.catalog.models import Genome, Predictor, resolve_data_path
 from genomeweb.celery import app
 from genomeweb.designs.edits import Edit, apply_edits
 from genomeweb.designs.models import Design
@@ -25,7 +27,7 @@ from genomeweb.genomics.motif_scan import load_matrices, tax_group_for_species
 from genomeweb.genomics.vcf import Variant as GenomicVariant
 from genomeweb.genomics.vcf import VcfLimits
 from genomeweb.jobs.enqueue import enqueue
-from genomeweb.jobs.models import Claim, Job, JobKind, JobStatus
+from genomeweb.jobs.models import PROVENANCE_FILE, Claim, Job, JobKind, JobStatus
 from genomeweb.jobs.sweep import sweep_jobs
 from genomeweb.lib.files import sha256_file
 from genomeweb.lib.ism import MAX_ISM_BP
@@ -47,7 +49,8 @@ from genomeweb.variants.models import (
     VariantEffect,
     VariantSet,
 )
-from worker import interpret, runtime
+from worker import interpret, provenance, runtime
+from worker.adapters.ensemble import Ensemble
 from worker.errors import JobCancelled, JobInputError
 from worker.heartbeat import Heartbeat
 from worker.pipeline import (
@@ -127,6 +130,67 @@ def execute(job: Job) -> None:
         raise
 
 
+def finish_job(job: Job, summary: dict, genome: Genome, used: dict | None = None) -> bool:
+    """The one place a job succeeds: its summary and its provenance, on the row and as
+    provenance.json in its folder, inside the caller's transaction.
+
+    Args:
+        used: the model and device the job ran (``_model_use``), or None when it ran no model.
+
+    Returns:
+        False when this attempt no longer owns the job: the caller then rolls back.
+    """
+    finished = timezone.now()
+    record = provenance.assemble(
+        app=provenance.app_section(settings.BASE_DIR, settings.GIT_COMMIT),
+        job=_job_record(job, finished),
+        genome=provenance.genome_section(
+            name=genome.name,
+            fasta_sha256=genome.fasta_sha256,
+            annotation_sha256=genome.annotation_sha256,
+        ),
+        used=used,
+    )
+    if not job.finish(summary, provenance=record, finished_at=finished):
+        return False
+    # Written only by the attempt that finished (a few kB, so inside the transaction is fine):
+    # a late attempt that lost the job must not replace the file the row describes.
+    path = provenance.write(record, job_dir(job), PROVENANCE_FILE)
+    record_artifact(
+        job,
+        path,
+        content_type="application/json",
+        description="Provenance: code, model and weights, genome, parameters, device, packages",
+    )
+    return True
+
+
+def _job_record(job: Job, finished: datetime) -> dict:
+    joined = job.parts.order_by("params__part") if job.kind == JobKind.SCORE_VARIANTS else []
+    return provenance.job_section(
+        kind=job.kind,
+        code=str(job.code),
+        parent=str(job.parent.code) if job.parent_id else None,
+        parts=[str(part.code) for part in joined],
+        params=job.params,
+        created=job.created,
+        started=job.started_at,
+        finished=finished,
+        worker=job.worker,
+        attempts=job.attempts,
+    )
+
+
+def _model_use(predictor: Predictor, model: Ensemble, tracks: list[int]) -> dict:
+    return provenance.model_use(
+        name=predictor.name,
+        architecture=predictor.architecture,
+        registered=predictor.replicates,
+        model=model,
+        tracks=tracks,
+    )
+
+
 def vcf_limits() -> VcfLimits:
     return VcfLimits(
         max_compressed_bytes=settings.MAX_UPLOAD_BYTES,
@@ -181,7 +245,7 @@ def store_validation(job: Job, variant_set: VariantSet, output: ValidationOutput
             content_type="text/tab-separated-values",
             description="Every record not accepted, with its line and reason",
         )
-        if not job.finish(report.counts()):
+        if not finish_job(job, report.counts(), variant_set.genome):
             transaction.set_rollback(True)
 
 
@@ -270,9 +334,10 @@ def score_whole_set(
         progress=progress,
         model_name=predictor.name,
     )
+    used = _model_use(predictor, model, tracks)
     with transaction.atomic():
         _store_effects(job, rows, output.scored.scores, output.summary)
-        _finish_scoring(job, predictor, output.scored, output.files)
+        _finish_scoring(job, predictor, output.scored, output.files, used)
 
 
 def split_scoring_job(job: Job, variant_set: VariantSet, predictor: Predictor) -> None:
@@ -322,10 +387,11 @@ def score_variant_part(part: Job, progress: Progress) -> None:
         progress=progress,
     )
     path = save_part(scored, job_dir(part) / PART_FILE)
+    used = _model_use(predictor, model, tracks)
     with transaction.atomic():
         summary = summary_rows(scored.scores, params["tracks"])
         _store_effects(job, rows, scored.scores, summary, part)
-        if not part.finish({"alleles": len(rows), "file": path.name}):
+        if not finish_job(part, {"alleles": len(rows), "file": path.name}, predictor.genome, used):
             transaction.set_rollback(True)
             return
         if part.part_finished():
@@ -350,8 +416,9 @@ def join_scoring_parts(job: Job, variant_set: VariantSet, predictor: Predictor) 
         job_dir(job),
         predictor.name,
     )
+    used = provenance.joined_use([part.provenance for part in parts])
     with transaction.atomic():
-        _finish_scoring(job, predictor, scored, files)
+        _finish_scoring(job, predictor, scored, files, used)
 
 
 def _scoring_model(predictor: Predictor, params: dict, track_ids: list[str]):
@@ -399,7 +466,9 @@ def _store_effects(
     GeneEffect.objects.bulk_create(_gene_effects(job, rows, scores), batch_size=VARIANT_BATCH)
 
 
-def _finish_scoring(job: Job, predictor: Predictor, scored: ScoredAlleles, files: dict) -> None:
+def _finish_scoring(
+    job: Job, predictor: Predictor, scored: ScoredAlleles, files: dict, used: dict
+) -> None:
     """Record the exports and finish the job (inside the caller's transaction): rolled back
     when this attempt no longer owns the job, so results are stored once."""
     for path, content_type, description in files.values():
@@ -409,7 +478,7 @@ def _finish_scoring(job: Job, predictor: Predictor, scored: ScoredAlleles, files
         "unscored": len(scored.scores.unscored),
         "passes_per_second": round(scored.passes_per_second, 2),
     }
-    if not job.finish(summary):
+    if not finish_job(job, summary, predictor.genome, used):
         transaction.set_rollback(True)
         return
     Predictor.objects.filter(pk=predictor.pk).update(
@@ -471,14 +540,13 @@ def predict_variant_tracks(job: Job, progress: Progress) -> None:
             record_artifact(
                 job, path, content_type="application/octet-stream", description=description
             )
-        if not job.finish(
-            {
-                "chrom": interval.chrom,
-                "start": interval.start,
-                "end": interval.end,
-                "tracks": job.params["tracks"],
-            }
-        ):
+        summary = {
+            "chrom": interval.chrom,
+            "start": interval.start,
+            "end": interval.end,
+            "tracks": job.params["tracks"],
+        }
+        if not finish_job(job, summary, predictor.genome, _model_use(predictor, model, tracks)):
             transaction.set_rollback(True)
 
 
@@ -496,7 +564,7 @@ def run_ism_job(job: Job, progress: Progress) -> None:
     output = run_ism(
         model, fasta, region, window, objective, job_dir(job), progress, allele, matrices
     )
-    _finish_interpretation(job, output)
+    _finish_interpretation(job, output, predictor, _model_use(predictor, model, objective.tracks))
 
 
 def run_saliency_job(job: Job, progress: Progress) -> None:
@@ -507,7 +575,7 @@ def run_saliency_job(job: Job, progress: Progress) -> None:
     progress(0, 1)
     fasta, allele, matrices = predictor.genome.fasta_file, _allele(job), _motifs(predictor)
     output = run_saliency(model, fasta, window, objective, job_dir(job), allele, matrices)
-    _finish_interpretation(job, output)
+    _finish_interpretation(job, output, predictor, _model_use(predictor, model, objective.tracks))
 
 
 def run_attention_job(job: Job, progress: Progress) -> None:
@@ -531,7 +599,9 @@ def run_attention_job(job: Job, progress: Progress) -> None:
         )
     except ValueError as error:  # a layer or head the model does not have
         raise JobInputError(str(error)) from error
-    _finish_interpretation(job, output)
+    # An attention map is one pass of the first replicate, forward, reading no output track.
+    single_pass = Ensemble(model.replicates[:1], reverse_complement=False)
+    _finish_interpretation(job, output, predictor, _model_use(predictor, single_pass, []))
 
 
 def _interpretation_inputs(job: Job):
@@ -586,11 +656,11 @@ def _objective(job: Job, predictor: Predictor, model, window: Interval):
         raise JobInputError(str(error).strip("'\"")) from error
 
 
-def _finish_interpretation(job: Job, output) -> None:
+def _finish_interpretation(job: Job, output, predictor: Predictor, used: dict) -> None:
     with transaction.atomic():
         for path, content_type, description in output.files:
             record_artifact(job, path, content_type=content_type, description=description)
-        if not job.finish(output.summary):
+        if not finish_job(job, output.summary, predictor.genome, used):
             transaction.set_rollback(True)
 
 
@@ -628,7 +698,7 @@ def predict_design_job(job: Job, progress: Progress) -> None:
         _genes(predictor, True) or [],
         job_dir(job),
     )
-    _finish_interpretation(job, output)
+    _finish_interpretation(job, output, predictor, _model_use(predictor, model, tracks))
 
 
 # --- bundles ----------------------------------------------------------------------------------

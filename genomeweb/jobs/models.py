@@ -3,7 +3,8 @@
 import hashlib
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -12,6 +13,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from genomeweb.workspaces.models import READ_ROLES, WRITE_ROLES, Workspace
+
+if TYPE_CHECKING:  # results.models imports this module
+    from genomeweb.results.models import Artifact
 
 
 class JobKind(models.TextChoices):
@@ -36,6 +40,7 @@ class JobStatus(models.TextChoices):
 
 
 FINAL_STATES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+PROVENANCE_FILE = "provenance.json"  # the artifact holding a copy of Job.provenance
 
 
 class Claim(models.TextChoices):
@@ -88,6 +93,12 @@ class Job(models.Model):
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True, help_text="Shown to the user when the job failed")
     summary = models.JSONField(default=dict, blank=True)
+    provenance = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What produced the results: code, model, genome, device, packages "
+        "(worker/provenance.py); set when the job succeeds",
+    )
     celery_task_id = models.CharField(max_length=100, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -136,6 +147,12 @@ class Job(models.Model):
         done, total = counts["done"] or 0, counts["total"] or 0
         counts["percent"] = min(100, int(100 * done / total)) if total else 0
         return counts
+
+    @property
+    def provenance_file(self) -> "Artifact | None":
+        """The provenance.json Artifact, or None (a job that has not succeeded, or one that
+        finished before jobs recorded their provenance)."""
+        return self.artifacts.filter(name=PROVENANCE_FILE).first()
 
     @property
     def duration(self) -> timedelta | None:
@@ -262,14 +279,24 @@ class Job(models.Model):
             self._owned(), progress_done=done, progress_total=total, heartbeat_at=timezone.now()
         )
 
-    def finish(self, summary: dict) -> bool:
+    def finish(
+        self,
+        summary: dict,
+        *,
+        provenance: dict | None = None,
+        finished_at: datetime | None = None,
+    ) -> bool:
         """Mark success. False when this attempt no longer owns the job: the caller must then
-        roll back what it wrote, so results are stored exactly once."""
+        roll back what it wrote, so results are stored exactly once.
+
+        ``finished_at`` is the end time the provenance already records, so the two agree.
+        """
         return self._update_if(
             self._owned(),
             status=JobStatus.SUCCEEDED,
             summary=summary,
-            finished_at=timezone.now(),
+            provenance=provenance or {},
+            finished_at=finished_at or timezone.now(),
             error="",
         )
 

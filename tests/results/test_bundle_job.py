@@ -2,6 +2,7 @@
 usual tools."""
 
 import io
+import json
 import os
 import zipfile
 
@@ -11,6 +12,7 @@ import pysam
 import pytest
 from django.urls import reverse
 
+from genomeweb.catalog.models import Predictor
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.models import VariantEffect
 from worker import tasks
@@ -62,6 +64,10 @@ def test_a_scoring_bundle_holds_inputs_outputs_and_an_offline_report(
         archive.extractall(tmp_path)
         readme = archive.read("README.txt").decode()
     assert "inputs/calls.vcf" in readme and "pysam.VariantFile" in readme
+    provenance = json.loads((tmp_path / "provenance.json").read_text())
+    predictor = Predictor.objects.get(name="tiny")
+    assert provenance["model"]["replicates"][0]["sha256"] == predictor.replicates[0]["sha256"]
+    assert provenance["genome"]["fasta_sha256"] == predictor.genome.fasta_sha256
     first = sorted((tmp_path / "report_tracks").glob("001.ref.*.bw"))[0]
     with pyBigWig.open(str(first)) as bigwig:
         assert bigwig.isBigWig() and bigwig.header()["nBasesCovered"] > 0

@@ -65,6 +65,13 @@ def test_parts_spread_over_two_workers_and_join_into_one_result(start_worker, al
     assert set(parts.values_list("status", flat=True)) == {JobStatus.SUCCEEDED}
     workers = {worker.split("@")[0] for worker in parts.values_list("worker", flat=True)}
     assert workers == {"one", "two"}
+    # the joined job's provenance: its parts, and the model and device they ran
+    assert job.provenance["job"]["parts"] == [str(p.code) for p in parts.order_by("params__part")]
+    assert {p.provenance["job"]["worker"] for p in parts} == set(
+        parts.values_list("worker", flat=True)
+    )
+    assert job.provenance["model"]["replicates"] == predictor.replicates[:1]
+    assert job.provenance["device"] == parts.first().provenance["device"]
     assert VariantEffect.objects.filter(job=job).count() == expected
     assert job.summary["alleles"] == expected
     names = set(job.artifacts.values_list("name", flat=True))

@@ -72,7 +72,8 @@ def test_a_valid_upload_is_validated_and_stored(workspace, eddie, genome):
     assert variant_set.variants.get().start == 99  # POS 100 is 0-based 99
     assert {i["line"] for i in variant_set.first_issues} == {4, 5}
     artifacts = {a.name: a for a in job.artifacts.all()}
-    assert set(artifacts) == {"normalized.vcf.gz", "normalized.vcf.gz.tbi", "issues.tsv"}
+    expected = {"normalized.vcf.gz", "normalized.vcf.gz.tbi", "issues.tsv", "provenance.json"}
+    assert set(artifacts) == expected
     for artifact in artifacts.values():
         assert artifact.sha256 == sha256_file(artifact.path)
         assert artifact.path.stat().st_mode & 0o777 == 0o644

@@ -77,7 +77,9 @@ def test_a_job_survives_sigkill_of_its_worker_and_finishes_once(start_worker, al
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.attempts == 2 and job.worker.startswith("second@")
     assert Variant.objects.filter(variant_set=variant_set).count() == expected
-    assert Artifact.objects.filter(job=job).count() == 3
+    assert Artifact.objects.filter(job=job).count() == 4  # three files and provenance.json
+    assert job.provenance["job"]["attempts"] == 2
+    assert job.provenance["job"]["worker"].startswith("second@")
     variant_set.refresh_from_db()
     assert variant_set.accepted == expected
 
