@@ -169,3 +169,41 @@ def no_broker():
 
     with mock.patch("genomeweb.jobs.enqueue.app.send_task", autospec=True):
         yield
+
+
+@pytest.fixture
+def offline_page():
+    """A Chromium page with the network off (see ``open_offline_page``)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield open_offline_page(browser)
+        browser.close()
+
+
+def open_offline_page(browser):
+    """A page of ``browser`` in a context with the network off: requests for anything but
+    file: and data: URLs are aborted and recorded in ``page.outside_requests``, file: ones in
+    ``page.file_requests``; script errors in ``page.errors``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    page = context.new_page()
+    page.outside_requests, page.file_requests, page.errors = [], [], []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith("file:"):
+            page.file_requests.append(url)
+            route.continue_()
+        elif url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            page.outside_requests.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page

@@ -1,16 +1,21 @@
 """The README's demo command, end to end: the embedded default (SQLite + filesystem broker) with
 a real worker process, driven by a new user in a real browser."""
 
+import json
 import os
 import signal
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
+import pyBigWig
 import pysam
 import pytest
 
+from genomeweb.lib.files import sha256_file
 from tests.browser.conftest import ARTIFACTS, free_port, is_up
+from tests.conftest import open_offline_page
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_VCF = ROOT / "data" / "yeast" / "demo_variants.vcf"
@@ -106,17 +111,7 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     """Upload, score with the demo model, open the strongest variant, draw it in igv.js."""
     url, _ = demo_site
     page = browser_page
-    log_in_to_the_demo_lab(page, url)
-    page.click("text=Upload a VCF")
-    page.set_input_files("input[type=file]", str(DEMO_VCF))
-    page.click("text=Upload and validate")
-    page.wait_for_selector("text=Validation report", timeout=90_000)
-
-    page.click("text=Score variant effects")
-    page.wait_for_selector("#estimate strong")  # the cost is shown before launch
-    page.click("text=Start scoring")
-    page.wait_for_selector("table.effects tbody a", timeout=240_000)
-    assert "50 alleles" in page.inner_text("#results")
+    upload_and_score_the_demo_vcf(page, url)
     page.screenshot(path=str(ARTIFACTS / "variant-effects-table.png"), full_page=True)
     downloaded = {}
     for name in ("annotated.vcf.gz", "scores.tsv"):
@@ -155,6 +150,71 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     assert "alt − ref" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "variant-alleles-ism.png"), full_page=True)
     assert page.outside_requests == []
+
+
+def upload_and_score_the_demo_vcf(page, url: str) -> None:
+    """As the demo user: upload, validate, score with the demo model; end on the results."""
+    log_in_to_the_demo_lab(page, url)
+    page.click("text=Upload a VCF")
+    page.set_input_files("input[type=file]", str(DEMO_VCF))
+    page.click("text=Upload and validate")
+    page.wait_for_selector("text=Validation report", timeout=90_000)
+    page.click("text=Score variant effects")
+    page.wait_for_selector("#estimate strong")  # the cost is shown before launch
+    page.click("text=Start scoring")
+    page.wait_for_selector("table.effects tbody a", timeout=240_000)
+    assert "50 alleles" in page.inner_text("#results")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_demo_bundle_opens_in_the_usual_tools_and_its_report_offline(
+    demo_site, browser_page, tmp_path
+):
+    """Build a scoring job's bundle, download it, open its files, read the report with the
+    network off."""
+    url, _ = demo_site
+    page = browser_page
+    upload_and_score_the_demo_vcf(page, url)
+    page.fill("#id_report_top", "10")
+    page.click("text=Build the bundle")
+    link = page.wait_for_selector("text=Download bundle", timeout=240_000)
+    page.locator("#bundle").screenshot(path=str(ARTIFACTS / "bundle-card.png"))
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.startswith("genomeweb-score_variants-")
+    with zipfile.ZipFile(download.value.path()) as bundle:
+        bundle.extractall(tmp_path)
+        names = bundle.namelist()
+    assert "README.txt" in names and "inputs/demo_variants.vcf" in names
+    records = list(pysam.VariantFile(str(tmp_path / "outputs" / "annotated.vcf.gz")))
+    assert sum("GW_logSED" in record.info for record in records) == 50
+    tracks = sorted((tmp_path / "report_tracks").glob("*.bw"))
+    assert len(tracks) == 2 * 10  # reference and alternative of the top 10
+    with pyBigWig.open(str(tracks[0])) as bigwig:
+        assert bigwig.isBigWig() and bigwig.header()["nBasesCovered"] > 0
+    provenance = json.loads((tmp_path / "provenance.json").read_text())
+    weights = ROOT / "data" / "models" / "yeast-demo" / "model.safetensors"
+    assert provenance["model"]["replicates"][0]["sha256"] == sha256_file(weights)
+    assert provenance["genome"]["fasta_sha256"] == sha256_file(
+        ROOT / "data" / "yeast" / "sacCer3.fa.gz"
+    )
+    assert page.outside_requests == []
+
+    offline = open_offline_page(page.context.browser)
+    offline.goto((tmp_path / "report.html").as_uri())
+    offline.wait_for_selector("body[data-igv-ready]", timeout=30_000)
+    assert offline.locator("#variant_table tbody tr").count() == 10
+    offline.locator("#variant_table tbody tr").nth(0).click()
+    offline.wait_for_function(
+        "() => igvBrowser.findTracks(t => t.name === 'predicted alternative').length === 1"
+    )
+    deadline = time.monotonic() + 30
+    while offline.locator(".igv-loading-spinner-container:visible").count():
+        assert time.monotonic() < deadline
+        offline.wait_for_timeout(200)
+    offline.screenshot(path=str(ARTIFACTS / "demo-bundle-report.png"), full_page=True)
+    assert offline.outside_requests == [] and offline.errors == []
 
 
 def wait_for_igv_tracks(page, predicate: str, timeout: int = 180_000) -> None:
