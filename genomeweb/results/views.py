@@ -90,7 +90,7 @@ def _read_slice(path, wanted: ByteRange) -> Iterator[bytes]:
 def bundle(request: HttpRequest, code) -> HttpResponse:
     """A finished job's bundle: its size before anything is built, a button that builds it
     (once: any member may, it only packages results), then the download."""
-    target, membership = get_for_member(
+    target, _ = get_for_member(
         Job.objects.select_related("workspace"),
         request,
         code=code,
