@@ -2,7 +2,7 @@
 ``provenance.json`` in the job's folder (keys sorted). Plain data in, a JSON-ready dict out; only
 ``worker/tasks.py`` reads the database for it.
 
-The dict has six sections, always all present::
+The dict has seven sections, always all present::
 
     app       version (pyproject.toml), git_commit, dirty (uncommitted changes to tracked
               files; null when unknown)
@@ -14,6 +14,9 @@ The dict has six sections, always all present::
               sequence_length, bin_size, crop_bp, reverse_complement, shifts, tracks
               (identifiers the job read); null when the job runs no model
     genome    name, fasta_sha256, annotation_sha256 (as registered)
+    inputs    what the job read besides the genome, fingerprinted: a VCF job's upload (name,
+              size, sha256); a design's version, edits and edited sequence (sha256); the
+              variant allele an interpretation carries; {} when the parameters say it all
     device    type (cpu, cuda), name, autocast (dtype, or null for plain float32),
               float32_matmul_precision, torch_threads, cuda (CUDA version, or null); null when
               the job runs no model
@@ -63,7 +66,9 @@ GIT_TIMEOUT_SECONDS = 5
 UNKNOWN = "unknown"
 
 
-def assemble(*, app: dict, job: dict, genome: dict, used: dict | None = None) -> dict:
+def assemble(
+    *, app: dict, job: dict, genome: dict, used: dict | None = None, inputs: dict | None = None
+) -> dict:
     """The provenance of one job.
 
     Args:
@@ -72,6 +77,7 @@ def assemble(*, app: dict, job: dict, genome: dict, used: dict | None = None) ->
         genome: ``genome_section(...)``.
         used: ``model_use(...)`` or ``joined_use(...)``: the model and device sections; None
             for a job that runs no model.
+        inputs: the ``inputs`` section (see the module docstring).
 
     Returns:
         The dict described in this module's docstring.
@@ -81,6 +87,7 @@ def assemble(*, app: dict, job: dict, genome: dict, used: dict | None = None) ->
         "app": app,
         "job": job,
         "genome": genome,
+        "inputs": inputs or {},
         "model": used["model"],
         "device": used["device"],
         "packages": package_versions(),

@@ -4,10 +4,12 @@ A message carries only a job id. Everything else (the kind, the parameters, who 
 from the Job row, which the worker claims atomically before doing anything.
 """
 
+import hashlib
 import logging
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -150,6 +152,7 @@ def finish_job(job: Job, summary: dict, genome: Genome, used: dict | None = None
             annotation_sha256=genome.annotation_sha256,
         ),
         used=used,
+        inputs=_inputs(job),
     )
     if not job.finish(summary, provenance=record, finished_at=finished):
         return False
@@ -163,6 +166,50 @@ def finish_job(job: Job, summary: dict, genome: Genome, used: dict | None = None
         description="Provenance: code, model and weights, genome, parameters, device, packages",
     )
     return True
+
+
+def _inputs(job: Job) -> dict:
+    """What the job read besides the genome and its parameters, by content: the same
+    parameters on other contents (a re-uploaded VCF, a design's edits) must not look equal."""
+    if job.kind in (JobKind.VALIDATE_VCF, JobKind.SCORE_VARIANTS):
+        variant_set = (
+            VariantSet.objects.filter(validation_job=job).first()
+            if job.kind == JobKind.VALIDATE_VCF
+            else VariantSet.objects.filter(
+                workspace=job.workspace, code=job.params.get("variant_set")
+            ).first()
+        )
+        return {"vcf": _upload_record(variant_set)} if variant_set else {}
+    if job.kind == JobKind.DESIGN_PREDICT:
+        return {"design": _design_record(job)}
+    allele = _allele(job) if job.params.get("allele") else None
+    return {"allele": asdict(allele)} if allele else {}  # the reference side reads the genome
+
+
+def _upload_record(variant_set: VariantSet) -> dict:
+    upload = variant_set.upload_path
+    return {
+        "name": variant_set.original_filename,
+        "size": variant_set.size,
+        "sha256": sha256_file(upload) if upload.is_file() else None,
+    }
+
+
+def _design_record(job: Job) -> dict | None:
+    design = Design.objects.filter(workspace=job.workspace, code=job.params["design"]).first()
+    version = design.versions.filter(number=job.params["version"]).first() if design else None
+    if version is None:
+        return None
+    edits = [Edit.from_dict(data) for data in version.edits]
+    edited = apply_edits(design.reference_sequence(), edits)
+    return {
+        "code": str(design.code),
+        "version": version.number,
+        "window": [design.chrom, design.start, design.end],
+        "edits": version.edits,
+        "edited_sha256": hashlib.sha256(edited.encode()).hexdigest(),
+        "edited_length": len(edited),
+    }
 
 
 def _job_record(job: Job, finished: datetime) -> dict:

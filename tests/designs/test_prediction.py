@@ -103,6 +103,9 @@ def test_an_editor_predicts_the_design_and_the_page_draws_it(as_user, eddie, vic
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.summary["length_change"] == -10
+    design = job.provenance["inputs"]["design"]
+    assert design["version"] == 2 and design["edited_length"] == 1014
+    assert design["edits"] == tiny_design.versions.get(number=2).edits
     tracks = job.artifacts.exclude(name="provenance.json")
     assert tracks.count() == 6  # ref, edited, difference for two tracks
     assert all(np.isfinite(row["logSED"]) for row in job.summary["track_scores"])

@@ -74,6 +74,12 @@ def test_the_two_isms_agree_at_the_variant(as_user, eddie, victor, scored):
     with np.load(alternative.artifacts.get(name="ism.npz").path) as saved:
         alt_effects, alt_bases = saved["effects"], "".join(saved["reference"])
     assert ref_bases[offset] == variant.ref and alt_bases[offset] == variant.alt
+    assert reference.provenance["inputs"] == {}
+    assert alternative.provenance["inputs"]["allele"] == {
+        "start": variant.start,
+        "ref": variant.ref,
+        "alt": variant.alt,
+    }
     assert (
         ref_bases[:offset] + ref_bases[offset + 1 :] == alt_bases[:offset] + alt_bases[offset + 1 :]
     )

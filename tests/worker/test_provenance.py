@@ -19,6 +19,7 @@ from django.urls import reverse
 from genomeweb.catalog.models import Genome, Predictor
 from genomeweb.jobs.models import PROVENANCE_FILE, Job, JobKind, JobStatus
 from genomeweb.lib.files import sha256_file, weights_file
+from genomeweb.variants.models import VariantSet
 from tests.worker.test_interpret_tasks import run
 from worker import provenance, runtime, tasks
 
@@ -189,12 +190,19 @@ def test_a_scoring_job_records_its_ensembling_and_tracks(scored):
     assert_process_sections(scored)
     assert_file_matches_the_row(scored)
     assert scored.provenance["job"]["parts"] == []
+    upload = VariantSet.objects.get(code=scored.params["variant_set"]).upload_path
+    assert scored.provenance["inputs"]["vcf"] == {
+        "name": "calls.vcf",
+        "size": upload.stat().st_size,
+        "sha256": sha256_file(upload),
+    }
 
 
 @pytest.mark.usefixtures("no_broker")
 def test_a_validation_ran_no_model_but_records_its_genome(validated_set):
     job = validated_set.validation_job
     assert job.provenance["model"] is None and job.provenance["device"] is None
+    assert job.provenance["inputs"]["vcf"]["sha256"] == sha256_file(validated_set.upload_path)
     assert_genome_section(job, validated_set.genome)
     assert_file_matches_the_row(job)
 
