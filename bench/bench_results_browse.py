@@ -4,7 +4,8 @@
 
 Builds, in a PostgreSQL database of its own (``genomeweb_bench``, dropped and created again;
 ``--database-url`` for another server), one finished scoring job over real yeast loci: one
-summary row per allele and two gene rows each, as the worker stores them. Then it sends the
+summary row per allele and two gene rows each, as the worker stores them, and marks one
+allele in 100 "interesting" and notes one in 500, as a lab's review might. Then it sends the
 requests a user's clicks make, through Django's full request cycle (middleware, access check,
 templates, htmx fragments), and reports the median wall time of each. Building the rows is
 timed too (it is what the worker's storing step costs).
@@ -75,7 +76,15 @@ def build_job(alleles: int):
     from genomeweb.catalog.loading import load_genome
     from genomeweb.genomics.annotation import read_genes
     from genomeweb.jobs.models import Job, JobKind, JobStatus
-    from genomeweb.variants.models import GeneEffect, Variant, VariantEffect, VariantSet
+    from genomeweb.variants.models import (
+        GeneEffect,
+        Mark,
+        Variant,
+        VariantEffect,
+        VariantMark,
+        VariantNote,
+        VariantSet,
+    )
     from genomeweb.workspaces.models import Membership, Role, Workspace
 
     data = ROOT / "data" / "yeast"
@@ -155,6 +164,12 @@ def build_job(alleles: int):
             )
     VariantEffect.objects.bulk_create(effects, batch_size=5000)
     GeneEffect.objects.bulk_create(gene_rows, batch_size=5000)
+    VariantMark.objects.bulk_create(
+        VariantMark(variant=v, mark=Mark.INTERESTING, marked_by=user) for v in variants[::100]
+    )
+    VariantNote.objects.bulk_create(
+        VariantNote(variant=v, text="bench", author=user) for v in variants[::500]
+    )
     return user, job, genes
 
 
@@ -187,6 +202,8 @@ def requests(job, genes) -> dict[str, tuple[str, dict, dict]]:
         "scorer SUM, min 5": (url, {"scorer": "SUM", "min_abs": "5"}, htmx),
         "track contains diamide": (url, {"track": "diamide"}, htmx),
         "indels only": (url, {"kind": "indel"}, htmx),
+        "marked interesting (1 in 100)": (url, {"mark": "interesting"}, htmx),
+        "has a note (1 in 500)": (url, {"mark": "note"}, htmx),
     }
 
 

@@ -12,7 +12,7 @@ from genomeweb.designs.edits import Edit
 from genomeweb.designs.models import Design
 from genomeweb.genomics.intervals import Interval
 from genomeweb.jobs.models import Job, JobKind, JobStatus
-from genomeweb.variants.models import VariantEffect
+from genomeweb.variants.models import VariantEffect, VariantNote
 from genomeweb.workspaces.access import MANAGE, READ, WRITE
 
 # url name -> (method, what the view needs, how to build its kwargs from the fixtures)
@@ -46,6 +46,15 @@ CASES = {
         lambda w: {"code": w.scoring_job.code, "effect_id": w.effect.pk},
     ),
     "gw-interpret-alleles": ("get", READ, lambda w: {"code": w.allele_pair[0].code}),
+    "gw-variant": ("get", READ, lambda w: {"code": w.effect.variant.code}),
+    "gw-variant-mark": ("post", WRITE, lambda w: {"code": w.effect.variant.code}),
+    "gw-variant-note-add": ("post", WRITE, lambda w: {"code": w.effect.variant.code}),
+    # the editor wrote the note: the owner and the editor may delete it
+    "gw-variant-note-delete": (
+        "post",
+        WRITE,
+        lambda w: {"code": w.note.variant.code, "note_code": w.note.code},
+    ),
     "gw-artifact-named": (
         "get",
         READ,
@@ -107,6 +116,9 @@ class World:
             job=self.scoring_job, variant=variant_set.variants.get(), max_abs=0.5, primary=0.5
         )
         self.viewer_membership = self.workspace.memberships.get(user=users["viewer"])
+        self.note = VariantNote.objects.create(
+            variant=self.effect.variant, author=users["editor"], text="worth a look"
+        )
         self.saliency_job = Job.objects.create(
             workspace=self.workspace,
             created_by=users["owner"],

@@ -9,7 +9,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Abs, Cast, Floor, Least, Length, Upper
 
 from genomeweb.genomics.intervals import Interval
-from genomeweb.variants.models import GeneEffect, VariantEffect
+from genomeweb.variants.models import GeneEffect, Mark, VariantEffect, VariantMark, VariantNote
 
 PAGE_SIZE = 50
 KINDS = ("snv", "indel")
@@ -21,6 +21,10 @@ SORTS = {
     "gene": "top_gene_name",
     "track": "top_track",
 }
+# The marks filter: one mark, any mark, or a note.
+ANY_MARK = "marked"
+HAS_NOTE = "note"
+MARK_FILTERS = [(ANY_MARK, "Any mark"), *Mark.choices, (HAS_NOTE, "Has a note")]
 
 
 @dataclass
@@ -31,6 +35,7 @@ class EffectFilters:
     scorer: str = ""
     track: str = ""
     kind: str = ""  # "snv", "indel" or ""
+    mark: str = ""  # a Mark, ANY_MARK, HAS_NOTE or ""
     sort: str = "score"
     descending: bool = True
     error: str = ""
@@ -42,6 +47,7 @@ class EffectFilters:
             region=query.get("region", "").strip(),
             track=query.get("track", "").strip(),
             kind=query.get("kind", "") if query.get("kind") in KINDS else "",
+            mark=query.get("mark", "") if query.get("mark") in dict(MARK_FILTERS) else "",
             sort=query.get("sort", "score"),
             descending=query.get("dir") != "asc",
         )
@@ -54,9 +60,15 @@ class EffectFilters:
             filters.sort = "score"
         return filters
 
-    def histogram_key(self, job_code) -> str:
-        """A cache key for the histogram of these filters' rows (sorting and paging aside)."""
-        chosen = (self.gene, self.region, self.min_abs, self.scorer, self.track, self.kind)
+    def histogram_key(self, job_code, annotation_version: int = 0) -> str:
+        """A cache key for the histogram of these filters' rows (sorting and paging aside).
+
+        Marks and notes change after the job has finished, so a key that filters by them also
+        holds the variant set's ``annotation_version``: any change makes a new key.
+        """
+        chosen: tuple = (self.gene, self.region, self.min_abs, self.scorer, self.track, self.kind)
+        if self.mark:
+            chosen += (self.mark, annotation_version)
         digest = hashlib.sha256(repr(chosen).encode()).hexdigest()[:32]
         return f"gw:histogram:{job_code}:{digest}"
 
@@ -83,7 +95,39 @@ def filter_effects(effects: QuerySet[VariantEffect], f: EffectFilters) -> QueryS
     effects = effects.annotate(score=score_expression(f.scorer) if f.scorer else F("max_abs"))
     if f.min_abs is not None:
         effects = effects.filter(score__gte=f.min_abs)
+    if f.mark:
+        effects = effects.filter(Exists(_annotations(f.mark).filter(variant=OuterRef("variant"))))
     return effects
+
+
+def _annotations(mark: str) -> QuerySet:
+    """The rows an EXISTS looks up by variant: VariantMark's (variant, mark) unique index
+    answers a mark, its prefix any mark, and VariantNote's variant index a note."""
+    if mark == HAS_NOTE:
+        return VariantNote.objects.all()
+    if mark == ANY_MARK:
+        return VariantMark.objects.all()
+    return VariantMark.objects.filter(mark=mark)
+
+
+def attach_annotations(rows: list[VariantEffect]) -> None:
+    """Give each row of a page ``marks`` (labels) and ``note_count``, in one query."""
+    if not rows:
+        return
+    ids = {row.variant_id for row in rows}
+    marks = VariantMark.objects.filter(variant__in=ids).values_list("variant", "mark").order_by()
+    notes = (
+        VariantNote.objects.filter(variant__in=ids)
+        .values_list("variant", Value(HAS_NOTE))
+        .order_by()
+    )
+    found: dict[int, list[str]] = {}
+    for variant_id, mark in marks.union(notes, all=True):
+        found.setdefault(variant_id, []).append(mark)
+    for row in rows:
+        values = found.get(row.variant_id, [])
+        row.marks = [label for mark, label in Mark.choices if mark in values]
+        row.note_count = values.count(HAS_NOTE)
 
 
 def _in_region(effects: QuerySet, f: EffectFilters) -> QuerySet:

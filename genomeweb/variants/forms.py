@@ -3,6 +3,7 @@ import uuid
 from django import forms
 
 from genomeweb.catalog.models import Genome, Predictor
+from genomeweb.variants.models import NOTE_MAX_LENGTH, Mark
 
 VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz")
 
@@ -118,3 +119,23 @@ class ScoreForm(forms.Form):
         )
         assay = self.cleaned_data.get("assay")
         return tracks.filter(assay__iexact=assay) if assay else tracks
+
+
+class MarkForm(forms.Form):
+    """Set (``on=true``) or clear one mark: the same POST twice leaves the same state."""
+
+    mark = forms.ChoiceField(choices=Mark.choices)
+    on = forms.BooleanField(required=False)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Note",
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "A note everyone here can read"}),
+        error_messages={
+            "required": "Write the note first.",
+            "max_length": f"A note holds at most {NOTE_MAX_LENGTH:,} characters; this one has "
+            "%(show_value)s. Shorten it, or split it into two notes.",
+        },
+    )

@@ -4,7 +4,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
 from django.db.models.functions import Upper
 
@@ -38,6 +38,9 @@ class VariantSet(models.Model):
     first_issues = models.JSONField(default=list, blank=True)
     contigs_renamed = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True, help_text="Sentences about the file")
+    annotation_version = models.PositiveIntegerField(
+        default=0, help_text="Bumped by every mark or note change; keys caches of marked rows"
+    )
 
     class Meta:
         ordering = ["-created"]
@@ -58,6 +61,9 @@ class Variant(models.Model):
     ``variant_id`` column without a join.
     """
 
+    # Filled per row by the default when the worker bulk-inserts a set (migration 0003 filled
+    # the rows that existed before): a stable address for the permalink page.
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     variant_set = models.ForeignKey(VariantSet, models.CASCADE, related_name="variants")
     index = models.PositiveIntegerField(help_text="Position in the sorted set")
     chrom = models.CharField(max_length=100)
@@ -80,6 +86,90 @@ class Variant(models.Model):
     def pos(self) -> int:
         """1-based position, for display and VCF output only."""
         return self.start + 1
+
+    def set_mark(self, mark: str, *, user, on: bool) -> bool:
+        """Set or clear one of the workspace's marks; True if that changed anything.
+
+        Setting a set mark (a double click, a retried POST) leaves the one row there is.
+        """
+        with transaction.atomic():
+            if on:
+                _, changed = VariantMark.objects.get_or_create(
+                    variant=self, mark=mark, defaults={"marked_by": user}
+                )
+            else:
+                changed = VariantMark.objects.filter(variant=self, mark=mark).delete()[0] > 0
+            if changed:
+                self._annotations_changed()
+        return changed
+
+    def add_note(self, text: str, *, author) -> "VariantNote":
+        with transaction.atomic():
+            note = VariantNote.objects.create(variant=self, text=text, author=author)
+            self._annotations_changed()
+        return note
+
+    def remove_note(self, note: "VariantNote") -> None:
+        with transaction.atomic():
+            note.delete()
+            self._annotations_changed()
+
+    def _annotations_changed(self) -> None:
+        # Cached histograms of rows filtered by mark include this number in their keys.
+        VariantSet.objects.filter(pk=self.variant_set_id).update(
+            annotation_version=F("annotation_version") + 1
+        )
+
+
+class Mark(models.TextChoices):
+    INTERESTING = "interesting", "Interesting"
+    REVIEWED = "reviewed", "Reviewed"
+    LIKELY_BENIGN = "likely_benign", "Likely benign"
+    FOLLOW_UP = "follow_up", "Follow up"
+
+
+class VariantMark(models.Model):
+    """One mark on one variant, shared by everyone in the variant's workspace."""
+
+    # No index of its own: the (variant, mark) unique index serves every lookup by variant.
+    variant = models.ForeignKey(Variant, models.CASCADE, related_name="marks", db_index=False)
+    mark = models.CharField(max_length=20, choices=Mark.choices)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["mark"]
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "mark"], name="one_mark_per_variant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant}: {self.get_mark_display()}"
+
+
+NOTE_MAX_LENGTH = 1_000
+
+
+class VariantNote(models.Model):
+    """A short note on a variant that everyone in its workspace sees."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    variant = models.ForeignKey(Variant, models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    text = models.CharField(max_length=NOTE_MAX_LENGTH)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.variant}: {self.text[:40]}"
+
+    def may_be_deleted_by(self, membership) -> bool:
+        """Its author (while they may still write) or an owner of the workspace."""
+        if membership.can_manage:
+            return True
+        return membership.can_write and self.author_id == membership.user_id
 
 
 class VariantEffect(models.Model):

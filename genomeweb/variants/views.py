@@ -3,11 +3,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models.functions import Abs
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -17,8 +19,10 @@ from genomeweb.interpret.forms import VariantExplainForm
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
 from genomeweb.variants.effects import (
+    MARK_FILTERS,
     PAGE_SIZE,
     EffectFilters,
+    attach_annotations,
     default_tracks,
     filter_effects,
     histogram,
@@ -27,9 +31,9 @@ from genomeweb.variants.effects import (
     tracks_job_for,
     tracks_params,
 )
-from genomeweb.variants.forms import ScoreForm, UploadForm
+from genomeweb.variants.forms import MarkForm, NoteForm, ScoreForm, UploadForm
 from genomeweb.variants.igv import browser_config
-from genomeweb.variants.models import VariantEffect, VariantSet
+from genomeweb.variants.models import Mark, Variant, VariantEffect, VariantSet
 from genomeweb.variants.submit import (
     estimate_passes,
     scoring_params,
@@ -38,7 +42,7 @@ from genomeweb.variants.submit import (
 )
 from genomeweb.variants.uploads import UPLOAD_TOO_LARGE
 from genomeweb.workspaces.access import READ, WRITE, get_for_member
-from genomeweb.workspaces.models import Workspace
+from genomeweb.workspaces.models import Membership, Workspace
 
 PREVIEW_ROWS = 50
 
@@ -175,15 +179,20 @@ def effects(request: HttpRequest, code) -> HttpResponse:
     filters = EffectFilters.from_query(request.GET, scorers)
     rows = filter_effects(job.variant_effects.select_related("variant"), filters)
     page = Paginator(sort_effects(rows, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    if job.status == JobStatus.SUCCEEDED:
+        attach_annotations(list(page))  # the marks column: one query for the page
+    variant_set = VariantSet.objects.filter(code=job.params.get("variant_set")).first()
+    version = variant_set.annotation_version if variant_set else 0
     context = {
         "job": job,
         "membership": membership,
         "workspace": job.workspace,
-        "variant_set": VariantSet.objects.filter(code=job.params.get("variant_set")).first(),
+        "variant_set": variant_set,
         "filters": filters,
+        "mark_filters": MARK_FILTERS,
         "page": page,
         "scorers": scorers,
-        "histogram": _histogram(job, filters, rows),
+        "histogram": _histogram(job, filters, rows, version),
         "artifacts": job.artifacts.all(),
         "query": _query_without_page(request),
     }
@@ -195,11 +204,13 @@ def effects(request: HttpRequest, code) -> HttpResponse:
     return render(request, "variants/effects.html", context)
 
 
-def _histogram(job: Job, filters: EffectFilters, rows) -> dict | None:
-    """A finished job's rows never change, so its histograms are kept (per filter set)."""
+def _histogram(job: Job, filters: EffectFilters, rows, annotation_version: int) -> dict | None:
+    """A finished job's rows never change, so its histograms are kept (per filter set; per
+    version of the marks and notes when filtered by them)."""
     if not job.is_final:
         return None
-    return cache.get_or_set(filters.histogram_key(job.code), lambda: histogram(rows), 3600)
+    key = filters.histogram_key(job.code, annotation_version)
+    return cache.get_or_set(key, lambda: histogram(rows), 3600)
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -266,7 +277,14 @@ def _effect_context(request, job: Job, effect: VariantEffect, membership, explai
         else None,
         "explain_form": explain_form,
         "explanations": allele_explanations(job.workspace, effect.variant),
-    }
+    } | _annotations_context(effect.variant, membership, back=_effect_page(request, job, effect))
+
+
+def _effect_page(request: HttpRequest, job: Job, effect: VariantEffect) -> str:
+    """This page's address (with its chosen tracks), also when a POST to explain rendered it."""
+    if request.method == "GET":
+        return request.get_full_path()
+    return reverse("gw-effect", kwargs={"code": job.code, "effect_id": effect.pk})
 
 
 @login_required
@@ -298,3 +316,123 @@ def request_tracks(request: HttpRequest, code, effect_id: int) -> HttpResponse:
         )
     url = reverse("gw-effect", kwargs={"code": job.code, "effect_id": effect.pk})
     return redirect(f"{url}?{urlencode([('tracks', t) for t in chosen])}")
+
+
+# --- a variant's permalink, marks and notes ---------------------------------------------------
+
+
+def _get_variant_for_user(request: HttpRequest, code, need: str = READ):
+    queryset = Variant.objects.select_related("variant_set__workspace")
+    return get_for_member(
+        queryset, request, workspace_path="variant_set__workspace", need=need, code=code
+    )
+
+
+@login_required
+def variant_detail(request: HttpRequest, code) -> HttpResponse:
+    """A variant's permalink: where it came from, every job that scored it, marks and notes."""
+    variant, membership = _get_variant_for_user(request, code)
+    return _render_variant(request, variant, membership)
+
+
+def _render_variant(
+    request: HttpRequest,
+    variant: Variant,
+    membership: Membership,
+    note_form: NoteForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    workspace = variant.variant_set.workspace
+    permalink = reverse("gw-variant", kwargs={"code": variant.code})
+    context = {
+        "variant": variant,
+        "variant_set": variant.variant_set,
+        "workspace": workspace,
+        "membership": membership,
+        "permalink": request.build_absolute_uri(permalink),
+        "effects": variant.effects.filter(
+            job__workspace=workspace, job__kind=JobKind.SCORE_VARIANTS
+        )
+        .select_related("job__created_by")
+        .order_by("-job__created"),
+        "explanations": allele_explanations(workspace, variant),
+    } | _annotations_context(variant, membership, back=permalink, note_form=note_form)
+    return render(request, "variants/variant.html", context, status=status)
+
+
+def _annotations_context(
+    variant: Variant, membership: Membership, *, back: str, note_form: NoteForm | None = None
+) -> dict:
+    """What the marks-and-notes fragment shows; ``back`` is where its forms return without JS."""
+    chosen = {m.mark: m for m in variant.marks.select_related("marked_by")}
+    notes = list(variant.notes.select_related("author"))
+    for note in notes:
+        note.is_deletable = note.may_be_deleted_by(membership)
+    marks = [{"value": v, "label": label, "set": chosen.get(v)} for v, label in Mark.choices]
+    return {
+        "variant": variant,
+        "membership": membership,
+        "marks": marks,
+        "set_marks": [m for m in marks if m["set"]],
+        "notes": notes,
+        "note_form": note_form or NoteForm(),
+        "back": back,
+    }
+
+
+def _back_to(request: HttpRequest, variant: Variant) -> str:
+    """The page a mark or note form was sent from (this site only), else the permalink."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("gw-variant", kwargs={"code": variant.code})
+
+
+def _annotations_response(
+    request: HttpRequest, variant: Variant, membership: Membership
+) -> HttpResponse:
+    back = _back_to(request, variant)
+    if request.htmx:
+        context = _annotations_context(variant, membership, back=back)
+        return render(request, "variants/variant.html#annotations", context)
+    return redirect(f"{back}#annotations")
+
+
+@login_required
+@require_POST
+def mark(request: HttpRequest, code) -> HttpResponse:
+    variant, membership = _get_variant_for_user(request, code, need=WRITE)
+    form = MarkForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Unknown mark.")
+    variant.set_mark(form.cleaned_data["mark"], user=request.user, on=form.cleaned_data["on"])
+    return _annotations_response(request, variant, membership)
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, code) -> HttpResponse:
+    variant, membership = _get_variant_for_user(request, code, need=WRITE)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        variant.add_note(form.cleaned_data["text"], author=request.user)
+        return _annotations_response(request, variant, membership)
+    if request.htmx:  # htmx swaps only 2xx answers: the fragment comes back with the error
+        context = _annotations_context(
+            variant, membership, back=_back_to(request, variant), note_form=form
+        )
+        return render(request, "variants/variant.html#annotations", context)
+    return _render_variant(request, variant, membership, note_form=form, status=400)
+
+
+@login_required
+@require_POST
+def delete_note(request: HttpRequest, code, note_code) -> HttpResponse:
+    variant, membership = _get_variant_for_user(request, code, need=WRITE)
+    note = get_object_or_404(variant.notes, code=note_code)
+    if not note.may_be_deleted_by(membership):
+        raise PermissionDenied("only its author or an owner of the workspace may delete a note")
+    variant.remove_note(note)
+    return _annotations_response(request, variant, membership)

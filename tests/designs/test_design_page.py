@@ -29,6 +29,11 @@ def test_the_page_shows_the_window_and_model(as_user, victor, design):
     assert "Add an edit" not in html  # viewers read only
 
 
+def test_the_page_shows_its_permalink(as_user, victor, design):
+    html = as_user(victor).get(url("gw-design", design)).content.decode()
+    assert f'href="{url("gw-design", design)}" class="permalink"' in html
+
+
 def test_a_substitution_is_saved_in_window_coordinates(as_user, eddie, design, reference):
     response = add(as_user(eddie), design, kind="substitution", position="1,101", bases="ac")
     assert response.status_code == 302

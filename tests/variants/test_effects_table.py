@@ -101,3 +101,48 @@ def test_unscored_alleles_sort_last_both_ways(job_with_effects):
         effects = filter_effects(job_with_effects.variant_effects.all(), EffectFilters())
         rows = list(sort_effects(effects, EffectFilters(descending=descending)))
         assert all(r.max_abs is None for r in rows[-4:]) and rows[0].max_abs is not None
+
+
+def test_the_mark_filter_keeps_exactly_the_marked_alleles(job_with_effects, alice):
+    from genomeweb.variants.models import Mark
+
+    variants = {e.variant.index: e.variant for e in job_with_effects.variant_effects.all()}
+    for index in (3, 50, 199):
+        variants[index].set_mark(Mark.FOLLOW_UP, user=alice, on=True)
+    variants[4].set_mark(Mark.REVIEWED, user=alice, on=True)
+    variants[9].add_note("n", author=alice)
+    rows = job_with_effects.variant_effects.all()
+
+    def indices(mark: str) -> set[int]:
+        return {e.variant.index for e in filter_effects(rows, EffectFilters(mark=mark))}
+
+    assert indices(Mark.FOLLOW_UP) == {3, 50, 199}
+    assert indices("marked") == {3, 4, 50, 199}
+    assert indices("note") == {9}
+    query = str(filter_effects(rows, EffectFilters(mark=Mark.FOLLOW_UP)).query)
+    assert "EXISTS" in query and "variants_variantmark" in query
+
+
+def test_a_mark_filter_and_its_annotation_version_are_in_the_histogram_key():
+    plain, marked = EffectFilters(), EffectFilters(mark="interesting")
+    assert plain.histogram_key("j") == plain.histogram_key("j", annotation_version=7)
+    assert marked.histogram_key("j") != plain.histogram_key("j")
+    assert marked.histogram_key("j", 1) != marked.histogram_key("j", 2)
+    assert marked.histogram_key("j", 1) != EffectFilters(mark="note").histogram_key("j", 1)
+
+
+def test_marks_and_notes_bump_the_sets_annotation_version(job_with_effects, alice):
+    variant = job_with_effects.variant_effects.first().variant
+    versions = []
+    for change in (
+        lambda: variant.set_mark("reviewed", user=alice, on=True),
+        lambda: variant.add_note("n", author=alice),
+        lambda: variant.remove_note(variant.notes.get()),
+    ):
+        change()
+        variant.variant_set.refresh_from_db()
+        versions.append(variant.variant_set.annotation_version)
+    assert versions == [1, 2, 3]
+    assert variant.set_mark("reviewed", user=alice, on=True) is False  # no change, no bump
+    variant.variant_set.refresh_from_db()
+    assert variant.variant_set.annotation_version == 3
