@@ -132,6 +132,17 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     assert page.evaluate("() => window.gwBrowser.findTracks(t => t.type === 'merged').length") == 2
     page.screenshot(path=str(ARTIFACTS / "variant-igv.png"), full_page=True)
 
+    # Mark it and leave a note (htmx swaps the section in place), then filter the table by it.
+    variant_page = page.url
+    page.click("#annotations button.mark:text-is('Interesting')")
+    page.wait_for_selector("#annotations button.mark.on:text-is('Interesting')")
+    page.fill("#annotations textarea", "Check the <b>TATA</b> box by hand")
+    page.click("#annotations button:text-is('Add note')")
+    page.wait_for_selector("#annotations li:has-text('Check the <b>TATA</b> box by hand')")
+    page.locator("#annotations").screenshot(path=str(ARTIFACTS / "variant-notes.png"))
+    page.goto(variant_page.split("/effects/")[0] + "/effects/?mark=interesting")
+    assert "1 allele" in page.inner_text("#results")
+
     # The strongest SNV, explained by ISM on both alleles side by side.
     page.goto(page.url.split("/effects/")[0] + "/effects/?kind=snv")
     page.click("table.effects tbody a >> nth=0")
