@@ -1,6 +1,6 @@
 """A job's provenance: what produced its numbers, kept on ``Job.provenance`` and written to
 ``provenance.json`` in the job's folder (keys sorted). Plain data in, a JSON-ready dict out; only
-``worker/tasks.py`` reads the database for it.
+``worker/jobs/`` reads the database for it.
 
 The dict has seven sections, always all present::
 

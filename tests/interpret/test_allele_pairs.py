@@ -9,6 +9,7 @@ from genomeweb.variants.models import VariantEffect
 from tests.interpret.test_interpret_views import igv_config
 from worker import tasks
 from worker.errors import JobInputError
+from worker.jobs.inputs import allele_of
 
 pytestmark = pytest.mark.usefixtures("no_broker")
 
@@ -150,4 +151,4 @@ def test_the_worker_reads_the_variant_from_the_job_workspace(scored, eddie):
         params={"allele": {"variant": snv_effect(scored).variant.pk, "side": "alt"}},
     )
     with pytest.raises(JobInputError, match="no longer exists"):
-        tasks._allele(job)
+        allele_of(job)

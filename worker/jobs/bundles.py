@@ -1,0 +1,239 @@
+"""Bundle jobs: one zip of a finished job (outputs, inputs, an offline report, provenance,
+a README), built once per contents: a second bundle of the same files links the first one's zip."""
+
+import os
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from genomeweb.catalog.models import Predictor, resolve_data_path
+from genomeweb.designs.edits import Edit, apply_edits
+from genomeweb.designs.models import Design
+from genomeweb.genomics.intervals import Interval
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.lib.files import sha256_file
+from genomeweb.results.bundles import (
+    Entry,
+    bundle_filename,
+    contents_hash,
+    entry,
+    readme,
+    write_bundle,
+)
+from genomeweb.results.contents import job_entries
+from genomeweb.results.storage import job_dir, record_artifact
+from genomeweb.variants.models import (
+    VariantEffect,
+)
+from worker.errors import JobInputError
+from worker.jobs.scoring import as_genomics, scoring_model
+from worker.pipeline import (
+    Progress,
+    write_variant_tracks,
+)
+from worker.report import ReportSite, ReportTrack, write_design_report, write_variant_report
+
+REPORT_TOP = 50  # variants in a scoring job's offline report, strongest first
+
+OBSERVED, PREDICTED_REF, PREDICTED_ALT = "observed", "predicted reference", "predicted alternative"
+
+
+def build_bundle(job: Job, progress: Progress) -> None:
+    """One zip of a finished job: outputs, inputs, report, provenance and a README. Built once
+    per contents: a second bundle of the same files links the first one's zip."""
+    target = Job.objects.filter(
+        workspace=job.workspace, code=job.params["job"], status=JobStatus.SUCCEEDED
+    ).first()
+    if target is None:
+        raise JobInputError("The job to bundle no longer exists or has not succeeded.")
+    out = job_dir(job)
+    generated = _bundle_extras(target, out, job.params.get("report_top", REPORT_TOP), progress)
+    entries = [_with_sha256(item) for item in job_entries(target, generated)]
+    text = readme(f"genomeweb: {target.get_kind_display()}", _bundle_facts(target), entries)
+    cached = settings.RESULTS_DIR / "bundles" / f"{contents_hash(entries, text)}.zip"
+    if not cached.exists():
+        write_bundle(entries, text, cached)
+    bundle = _linked(cached, out / bundle_filename(target.kind, target.code))
+    with transaction.atomic():
+        description = f"Everything of this {target.get_kind_display().lower()} job, zipped"
+        record_artifact(job, bundle, content_type="application/zip", description=description)
+        summary = {"job": str(target.code), "files": len(entries) + 1, "contents": cached.stem}
+        if not job.finish(summary):
+            transaction.set_rollback(True)
+
+
+def _with_sha256(item: Entry) -> Entry:
+    """An input whose hash is unknown (an upload) gets it now: the cache key needs it."""
+    if item.sha256:
+        return item
+    return Entry(item.name, item.path, sha256_file(item.path), item.size, item.description)
+
+
+def _linked(cached: Path, link: Path) -> Path:
+    """The cached zip under the job's own name, without a second copy."""
+    link.unlink(missing_ok=True)
+    try:
+        os.link(cached, link)
+    except OSError:  # another file system
+        shutil.copyfile(cached, link)
+    return link
+
+
+def _bundle_facts(target: Job) -> list[tuple[str, str]]:
+    params = target.params
+    facts = [
+        ("Job", str(target.code)),
+        ("Finished", target.finished_at.isoformat() if target.finished_at else "—"),
+    ]
+    if "model" in params:
+        facts.append(("Model", params["model"]))
+    if "region" in params:
+        facts.append(("Region", Interval(*params["region"]).readable()))
+    facts.append(("Parameters, weights and genome hashes", "provenance.json"))
+    return facts
+
+
+def _bundle_extras(target: Job, out: Path, top: int, progress: Progress) -> list[Entry]:
+    """Files made for the bundle: a scoring job's report of its top variants with the
+    predicted tracks it shows; a design's sequences and report."""
+    if target.kind == JobKind.SCORE_VARIANTS and top > 0:
+        report = _variant_report(target, out, top, progress)
+        return [report, *_report_tracks(out / "report")]
+    if target.kind == JobKind.DESIGN_PREDICT:
+        return _design_extras(target, out)
+    return []
+
+
+def _variant_report(target: Job, out: Path, top: int, progress: Progress) -> Entry:
+    """The ``top`` strongest variants, each with its strongest track observed and predicted
+    for both alleles."""
+    predictor = Predictor.objects.filter(name=target.params["model"]).select_related("genome")
+    predictor = predictor.first()
+    if predictor is None:
+        raise JobInputError("The model of this job no longer exists.")
+    model, _ = scoring_model(predictor, target.params, target.params["tracks"])
+    observed = {
+        track.identifier: track.observed.file
+        for track in predictor.tracks.select_related("observed")
+        if track.observed is not None
+    }
+    effects = (
+        VariantEffect.objects.filter(job=target, max_abs__isnull=False)
+        .select_related("variant")
+        .order_by("-max_abs", "variant_id")[:top]
+    )
+    sites = []
+    for number, effect in enumerate(effects):
+        progress(number, len(effects))
+        sites.append(_report_site(model, predictor, effect, observed, out / "report" / str(number)))
+    scorers = target.params["scorers"]
+    path = write_variant_report(
+        out / "report.html",
+        fasta=predictor.genome.fasta_file,
+        sites=sites,
+        tracks=[
+            ReportTrack(OBSERVED, color="rgb(90,90,90)"),
+            ReportTrack(PREDICTED_REF, color="rgb(31,111,235)", autoscale_group="predicted"),
+            ReportTrack(PREDICTED_ALT, color="rgb(207,34,46)", autoscale_group="predicted"),
+        ],
+        columns=[*scorers, "track", "gene"],
+        annotation=_annotation(predictor.genome),
+        title=f"Top {len(sites)} variants, {predictor.name}",
+        description=f"Strongest first by |{scorers[0]}|; each site shows its strongest track.",
+    )
+    return _generated(path, "", "Offline report of the strongest variants (open in a browser)")
+
+
+def _report_tracks(folder: Path) -> list[Entry]:
+    """The report's predicted bigWigs, as ``report_tracks/<rank>.<allele>.<track>.bw``."""
+    tracks = []
+    for path in sorted(folder.glob("*/*.bw"), key=lambda p: (int(p.parent.name), p.name)):
+        label, _, rest = path.name.partition(".")
+        if label == "delta":
+            continue  # the report draws ref and alt; the difference is one subtraction away
+        description = f"Variant {int(path.parent.name) + 1} of the report: predicted {label}"
+        tracks.append(
+            entry(
+                "report_tracks",
+                f"{int(path.parent.name) + 1:03d}.{label}.{rest}",
+                path,
+                sha256_file(path),
+                path.stat().st_size,
+                description,
+            )
+        )
+    return tracks
+
+
+def _report_site(model, predictor, effect: VariantEffect, observed: dict, folder: Path):
+    folder.mkdir(parents=True, exist_ok=True)
+    variant = effect.variant
+    tracks = model.tracks.indices([effect.top_track])
+    write_variant_tracks(model, predictor.genome.fasta_file, as_genomics(variant), tracks, folder)
+    bigwigs = {
+        PREDICTED_REF: folder / f"ref.{effect.top_track}.bw",
+        PREDICTED_ALT: folder / f"alt.{effect.top_track}.bw",
+    }
+    if effect.top_track in observed:
+        bigwigs[OBSERVED] = observed[effect.top_track]
+    values = effect.scorer_max | {"track": effect.top_track, "gene": effect.top_gene_name}
+    return ReportSite(
+        variant.chrom,
+        variant.start,
+        variant.ref,
+        variant.alt,
+        variant.ident or str(variant),
+        values=values,
+        bigwigs=bigwigs,
+    )
+
+
+def _design_extras(target: Job, out: Path) -> list[Entry]:
+    design = (
+        Design.objects.filter(workspace=target.workspace, code=target.params["design"])
+        .select_related("predictor__genome")
+        .first()
+    )
+    version = design.versions.filter(number=target.params["version"]).first() if design else None
+    if version is None:
+        raise JobInputError("The design, or this version of it, no longer exists.")
+    edits = [Edit.from_dict(data) for data in version.edits]
+    reference = design.reference_sequence()
+    fasta = out / "design.fa"
+    fasta.write_text(
+        f">reference {design.window.readable()}\n{reference}\n"
+        f">edited version {version.number}, {len(edits)} edit(s)\n"
+        f"{apply_edits(reference, edits)}\n"
+    )
+    files = {a.name: a.path for a in target.artifacts.all()}
+    track = target.params["tracks"][0]
+    report = write_design_report(
+        out / "report.html",
+        fasta=design.predictor.genome.fasta_file,
+        window=design.window,
+        edits=edits,
+        tracks=[
+            ReportTrack(PREDICTED_REF, color="rgb(31,111,235)", autoscale_group="predicted"),
+            ReportTrack("predicted edited", color="rgb(207,34,46)", autoscale_group="predicted"),
+        ],
+        bigwigs={
+            PREDICTED_REF: files[f"ref.{track}.bw"],
+            "predicted edited": files[f"alt.{track}.bw"],
+        },
+        annotation=_annotation(design.predictor.genome),
+        title=f"Design {design.name}, version {version.number}: {track}",
+    )
+    return [
+        _generated(fasta, "inputs", "The reference window and the edited sequence (FASTA)"),
+        _generated(report, "", "Offline report of the edits (open in a browser)"),
+    ]
+
+
+def _annotation(genome) -> Path | None:
+    return resolve_data_path(genome.annotation_path) if genome.annotation_path else None
+
+
+def _generated(path: Path, folder: str, description: str) -> Entry:
+    return entry(folder, path.name, path, sha256_file(path), path.stat().st_size, description)

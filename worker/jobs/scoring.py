@@ -1,0 +1,303 @@
+"""Variant-effect scoring jobs (whole, or in parts joined at the end) and the predicted
+tracks around one scored variant."""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from genomeweb.catalog.models import Predictor, resolve_data_path
+from genomeweb.genomics.annotation import read_genes
+from genomeweb.genomics.vcf import Variant as GenomicVariant
+from genomeweb.jobs.enqueue import enqueue
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.lib.windows import part_ranges, window_step
+from genomeweb.results.storage import job_dir, record_artifact
+from genomeweb.variants.models import (
+    GeneEffect,
+    Variant,
+    VariantEffect,
+    VariantSet,
+)
+from worker import provenance, runtime
+from worker.errors import JobInputError
+from worker.jobs.finishing import finish_job, model_use
+from worker.jobs.vcf import VARIANT_BATCH
+from worker.pipeline import (
+    Progress,
+    ScoredAlleles,
+    join_parts,
+    run_variant_scoring,
+    save_part,
+    score_alleles,
+    summary_rows,
+    write_scoring_exports,
+    write_variant_tracks,
+)
+
+logger = logging.getLogger(__name__)
+
+PART_FILE = "part_scores.npz"
+
+
+def score_variant_set(job: Job, progress: Progress) -> None:
+    """Score a variant set's alleles. Every input is read from the job row and the database,
+    within the job's own workspace; nothing comes from the message.
+
+    A set larger than ``GW_SCORING_PART_ALLELES`` runs as parts, one task each, which any
+    worker may take; the job waits without holding a worker, and runs once more to join the
+    parts' scores into the exports after the last part finished.
+    """
+    variant_set, predictor = _scoring_inputs(job)
+    if job.parts.exists():
+        join_scoring_parts(job, variant_set, predictor)
+    elif variant_set.variants.count() > settings.SCORING_PART_ALLELES:
+        split_scoring_job(job, variant_set, predictor)
+    else:
+        score_whole_set(job, variant_set, predictor, progress)
+
+
+def _scoring_inputs(job: Job) -> tuple[VariantSet, Predictor]:
+    params = job.params
+    variant_set = (
+        VariantSet.objects.select_related("genome")
+        .filter(workspace=job.workspace, code=params["variant_set"])
+        .first()
+    )
+    predictor = Predictor.objects.filter(name=params["model"]).select_related("genome").first()
+    if variant_set is None or predictor is None:
+        raise JobInputError("The variant set or the model of this job no longer exists.")
+    return variant_set, predictor
+
+
+def score_whole_set(
+    job: Job, variant_set: VariantSet, predictor: Predictor, progress: Progress
+) -> None:
+    params = job.params
+    model, tracks = scoring_model(predictor, params, params["tracks"])
+    rows = list(variant_set.variants.order_by("index"))
+    output = run_variant_scoring(
+        model,
+        predictor.genome.fasta_file,
+        [as_genomics(v) for v in rows],
+        scorers=params["scorers"],
+        tracks=tracks,
+        genes=model_genes(predictor, params["genes"]),
+        out_dir=job_dir(job),
+        progress=progress,
+        model_name=predictor.name,
+    )
+    used = model_use(predictor, model, tracks)
+    with transaction.atomic():
+        _store_effects(job, rows, output.scored.scores, output.summary)
+        _finish_scoring(job, predictor, output.scored, output.files, used)
+
+
+def split_scoring_job(job: Job, variant_set: VariantSet, predictor: Predictor) -> None:
+    """Create the parts (consecutive index ranges that never split a tile) and wait."""
+    loci = list(variant_set.variants.order_by("index").values_list("chrom", "start"))
+    step = window_step(predictor.output_bins, predictor.bin_size)
+    ranges = part_ranges(loci, settings.SCORING_PART_ALLELES, step)
+    parts = [
+        Job(
+            workspace=job.workspace,
+            created_by=job.created_by,
+            kind=JobKind.SCORE_VARIANTS_PART,
+            parent=job,
+            params={"part": number, "first": first, "stop": stop},
+            progress_total=stop - first,
+        )
+        for number, (first, stop) in enumerate(ranges)
+    ]
+    with transaction.atomic():
+        if not job.wait_for_parts(parts):
+            transaction.set_rollback(True)
+            return
+        for part in job.parts.all():
+            enqueue(part.pk)
+    logger.info("job %s runs as %d parts", job.code, len(parts))
+
+
+def score_variant_part(part: Job, progress: Progress) -> None:
+    """One part of a large scoring job: its alleles' database rows, and its scores in a file
+    for the step that joins the parts. Model, tracks and scorers come from the parent row."""
+    job = part.parent
+    variant_set, predictor = _scoring_inputs(job)
+    params = job.params
+    model, tracks = scoring_model(predictor, params, params["tracks"])
+    rows = list(
+        variant_set.variants.filter(
+            index__gte=part.params["first"], index__lt=part.params["stop"]
+        ).order_by("index")
+    )
+    scored = score_alleles(
+        model,
+        predictor.genome.fasta_file,
+        [as_genomics(v) for v in rows],
+        scorers=params["scorers"],
+        tracks=tracks,
+        genes=model_genes(predictor, params["genes"]),
+        progress=progress,
+    )
+    path = save_part(scored, job_dir(part) / PART_FILE)
+    used = model_use(predictor, model, tracks)
+    with transaction.atomic():
+        summary = summary_rows(scored.scores, params["tracks"])
+        _store_effects(job, rows, scored.scores, summary, part)
+        if not finish_job(part, {"alleles": len(rows), "file": path.name}, predictor.genome, used):
+            transaction.set_rollback(True)
+            return
+        if part.part_finished():
+            enqueue(job.pk)
+
+
+def join_scoring_parts(job: Job, variant_set: VariantSet, predictor: Predictor) -> None:
+    """All parts finished: join their scores into the exports and finish the job."""
+    parts = list(job.parts.order_by("params__part"))
+    if any(part.status != JobStatus.SUCCEEDED for part in parts):
+        raise JobInputError("Some parts of this job did not finish.")
+    rows = list(variant_set.variants.order_by("index"))
+    scored = join_parts(
+        [job_dir(part) / PART_FILE for part in parts],
+        [as_genomics(v) for v in rows],
+        model_genes(predictor, job.params["genes"]),
+    )
+    files = write_scoring_exports(
+        scored.scores,
+        job.params["tracks"],
+        predictor.genome.fasta_file,
+        job_dir(job),
+        predictor.name,
+    )
+    used = provenance.joined_use([part.provenance for part in parts])
+    with transaction.atomic():
+        _finish_scoring(job, predictor, scored, files, used)
+
+
+def scoring_model(predictor: Predictor, params: dict, track_ids: list[str]):
+    """The model with a scoring job's ensembling, and the indices of ``track_ids`` in it."""
+    model = runtime.ensemble(
+        predictor.spec(),
+        reverse_complement=params["reverse_complement"],
+        shifts=tuple(params["shifts"]),
+        replicates=params["replicates"],
+    )
+    try:
+        return model, model.tracks.indices(track_ids)
+    except KeyError as error:
+        raise JobInputError(f"The model no longer has these tracks: {error}") from error
+
+
+def as_genomics(row: Variant) -> GenomicVariant:
+    return GenomicVariant(row.chrom, row.start, row.ref, row.alt, row.ident, row.line)
+
+
+def model_genes(predictor: Predictor, wanted: bool) -> list | None:
+    if not wanted or not predictor.genome.annotation_path:
+        return None
+    return read_genes(resolve_data_path(predictor.genome.annotation_path))
+
+
+def _store_effects(
+    job: Job, rows: list[Variant], scores, summary: list[dict], part: Job | None = None
+) -> None:
+    """Summary and gene rows of ``rows``, the whole set or one ``part``'s index range,
+    replacing those an interrupted attempt stored."""
+    earlier = {"job": job}
+    if part is not None:
+        earlier["variant__index__gte"] = part.params["first"]
+        earlier["variant__index__lt"] = part.params["stop"]
+    VariantEffect.objects.filter(**earlier).delete()
+    GeneEffect.objects.filter(**earlier).delete()
+    VariantEffect.objects.bulk_create(
+        (
+            VariantEffect(job=job, variant=row, **values)
+            for row, values in zip(rows, summary, strict=True)
+        ),
+        batch_size=VARIANT_BATCH,
+    )
+    GeneEffect.objects.bulk_create(_gene_effects(job, rows, scores), batch_size=VARIANT_BATCH)
+
+
+def _finish_scoring(
+    job: Job, predictor: Predictor, scored: ScoredAlleles, files: dict, used: dict
+) -> None:
+    """Record the exports and finish the job (inside the caller's transaction): rolled back
+    when this attempt no longer owns the job, so results are stored once."""
+    for path, content_type, description in files.values():
+        record_artifact(job, path, content_type=content_type, description=description)
+    summary = {
+        "alleles": len(scored.scores.variants),
+        "unscored": len(scored.scores.unscored),
+        "passes_per_second": round(scored.passes_per_second, 2),
+    }
+    if not finish_job(job, summary, predictor.genome, used):
+        transaction.set_rollback(True)
+        return
+    Predictor.objects.filter(pk=predictor.pk).update(
+        measured_passes_per_second=scored.passes_per_second
+    )
+
+
+def _gene_effects(job: Job, rows: list[Variant], scores) -> list[GeneEffect]:
+    gene_scores = scores.gene_scores
+    track_ids = job.params["tracks"]
+    positions = {index: i for i, index in enumerate(scores.tracks)}
+    effects = []
+    for v, g, t, sed, log_sed in zip(
+        gene_scores.variant,
+        gene_scores.gene,
+        gene_scores.track,
+        gene_scores.sed,
+        gene_scores.log_sed,
+        strict=True,
+    ):
+        gene = scores.genes[g]
+        effects.append(
+            GeneEffect(
+                job=job,
+                variant=rows[v],
+                gene_id=gene.gene_id,
+                gene_name=gene.name,
+                track=track_ids[positions[int(t)]],
+                sed=float(sed),
+                log_sed=float(log_sed),
+            )
+        )
+    return effects
+
+
+def predict_variant_tracks(job: Job, progress: Progress) -> None:
+    """bigWigs of predicted ref, alt and alt − ref around one scored variant, with the model
+    and ensembling of the scoring job it belongs to."""
+    scoring = Job.objects.filter(
+        workspace=job.workspace, code=job.params["effects_job"], kind=JobKind.SCORE_VARIANTS
+    ).first()
+    effect = (
+        VariantEffect.objects.filter(job=scoring, pk=job.params["effect"])
+        .select_related("variant")
+        .first()
+        if scoring
+        else None
+    )
+    predictor = Predictor.objects.filter(name=scoring.params["model"]).first() if scoring else None
+    if effect is None or predictor is None:
+        raise JobInputError("The scored variant or its model no longer exists.")
+    model, tracks = scoring_model(predictor, scoring.params, job.params["tracks"])
+    progress(0, 1)
+    interval, files = write_variant_tracks(
+        model, predictor.genome.fasta_file, as_genomics(effect.variant), tracks, job_dir(job)
+    )
+    with transaction.atomic():
+        for path, description in files:
+            record_artifact(
+                job, path, content_type="application/octet-stream", description=description
+            )
+        summary = {
+            "chrom": interval.chrom,
+            "start": interval.start,
+            "end": interval.end,
+            "tracks": job.params["tracks"],
+        }
+        if not finish_job(job, summary, predictor.genome, model_use(predictor, model, tracks)):
+            transaction.set_rollback(True)
