@@ -143,6 +143,16 @@ class VariantSetOut(Schema):
     warnings: list[str]
 
 
+class UploadIn(Schema):
+    """The form fields sent with the VCF file (multipart)."""
+
+    genome: Name = Field(description="The genome's name, e.g. sacCer3 (GET /genomes)")
+    name: Name = Field("", description="Defaults to the file name")
+    submission: UUID | None = Field(
+        None, description="A key per upload: a retry with the same key returns the first upload"
+    )
+
+
 class ScoreIn(Schema):
     model: Name
     tracks: list[Name] = Field(

@@ -15,8 +15,8 @@ from genomeweb.api.schemas import (
     EffectPage,
     EffectQuery,
     JobOut,
-    Name,
     ScoreIn,
+    UploadIn,
     VariantSetOut,
     errors,
 )
@@ -45,19 +45,18 @@ def upload_variant_set(
     request: HttpRequest,
     code: Path[UUID],
     vcf: File[UploadedFile],
-    genome: Form[Name],
-    name: Form[Name] = "",
-    submission: Form[UUID | None] = None,
+    fields: Form[UploadIn],
 ):
     """Upload a VCF (.vcf, .vcf.gz or bgzip) and start its validation job. Send the same
     ``submission`` UUID when retrying: the first upload is returned, not a second one."""
     workspace, _ = get_for_member(
         Workspace.objects, request, workspace_path="", need=WRITE, code=code
     )
+    genome = fields.genome
     data = {
-        "name": name,
+        "name": fields.name,
         "genome": Genome.objects.filter(name=genome).values_list("pk", flat=True).first(),
-        "submission": submission or uuid.uuid4(),
+        "submission": fields.submission or uuid.uuid4(),
     }
     form = UploadForm(data, {"vcf": vcf})
     known = ", ".join(Genome.objects.values_list("name", flat=True))
