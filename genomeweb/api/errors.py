@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -32,6 +33,13 @@ class Conflict(Exception):
         super().__init__(detail)
 
 
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for a URL no view matches: JSON under /api/, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "No such API operation (see /api/v1/docs)."}, status=404)
+    return page_not_found(request, exception)
+
+
 def describe(errors: dict[str, list[str]]) -> str:
     parts = [f"{field}: {' '.join(messages)}" for field, messages in errors.items()]
     return "Invalid input. " + "; ".join(parts)
@@ -43,6 +51,12 @@ def form_errors(form: Form, prefix: str = "") -> dict[str, list[str]]:
         prefix + ("body" if field == FORM_WIDE else field): [e["message"] for e in messages]
         for field, messages in form.errors.get_json_data().items()
     }
+
+
+def name_models(form: Form, where: str = "") -> None:
+    """The API names a model where the form's field takes its pk: say which name is unknown.
+    The name goes in through Django's ``%(value)s``, so a '%' in it is only text."""
+    form.fields["model"].error_messages["invalid_choice"] = f"No model '%(value)s'{where}."
 
 
 def check(form: Form) -> dict:

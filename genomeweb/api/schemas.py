@@ -9,19 +9,26 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import StringConstraints
+from pydantic import ConfigDict, StringConstraints, WithJsonSchema
 
 from genomeweb.designs.edits import KINDS as EDIT_KINDS
-from genomeweb.lib.ism import FOCUSED_ISM_BP
+from genomeweb.lib.ism import FOCUSED_ISM_BP, MAX_ISM_BP
 from genomeweb.variants.forms import DEFAULT_SCORERS, SCORER_CHOICES
 
 NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, StringConstraints(max_length=1000, pattern=NO_NUL)]
 Name = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
+Slug = Annotated[str, StringConstraints(max_length=50, pattern=r"^[-a-zA-Z0-9_]+$")]
 PageNumber = Annotated[int, Field(ge=1, le=2**31 - 1, description="From 1")]
 Scorer = Literal[tuple(code for code, _ in SCORER_CHOICES)]  # type: ignore[valid-type]
 EditKind = Literal[EDIT_KINDS]  # type: ignore[valid-type]
 Position = Annotated[int, Field(ge=-(2**40), le=2**40, description="1-based genome position")]
+
+
+class Input(Schema):
+    """A request body: a misspelt field is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorOut(Schema):
@@ -146,14 +153,17 @@ class VariantSetOut(Schema):
 class UploadIn(Schema):
     """The form fields sent with the VCF file (multipart)."""
 
-    genome: Name = Field(description="The genome's name, e.g. sacCer3 (GET /genomes)")
+    genome: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NO_NUL)] = Field(
+        description="The genome's name, e.g. sacCer3 (GET /genomes)"
+    )
     name: Name = Field("", description="Defaults to the file name")
-    submission: UUID | None = Field(
-        None, description="A key per upload: a retry with the same key returns the first upload"
+    # A form field is a string or absent: there is no null to send.
+    submission: Annotated[UUID | None, WithJsonSchema({"type": "string", "format": "uuid"})] = (
+        Field(None, description="A key per upload: a retry with the same key returns the first")
     )
 
 
-class ScoreIn(Schema):
+class ScoreIn(Input):
     model: Name
     tracks: list[Name] = Field(
         [],
@@ -192,14 +202,14 @@ class EffectPage(PageInfo):
     items: list[EffectOut]
 
 
-class NewDesignIn(Schema):
+class NewDesignIn(Input):
     model: Name
     gene: Name = Field("", description="A gene name or id: the window is centred on its TSS")
     region: Name = Field("", description="Or 1-based chrom:start-end, e.g. II:1,000-2,000")
     name: Name = Field("", description="Defaults to the gene or the region")
 
 
-class EditIn(Schema):
+class EditIn(Input):
     kind: EditKind
     position: Position
     end_position: Position | None = Field(
@@ -219,7 +229,7 @@ class EditOut(Schema):
     label: str
 
 
-class EditsIn(Schema):
+class EditsIn(Input):
     version: Annotated[int, Field(ge=1, le=2**31 - 1)] = Field(
         description="The version these edits build on; 409 if someone saved since"
     )
@@ -242,7 +252,7 @@ class DesignOut(Schema):
     edits: list[EditOut]
 
 
-class PredictIn(Schema):
+class PredictIn(Input):
     tracks: list[Name] = Field(
         [],
         max_length=100,
@@ -250,12 +260,14 @@ class PredictIn(Schema):
     )
 
 
-class InterpretIn(Schema):
+class InterpretIn(Input):
     method: Literal["ism", "saliency", "attention"]
     model: Name
     gene: Name = Field("", description="Centre on its start (5′ end)")
     region: Name = Field("", description="Or 1-based coordinates, e.g. II:278,800-278,991")
-    width: Annotated[int, Field(ge=1, le=1_000_000)] = Field(FOCUSED_ISM_BP, description="bp")
+    width: Annotated[int, Field(ge=1, le=MAX_ISM_BP)] = Field(
+        FOCUSED_ISM_BP, description="ISM around a gene's start: bp"
+    )
     objective: Literal["gene", "tracks"] = "gene"
     objective_gene: Name = Field("", description="Default: the gene above")
     tracks: list[Name] = Field([], max_length=1000)
@@ -266,7 +278,7 @@ class InterpretIn(Schema):
     head: Annotated[int, Field(ge=1, le=10_000)] | None = None
 
 
-class BundleIn(Schema):
+class BundleIn(Input):
     report_top: Annotated[int, Field(ge=-(2**31), le=2**31)] = Field(
         50, description="Variants in the offline report (1-500)"
     )

@@ -297,3 +297,27 @@ def test_unknown_codes_are_404_json(api_as, eddie, workspace):
     response = api_as(eddie).get(f"{V1}/jobs/00000000-0000-0000-0000-000000000000")
     assert response.status_code == 404 and response.json() == {"detail": "not found"}
     assert api_as(eddie).get(f"{V1}/jobs/not-a-uuid").status_code == 400
+
+
+def test_a_misspelt_field_is_an_error(api_as, eddie, validated_set):
+    body = SCORE | {"track": "WT"}
+    response = api_as(eddie).post(f"{V1}/variant-sets/{validated_set.code}/score", body)
+    assert response.status_code == 400 and "track" in response.json()["errors"]
+
+
+def test_an_unknown_api_url_is_404_json(api_as, eddie):
+    response = api_as(eddie).get(f"{V1}/no/such/thing")
+    assert response.status_code == 404 and "No such API operation" in response.json()["detail"]
+
+
+def test_a_percent_sign_in_a_name_is_only_text(api_as, eddie, workspace, validated_set):
+    """Found by the fuzzer: a '%' in an unknown model's name broke the form's message."""
+    api = api_as(eddie)
+    for url, body in [
+        (f"{V1}/workspaces/{workspace.code}/interpretations", {"method": "ism"}),
+        (f"{V1}/workspaces/{workspace.code}/designs", {"gene": "PAU8"}),
+        (f"{V1}/variant-sets/{validated_set.code}/score", {}),
+    ]:
+        response = api.post(url, body | {"model": "50%d"})
+        assert response.status_code == 400
+        assert response.json()["errors"]["model"][0].startswith("No model '50%d'")

@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest
 from ninja import Path, Query, Router, Status
 
 from genomeweb.api.output import page_info
-from genomeweb.api.schemas import GenomeOut, ModelOut, Name, TrackPage, TrackQuery, errors
+from genomeweb.api.schemas import GenomeOut, ModelOut, Slug, TrackPage, TrackQuery, errors
 from genomeweb.catalog.models import Genome, Predictor
 from genomeweb.catalog.tracks import search_tracks
 
@@ -40,7 +40,7 @@ def _model_out(predictor: Predictor) -> dict:
 
 
 @router.get("/models/{name}/tracks", response={200: TrackPage, **errors(400, 401, 404)})
-def list_tracks(request: HttpRequest, name: Path[Name], query: Query[TrackQuery]):
+def list_tracks(request: HttpRequest, name: Path[Slug], query: Query[TrackQuery]):
     """A model's tracks matching every word of ``q`` (and ``assay``), 100 a page."""
     predictor = Predictor.objects.filter(name=name).first()
     if predictor is None:

@@ -5,7 +5,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Path, Router, Status
 
-from genomeweb.api.errors import Conflict, InvalidInput, check, form_errors
+from genomeweb.api.errors import Conflict, InvalidInput, check, form_errors, name_models
 from genomeweb.api.output import design_out, job_out
 from genomeweb.api.schemas import (
     ConflictOut,
@@ -42,7 +42,7 @@ def create_design(request: HttpRequest, code: Path[UUID], payload: NewDesignIn):
     predictor = Predictor.objects.filter(name=payload.model).first()
     data = payload.dict() | {"model": predictor.pk if predictor else payload.model}
     form = NewDesignForm(data)
-    form.fields["model"].error_messages["invalid_choice"] = f"No model '{payload.model}'."
+    name_models(form)
     check(form)
     design = form.save(workspace, request.user)
     return Status(201, design_out(design))

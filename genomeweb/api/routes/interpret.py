@@ -5,7 +5,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Path, Router, Status
 
-from genomeweb.api.errors import check
+from genomeweb.api.errors import check, name_models
 from genomeweb.api.output import job_out
 from genomeweb.api.schemas import InterpretIn, JobOut, errors
 from genomeweb.catalog.models import Predictor
@@ -27,7 +27,7 @@ def interpret(request: HttpRequest, code: Path[UUID], payload: InterpretIn):
     )
     predictor = Predictor.objects.filter(name=payload.model).first()
     form = InterpretForm(_form_data(payload, predictor))
-    form.fields["model"].error_messages["invalid_choice"] = f"No model '{payload.model}'."
+    name_models(form)
     check(form)
     return Status(202, job_out(request, submit(workspace, request.user, form)))
 

@@ -2,13 +2,15 @@
 functions do the work, so the API validates exactly as they do."""
 
 import uuid
+from typing import Annotated
 from uuid import UUID
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from ninja import File, Form, Path, Query, Router, Status, UploadedFile
+from pydantic import WithJsonSchema
 
-from genomeweb.api.errors import Conflict, InvalidInput, check
+from genomeweb.api.errors import Conflict, InvalidInput, check, name_models
 from genomeweb.api.output import effect_out, job_out, page_info, variant_set_out
 from genomeweb.api.schemas import (
     ConflictOut,
@@ -30,6 +32,11 @@ from genomeweb.workspaces.access import READ, WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace
 
 router = Router(tags=["variants"])
+# An empty file part never reaches the form (Django's parser drops it): the schema says so.
+VcfFile = Annotated[
+    UploadedFile,
+    WithJsonSchema({"type": "string", "format": "binary", "minLength": 1}),
+]
 
 
 def _get_variant_set(request: HttpRequest, code: UUID, need: str = READ) -> VariantSet:
@@ -44,7 +51,7 @@ def _get_variant_set(request: HttpRequest, code: UUID, need: str = READ) -> Vari
 def upload_variant_set(
     request: HttpRequest,
     code: Path[UUID],
-    vcf: File[UploadedFile],
+    vcf: File[VcfFile],
     fields: Form[UploadIn],
 ):
     """Upload a VCF (.vcf, .vcf.gz or bgzip) and start its validation job. Send the same
@@ -89,9 +96,7 @@ def score_variant_set(request: HttpRequest, code: Path[UUID], payload: ScoreIn):
     _require_accepted_variants(variant_set)
     predictor = Predictor.objects.filter(genome=variant_set.genome, name=payload.model).first()
     form = ScoreForm(_score_form_data(payload, predictor), genome=variant_set.genome)
-    form.fields["model"].error_messages["invalid_choice"] = (
-        f"No model '{payload.model}' for genome {variant_set.genome.name}."
-    )
+    name_models(form, f" for genome {variant_set.genome.name}")
     cleaned = check(form)
     params = scoring_params(variant_set, cleaned, _chosen_tracks(form, payload.tracks))
     job = submit_scoring(variant_set=variant_set, user=request.user, params=params)
