@@ -11,6 +11,8 @@ from genomeweb.results import views as results
 from genomeweb.variants import views as variants
 from genomeweb.workspaces import views as workspaces
 
+handler404 = "genomeweb.api.errors.not_found"
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
