@@ -173,7 +173,12 @@ class ScoreIn(Input):
     )
     track_query: Text = Field("", description="Words every chosen track must match")
     assay: Name = ""
-    scorers: list[Scorer] = Field(list(DEFAULT_SCORERS), min_length=1, max_length=9)
+    scorers: list[Scorer] = Field(
+        list(DEFAULT_SCORERS),
+        min_length=1,
+        max_length=9,
+        description="The first ranks the results (their max_abs and primary)",
+    )
     reverse_complement: bool | None = Field(None, description="Default: the model's default")
     shifts: list[Annotated[int, Field(ge=-1000, le=1000)]] = Field([0], max_length=20)
     replicates: Annotated[int, Field(ge=1, le=1000)] = 1
