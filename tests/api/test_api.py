@@ -321,3 +321,15 @@ def test_a_percent_sign_in_a_name_is_only_text(api_as, eddie, workspace, validat
         response = api.post(url, body | {"model": "50%d"})
         assert response.status_code == 400
         assert response.json()["errors"]["model"][0].startswith("No model '50%d'")
+
+
+def test_an_upload_over_the_limit_is_413(api_as, eddie, workspace, genome, settings):
+    settings.MAX_UPLOAD_BYTES = 100
+    vcf = SimpleUploadedFile("big.vcf", b"#" * 200_000)
+    response = upload(api_as(eddie), workspace, genome, vcf=vcf)
+    assert response.status_code == 413 and "upload limit" in response.json()["detail"]
+
+
+def test_a_page_404_stays_a_page(as_user, eddie):
+    response = as_user(eddie).get("/no/such/page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")

@@ -83,3 +83,30 @@ def test_an_inactive_users_token_stops_working(client, alice):
     alice.save()
     response = client.get("/api/v1/models", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 401
+
+
+def test_an_administrator_creates_a_token_from_the_command_line(alice, client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_api_token", "alice", "cluster scripts", stdout=out)
+    secret = out.getvalue().strip()
+    assert ApiToken.objects.get(user=alice).name == "cluster scripts"
+    response = client.get("/api/v1/workspaces", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+
+
+def test_a_token_post_needs_no_csrf_token_but_the_pages_do(alice, workspace):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    secret = ApiToken.issue(alice, "laptop")[1]
+    url = f"/api/v1/workspaces/{workspace.code}/designs"
+    response = client.post(
+        url, "{}", content_type="application/json", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 400  # validated, not refused by the CSRF check
+    client.force_login(alice)
+    assert client.post(TOKENS, {"name": "no csrf"}).status_code == 403
