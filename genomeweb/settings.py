@@ -28,12 +28,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "ninja",  # only for its vendored Swagger UI files (the API docs load nothing from a CDN)
     "genomeweb.workspaces",
     "genomeweb.catalog",
     "genomeweb.jobs",
     "genomeweb.variants",
     "genomeweb.designs",
     "genomeweb.results",
+    "genomeweb.api",
     "worker",  # management commands only; its AppConfig imports nothing heavy
 ]
 
@@ -44,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "genomeweb.api.auth.FileTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from genomeweb.api import views as api_tokens
+from genomeweb.api.v1 import api
 from genomeweb.catalog import views as catalog
 from genomeweb.designs import views as designs
 from genomeweb.interpret import views as interpret
@@ -8,6 +10,8 @@ from genomeweb.jobs import views as jobs
 from genomeweb.results import views as results
 from genomeweb.variants import views as variants
 from genomeweb.workspaces import views as workspaces
+
+handler404 = "genomeweb.api.errors.not_found"
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -87,4 +91,7 @@ urlpatterns = [
     ),
     path("models/", catalog.models, name="gw-models"),
     path("models/<slug:name>/", catalog.model_detail, name="gw-model"),
+    path("account/api-tokens/", api_tokens.tokens, name="gw-api-tokens"),
+    path("account/api-tokens/<uuid:code>/revoke/", api_tokens.revoke, name="gw-api-token-revoke"),
+    path("api/v1/", api.urls),
 ]

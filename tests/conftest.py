@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from genomeweb.catalog.loading import load_genome
 from genomeweb.catalog.models import Genome
 from genomeweb.workspaces.models import Membership, Role, Workspace
+from tests.demo import demo_site  # noqa: F401  (fixture)
 from tests.scoring import scored, validated_set  # noqa: F401  (fixtures)
 
 DATA = Path(__file__).parent / "data"

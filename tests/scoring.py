@@ -15,12 +15,8 @@ from worker import tasks
 HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 
 
-@pytest.fixture
-def validated_set(workspace, eddie, genome, tiny_yeast_dir):
-    """Five SNVs, a deletion and an insertion near the mini genome's genes, validated."""
-    call_command(
-        "register_model", "tiny", architecture="yeast", weights=[tiny_yeast_dir], genome="mini"
-    )
+def calls_vcf(genome) -> bytes:
+    """Five SNVs, a deletion and an insertion near the mini genome's genes, as a VCF."""
     fasta = Genome(genome.fasta_file)
     lines = []
     for pos in (1700, 1750, 1800, 2400, 2450):
@@ -30,7 +26,16 @@ def validated_set(workspace, eddie, genome, tiny_yeast_dir):
     lines.append(f"II\t300\tdel4\t{deleted}\t{deleted[0]}\t.\t.\t.")
     anchor = fasta.fetch(Interval("II", 399, 400))
     lines.append(f"II\t400\tins3\t{anchor}\t{anchor}GGG\t.\t.\t.")
-    content = (HEADER + "\n".join(lines) + "\n").encode()
+    return (HEADER + "\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def validated_set(workspace, eddie, genome, tiny_yeast_dir):
+    """Five SNVs, a deletion and an insertion near the mini genome's genes, validated."""
+    call_command(
+        "register_model", "tiny", architecture="yeast", weights=[tiny_yeast_dir], genome="mini"
+    )
+    content = calls_vcf(genome)
     variant_set = submit_variant_set(
         workspace=workspace,
         user=eddie,

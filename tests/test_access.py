@@ -90,7 +90,10 @@ NOT_WORKSPACE_SCOPED = {
     "gw-model",
     "gw-genome-file",
     "gw-observed-file",
+    "gw-api-tokens",  # a user's own tokens (the revoke URL is checked below)
 }
+# URLs that name an object of one user: anyone else gets 404.
+USER_SCOPED = {"gw-api-token-revoke"}
 ALLOWED = {"owner": {READ, WRITE, MANAGE}, "editor": {READ, WRITE}, "viewer": {READ}}
 
 
@@ -198,8 +201,26 @@ def world(variant_set, alice, eddie, victor, bob):
 
 
 def test_every_url_pattern_has_an_access_case():
-    names = {p.name for p in get_resolver().url_patterns if p.name}
-    assert names - NOT_WORKSPACE_SCOPED == set(CASES)
+    # The JSON API is one included resolver; tests/api/test_api_access.py covers each operation.
+    names = {p.name for p in get_resolver().url_patterns if getattr(p, "name", None)}
+    assert names - NOT_WORKSPACE_SCOPED - USER_SCOPED == set(CASES)
+
+
+def test_only_its_owner_may_revoke_a_token(client, alice, bob):
+    from django.urls import reverse
+
+    from genomeweb.api.models import ApiToken
+
+    token, _ = ApiToken.issue(alice, "laptop")
+    url = reverse("gw-api-token-revoke", kwargs={"code": token.code})
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    client.force_login(bob)
+    assert client.post(url).status_code == 404
+    client.force_login(alice)
+    assert client.post(url).status_code == 302
+    token.refresh_from_db()
+    assert token.is_revoked
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

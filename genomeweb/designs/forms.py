@@ -99,6 +99,18 @@ class NewDesignForm(forms.Form):
             self._choose_gene(predictor, gene_text, data.get("gene_id", ""))
         return data
 
+    def save(self, workspace, user) -> Design:
+        """The new design (call after ``is_valid``)."""
+        data = self.cleaned_data
+        return Design.start_new(
+            workspace=workspace,
+            user=user,
+            predictor=data["model"],
+            window=data["window"],
+            name=data["name"].strip() or data["default_name"],
+            centred_on=data["centred_on"],
+        )
+
     def _choose_region(self, predictor: Predictor, text: str) -> None:
         try:
             region, window = region_window(predictor.genome, text, predictor.sequence_length)

@@ -39,7 +39,7 @@ def new(request: HttpRequest, code) -> HttpResponse:
     if request.method == "POST":
         form = NewDesignForm(request.POST)
         if form.is_valid():
-            design = _start_design(workspace, request.user, form.cleaned_data)
+            design = form.save(workspace, request.user)
             return redirect("gw-design", code=design.code)
     else:
         form = NewDesignForm(initial=request.GET.dict() or {"model": Predictor.objects.first()})
@@ -55,17 +55,6 @@ def new(request: HttpRequest, code) -> HttpResponse:
     if request.htmx and request.method == "GET":
         return render(request, "designs/new.html#genes", context)
     return render(request, "designs/new.html", context, status=400 if form.is_bound else 200)
-
-
-def _start_design(workspace: Workspace, user, data: dict) -> Design:
-    return Design.start_new(
-        workspace=workspace,
-        user=user,
-        predictor=data["model"],
-        window=data["window"],
-        name=data["name"].strip() or data["default_name"],
-        centred_on=data["centred_on"],
-    )
 
 
 def _genes_for(source) -> list:

@@ -99,14 +99,7 @@ def bundle(request: HttpRequest, code) -> HttpResponse:
     )
     form = BundleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        params = {"job": str(target.code), "report_top": form.cleaned_data["report_top"]}
-        submit_once(
-            workspace=target.workspace,
-            user=request.user,
-            kind=JobKind.BUNDLE,
-            params=params,
-            key_prefix="bundle",
-        )
+        submit_bundle(target, request.user, form.cleaned_data["report_top"])
         if not request.htmx:  # a plain form post: back to the job
             return redirect("gw-job", code=target.code)
     building = latest_bundle(target)
@@ -126,6 +119,17 @@ def bundle(request: HttpRequest, code) -> HttpResponse:
 
 def _succeeded(job: Job | None) -> bool:
     return job is not None and job.status == JobStatus.SUCCEEDED
+
+
+def submit_bundle(target: Job, user, report_top: int) -> Job:
+    """One bundle job per (job, report size); a failed one may be asked for again."""
+    return submit_once(
+        workspace=target.workspace,
+        user=user,
+        kind=JobKind.BUNDLE,
+        params={"job": str(target.code), "report_top": report_top},
+        key_prefix="bundle",
+    )
 
 
 def latest_bundle(target: Job) -> Job | None:

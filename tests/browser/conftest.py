@@ -1,8 +1,6 @@
 """A real browser (Debian's Chromium driven by Playwright) that may only talk to our server."""
 
 import os
-import socket
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -21,20 +19,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def is_up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status < 500
-    except OSError:
-        return False
 
 
 @pytest.fixture

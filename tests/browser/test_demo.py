@@ -2,9 +2,6 @@
 a real worker process, driven by a new user in a real browser."""
 
 import json
-import os
-import signal
-import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -14,45 +11,12 @@ import pysam
 import pytest
 
 from genomeweb.lib.files import sha256_file
-from tests.browser.conftest import ARTIFACTS, free_port, is_up
+from tests.browser.conftest import ARTIFACTS
 from tests.conftest import open_offline_page
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_VCF = ROOT / "data" / "yeast" / "demo_variants.vcf"
 PASSWORD = "a-long-unusual-passphrase-42"
-
-
-@pytest.fixture
-def demo_site(tmp_path):
-    """Start scripts/demo.sh with its own var/ folder; yield its base URL."""
-    port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    env |= {"GW_VAR_DIR": str(tmp_path / "var"), "GW_PORT": str(port)}
-    log = (tmp_path / "demo.log").open("w")
-    proc = subprocess.Popen(
-        ["bash", "scripts/demo.sh"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while not is_up(f"{url}/accounts/login/"):
-        assert proc.poll() is None, (tmp_path / "demo.log").read_text()[-3000:]
-        assert time.monotonic() < deadline, "the demo did not start within 300 s"
-        time.sleep(0.5)
-    yield url, tmp_path / "demo.log"
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.mark.slow
