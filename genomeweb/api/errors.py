@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
+from genomeweb.api.auth import unauthorized
 from genomeweb.variants.uploads import UPLOAD_TOO_LARGE
 
 # Django's name for errors of the whole form; the API's is the body it came in.
@@ -91,11 +92,11 @@ def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse
     if getattr(request, UPLOAD_TOO_LARGE, False):  # the upload handler dropped the file
         limit = settings.MAX_UPLOAD_BYTES // 2**20
         detail = f"The file is larger than the {limit} MB upload limit; compress it with bgzip."
-        return _respond(request, {"detail": detail}, 413)
+        return JsonResponse({"detail": detail}, status=413)
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         errors.setdefault(_field(error["loc"]), []).append(error["msg"])
-    return _respond(request, {"detail": describe(errors), "errors": errors}, 400)
+    return JsonResponse({"detail": describe(errors), "errors": errors}, status=400)
 
 
 def _field(loc) -> str:
@@ -110,30 +111,24 @@ def _field(loc) -> str:
 
 
 def _invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
-    return _respond(request, {"detail": str(exc), "errors": exc.errors}, 400)
+    return JsonResponse({"detail": str(exc), "errors": exc.errors}, status=400)
 
 
 def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
-    return _respond(request, {"detail": exc.detail, **exc.extra}, 409)
+    return JsonResponse({"detail": exc.detail, **exc.extra}, status=409)
 
 
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _respond(request, {"detail": str(exc) or "Not found."}, 404)
+    return JsonResponse({"detail": str(exc) or "Not found."}, status=404)
 
 
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _respond(request, {"detail": str(exc) or "Your role does not allow this."}, 403)
+    return JsonResponse({"detail": str(exc) or "Your role does not allow this."}, status=403)
 
 
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = _respond(request, {"detail": str(exc)}, 401)
-    response["WWW-Authenticate"] = 'Bearer realm="genomeweb"'
-    return response
+    return unauthorized(str(exc))
 
 
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _respond(request, {"detail": str(exc)}, exc.status_code)
-
-
-def _respond(request: HttpRequest, data: dict, status: int) -> HttpResponse:
-    return JsonResponse(data, status=status)
+    return JsonResponse({"detail": str(exc)}, status=exc.status_code)
