@@ -161,3 +161,30 @@ def test_a_design_bundle_holds_both_sequences_and_a_report_of_the_edits(
     assert len(edited) == 1014  # the 10-bp deletion
     assert edited == tiny_design.edited_sequence()
     assert "deletion" in report and "substitution" in report
+
+
+def test_a_design_without_edits_is_bundled_with_its_sequences_only(
+    as_user, eddie, alice, tiny_model, workspace
+):
+    import zipfile
+
+    design = Design.start_new(
+        workspace=workspace,
+        user=alice,
+        predictor=tiny_model,
+        window=Interval("I", 1500, 2524),
+        name="unchanged",
+    )
+    url = reverse("gw-design-predict", kwargs={"code": design.code})
+    as_user(eddie).post(url, {"tracks": ["stripeseq_S288C_WT_1.plus"]})
+    prediction = Job.objects.get(kind=JobKind.DESIGN_PREDICT)
+    tasks.run_job.apply(args=[prediction.pk])
+    as_user(eddie).post(reverse("gw-bundle", kwargs={"code": prediction.code}), {"report_top": 50})
+    bundle = Job.objects.get(kind=JobKind.BUNDLE)
+    tasks.run_job.apply(args=[bundle.pk])
+    bundle.refresh_from_db()
+    assert bundle.status == JobStatus.SUCCEEDED, bundle.error
+    with zipfile.ZipFile(bundle.artifacts.get().path) as archive:
+        names = set(archive.namelist())
+        fasta = archive.read("inputs/design.fa").decode().split("\n")
+    assert "report.html" not in names and fasta[1] == fasta[3]  # edited = reference

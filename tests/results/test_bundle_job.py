@@ -136,3 +136,21 @@ def test_a_job_that_did_not_succeed_has_no_bundle(as_user, eddie, workspace):
     assert (
         as_user(eddie).post(reverse("gw-bundle", kwargs={"code": queued.code})).status_code == 404
     )
+
+
+def test_a_scoring_job_without_scored_alleles_is_bundled_without_a_report(as_user, eddie, scored):
+    VariantEffect.objects.filter(job=scored).update(max_abs=None)  # as if every allele failed
+    ask_for_bundle(as_user(eddie), scored)
+    with open_zip(run_bundle(scored)) as archive:
+        names = set(archive.namelist())
+    assert "outputs/scores.tsv" in names and "report.html" not in names
+
+
+def test_a_result_file_gone_from_disk_fails_the_bundle_with_its_name(as_user, eddie, scored):
+    scored.artifacts.get(name="scores.tsv").path.unlink()
+    ask_for_bundle(as_user(eddie), scored)
+    bundle = Job.objects.get(kind=JobKind.BUNDLE)
+    tasks.run_job.apply(args=[bundle.pk])
+    bundle.refresh_from_db()
+    assert bundle.status == JobStatus.FAILED
+    assert bundle.error == "Files of this job are no longer on disk: outputs/scores.tsv"

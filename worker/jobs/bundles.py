@@ -50,7 +50,11 @@ def build_bundle(job: Job, progress: Progress) -> None:
         raise JobInputError("The job to bundle no longer exists or has not succeeded.")
     out = job_dir(job)
     generated = _bundle_extras(target, out, job.params.get("report_top", REPORT_TOP), progress)
-    entries = [_with_sha256(item) for item in job_entries(target, generated)]
+    entries = job_entries(target, generated)
+    missing = [item.name for item in entries if not item.path.is_file()]
+    if missing:
+        raise JobInputError(f"Files of this job are no longer on disk: {', '.join(missing[:5])}")
+    entries = [_with_sha256(item) for item in entries]
     text = readme(f"genomeweb: {target.get_kind_display()}", _bundle_facts(target), entries)
     cached = settings.RESULTS_DIR / "bundles" / f"{contents_hash(entries, text)}.zip"
     if not cached.exists():
@@ -100,13 +104,13 @@ def _bundle_extras(target: Job, out: Path, top: int, progress: Progress) -> list
     predicted tracks it shows; a design's sequences and report."""
     if target.kind == JobKind.SCORE_VARIANTS and top > 0:
         report = _variant_report(target, out, top, progress)
-        return [report, *_report_tracks(out / "report")]
+        return [report, *_report_tracks(out / "report")] if report else []
     if target.kind == JobKind.DESIGN_PREDICT:
         return _design_extras(target, out)
     return []
 
 
-def _variant_report(target: Job, out: Path, top: int, progress: Progress) -> Entry:
+def _variant_report(target: Job, out: Path, top: int, progress: Progress) -> Entry | None:
     """The ``top`` strongest variants, each with its strongest track observed and predicted
     for both alleles."""
     predictor = Predictor.objects.filter(name=target.params["model"]).select_related("genome")
@@ -124,6 +128,8 @@ def _variant_report(target: Job, out: Path, top: int, progress: Progress) -> Ent
         .select_related("variant")
         .order_by("-max_abs", "variant_id")[:top]
     )
+    if not effects:
+        return None  # every allele was rejected: nothing to review
     sites = []
     for number, effect in enumerate(effects):
         progress(number, len(effects))
@@ -207,6 +213,9 @@ def _design_extras(target: Job, out: Path) -> list[Entry]:
         f">edited version {version.number}, {len(edits)} edit(s)\n"
         f"{apply_edits(reference, edits)}\n"
     )
+    sequences = _generated(fasta, "inputs", "The reference window and the edited sequence (FASTA)")
+    if not edits:
+        return [sequences]  # the reference itself: no edit to review
     files = {a.name: a.path for a in target.artifacts.all()}
     track = target.params["tracks"][0]
     report = write_design_report(
@@ -225,10 +234,7 @@ def _design_extras(target: Job, out: Path) -> list[Entry]:
         annotation=_annotation(design.predictor.genome),
         title=f"Design {design.name}, version {version.number}: {track}",
     )
-    return [
-        _generated(fasta, "inputs", "The reference window and the edited sequence (FASTA)"),
-        _generated(report, "", "Offline report of the edits (open in a browser)"),
-    ]
+    return [sequences, _generated(report, "", "Offline report of the edits (open in a browser)")]
 
 
 def _annotation(genome) -> Path | None:
