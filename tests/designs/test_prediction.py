@@ -1,5 +1,8 @@
 """Predicting a design: stitching around length changes, the job, and the page."""
 
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import pyBigWig
 import pytest
@@ -135,23 +138,26 @@ def test_a_new_version_needs_a_new_prediction(as_user, eddie, alice, tiny_design
     assert "Version 3 has not been predicted yet." in page.content.decode()
 
 
-def test_a_design_bundle_holds_both_sequences_and_a_report_of_the_edits(
-    as_user, eddie, tiny_design
-):
-    import zipfile
-
-    url = reverse("gw-design-predict", kwargs={"code": tiny_design.code})
-    as_user(eddie).post(url, {"tracks": ["stripeseq_S288C_WT_1.plus"]})
+def predicted_and_bundled(client, design) -> Path:
+    """Predict ``design`` on one track, then build that prediction's bundle; the zip's path."""
+    url = reverse("gw-design-predict", kwargs={"code": design.code})
+    client.post(url, {"tracks": ["stripeseq_S288C_WT_1.plus"]})
     prediction = Job.objects.get(kind=JobKind.DESIGN_PREDICT)
     tasks.run_job.apply(args=[prediction.pk])
-    page = as_user(eddie).get(reverse("gw-design", kwargs={"code": tiny_design.code}))
+    page = client.get(reverse("gw-design", kwargs={"code": design.code}))
     assert reverse("gw-bundle", kwargs={"code": prediction.code}) in page.content.decode()
-    as_user(eddie).post(reverse("gw-bundle", kwargs={"code": prediction.code}), {"report_top": 50})
+    client.post(reverse("gw-bundle", kwargs={"code": prediction.code}), {"report_top": 50})
     bundle = Job.objects.get(kind=JobKind.BUNDLE)
     tasks.run_job.apply(args=[bundle.pk])
     bundle.refresh_from_db()
     assert bundle.status == JobStatus.SUCCEEDED, bundle.error
-    with zipfile.ZipFile(bundle.artifacts.get().path) as archive:
+    return bundle.artifacts.get().path
+
+
+def test_a_design_bundle_holds_both_sequences_and_a_report_of_the_edits(
+    as_user, eddie, tiny_design
+):
+    with zipfile.ZipFile(predicted_and_bundled(as_user(eddie), tiny_design)) as archive:
         names = set(archive.namelist())
         fasta = archive.read("inputs/design.fa").decode().split("\n")
         report = archive.read("report.html").decode()
@@ -166,8 +172,6 @@ def test_a_design_bundle_holds_both_sequences_and_a_report_of_the_edits(
 def test_a_design_without_edits_is_bundled_with_its_sequences_only(
     as_user, eddie, alice, tiny_model, workspace
 ):
-    import zipfile
-
     design = Design.start_new(
         workspace=workspace,
         user=alice,
@@ -175,16 +179,7 @@ def test_a_design_without_edits_is_bundled_with_its_sequences_only(
         window=Interval("I", 1500, 2524),
         name="unchanged",
     )
-    url = reverse("gw-design-predict", kwargs={"code": design.code})
-    as_user(eddie).post(url, {"tracks": ["stripeseq_S288C_WT_1.plus"]})
-    prediction = Job.objects.get(kind=JobKind.DESIGN_PREDICT)
-    tasks.run_job.apply(args=[prediction.pk])
-    as_user(eddie).post(reverse("gw-bundle", kwargs={"code": prediction.code}), {"report_top": 50})
-    bundle = Job.objects.get(kind=JobKind.BUNDLE)
-    tasks.run_job.apply(args=[bundle.pk])
-    bundle.refresh_from_db()
-    assert bundle.status == JobStatus.SUCCEEDED, bundle.error
-    with zipfile.ZipFile(bundle.artifacts.get().path) as archive:
+    with zipfile.ZipFile(predicted_and_bundled(as_user(eddie), design)) as archive:
         names = set(archive.namelist())
         fasta = archive.read("inputs/design.fa").decode().split("\n")
     assert "report.html" not in names and fasta[1] == fasta[3]  # edited = reference
