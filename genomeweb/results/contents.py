@@ -42,10 +42,13 @@ def _input_entries(job: Job) -> list[Entry]:
         return []
     upload = variant_set.upload_path
     entries = []
-    if upload.is_file():  # a sha256 of "" is filled in by the worker before hashing
+    if upload.is_file():
+        # The job's provenance hashed the upload when it finished; a job from before provenance
+        # has "" here, filled in by the worker before the bundle is hashed.
+        sha256 = (job.provenance.get("inputs", {}).get("vcf") or {}).get("sha256") or ""
         description = f"The VCF as uploaded ({variant_set.original_filename})"
         name = variant_set.original_filename
-        entries.append(entry("inputs", name, upload, "", upload.stat().st_size, description))
+        entries.append(entry("inputs", name, upload, sha256, upload.stat().st_size, description))
     validation = variant_set.validation_job
     if validation is not None and validation != job:
         entries += [_artifact_entry(a, "inputs") for a in validation.artifacts.all()]

@@ -1,30 +1,25 @@
 from collections.abc import Iterator
 
-from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseStopPolling
 
-from genomeweb.jobs.models import Job, JobKind, JobStatus
-from genomeweb.jobs.submit import submit_once
+from genomeweb.jobs.models import Job, JobStatus
+from genomeweb.results.bundle_jobs import (
+    BUNDLED_KINDS,
+    REPORTED_KINDS,
+    BundleForm,
+    latest_bundle,
+    submit_bundle,
+)
 from genomeweb.results.contents import estimated_size
 from genomeweb.results.models import Artifact
 from genomeweb.results.ranges import ByteRange, UnsatisfiableRange, parse_range
 from genomeweb.workspaces.access import get_for_member
 
 CHUNK = 256 * 1024
-# A bundle of a bundle, or of a part of a job, would only repeat what its parent holds.
-BUNDLED_KINDS = [
-    k for k in JobKind.values if k not in (JobKind.BUNDLE, JobKind.SCORE_VARIANTS_PART)
-]
-
-
-class BundleForm(forms.Form):
-    report_top = forms.IntegerField(
-        min_value=1, max_value=500, initial=50, label="Variants in the report"
-    )
 
 
 def _get_artifact_for_user(request: HttpRequest, code):
@@ -109,7 +104,7 @@ def bundle(request: HttpRequest, code) -> HttpResponse:
         "download": building.artifacts.first() if _succeeded(building) else None,
         "estimate": estimated_size(target),
         "form": form,
-        "has_report": target.kind in (JobKind.SCORE_VARIANTS, JobKind.DESIGN_PREDICT),
+        "has_report": target.kind in REPORTED_KINDS,
     }
     response = render(request, "results/bundle.html", context)
     if building is None or building.is_final:
@@ -119,22 +114,3 @@ def bundle(request: HttpRequest, code) -> HttpResponse:
 
 def _succeeded(job: Job | None) -> bool:
     return job is not None and job.status == JobStatus.SUCCEEDED
-
-
-def submit_bundle(target: Job, user, report_top: int) -> Job:
-    """One bundle job per (job, report size); a failed one may be asked for again."""
-    return submit_once(
-        workspace=target.workspace,
-        user=user,
-        kind=JobKind.BUNDLE,
-        params={"job": str(target.code), "report_top": report_top},
-        key_prefix="bundle",
-    )
-
-
-def latest_bundle(target: Job) -> Job | None:
-    """The newest bundle job of ``target`` (a failed one shows its error and may be retried)."""
-    bundles = Job.objects.filter(
-        workspace=target.workspace, kind=JobKind.BUNDLE, params__job=str(target.code)
-    )
-    return bundles.order_by("-created").first()

@@ -9,8 +9,8 @@ from genomeweb.api.errors import Conflict, check
 from genomeweb.api.output import artifact_out, job_out
 from genomeweb.api.schemas import BundleIn, BundleOut, ConflictOut, JobOut, errors
 from genomeweb.jobs.models import Job, JobStatus
+from genomeweb.results.bundle_jobs import BUNDLED_KINDS, BundleForm, latest_bundle, submit_bundle
 from genomeweb.results.contents import estimated_size
-from genomeweb.results.views import BUNDLED_KINDS, BundleForm, latest_bundle, submit_bundle
 from genomeweb.workspaces.access import READ, WRITE, get_for_member
 
 router = Router(tags=["jobs"])
