@@ -23,13 +23,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from genomeweb.genomics.annotation import read_genes  # noqa: E402
-from genomeweb.genomics.encoding import one_hot  # noqa: E402
-from genomeweb.genomics.fasta import Genome  # noqa: E402
-from genomeweb.genomics.intervals import Interval  # noqa: E402
-from worker.adapters.ensemble import Ensemble  # noqa: E402
-from worker.adapters.yeast import YeastAdapter  # noqa: E402
-from worker.interpret import gene_objective, ism  # noqa: E402
+from engine.interpret.ism import ism  # noqa: E402
+from engine.interpret.objectives import gene_objective  # noqa: E402
+from engine.io.annotation import read_genes  # noqa: E402
+from engine.io.encoding import one_hot  # noqa: E402
+from engine.io.fasta import Genome  # noqa: E402
+from engine.io.intervals import Interval  # noqa: E402
+from engine.models.ensemble import Ensemble  # noqa: E402
+from engine.models.yeast import YeastAdapter  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

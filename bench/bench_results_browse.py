@@ -73,8 +73,8 @@ def build_job(alleles: int):
     """A finished scoring job with ``alleles`` summary rows and two gene rows per allele."""
     from django.contrib.auth.models import User
 
+    from engine.io.annotation import read_genes
     from genomeweb.catalog.loading import load_genome
-    from genomeweb.genomics.annotation import read_genes
     from genomeweb.jobs.models import Job, JobKind, JobStatus
     from genomeweb.variants.models import (
         GeneEffect,
@@ -176,7 +176,7 @@ def build_job(alleles: int):
 def existing_job():
     from django.contrib.auth.models import User
 
-    from genomeweb.genomics.annotation import read_genes
+    from engine.io.annotation import read_genes
     from genomeweb.jobs.models import Job
 
     genes = read_genes(ROOT / "data" / "yeast" / "genes_R64.gff3")

@@ -28,13 +28,13 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from genomeweb.genomics.annotation import read_genes  # noqa: E402
-from genomeweb.genomics.fasta import Genome  # noqa: E402
-from genomeweb.genomics.intervals import Interval  # noqa: E402
-from genomeweb.genomics.vcf import Variant  # noqa: E402
-from worker.adapters.ensemble import Ensemble  # noqa: E402
-from worker.adapters.yeast import YeastAdapter  # noqa: E402
-from worker.variant_effects import (  # noqa: E402
+from engine.io.annotation import read_genes  # noqa: E402
+from engine.io.fasta import Genome  # noqa: E402
+from engine.io.intervals import Interval  # noqa: E402
+from engine.io.vcf import Variant  # noqa: E402
+from engine.models.ensemble import Ensemble  # noqa: E402
+from engine.models.yeast import YeastAdapter  # noqa: E402
+from engine.variants.effects import (  # noqa: E402
     default_window_step,
     naive_score_variants,
     plan_windows,

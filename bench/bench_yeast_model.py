@@ -20,11 +20,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from genomeweb.genomics.fasta import Genome  # noqa: E402
-from genomeweb.genomics.intervals import Interval  # noqa: E402
-from worker.adapters.ensemble import Ensemble  # noqa: E402
-from worker.adapters.yeast import YeastAdapter  # noqa: E402
-from worker.predict import predict_region  # noqa: E402
+from engine.io.fasta import Genome  # noqa: E402
+from engine.io.intervals import Interval  # noqa: E402
+from engine.models.ensemble import Ensemble  # noqa: E402
+from engine.models.regions import predict_region  # noqa: E402
+from engine.models.yeast import YeastAdapter  # noqa: E402
 
 
 def windows_per_second(adapter: YeastAdapter, batch: int, repeats: int, bf16: bool) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from genomeweb.lib.env import envbool, envint, envlist, envsecret
+from genomeweb.env import envbool, envint, envlist, envsecret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("GW_VAR_DIR", BASE_DIR / "var")).resolve()

@@ -113,8 +113,8 @@ def tiny_yeast_dir(tmp_path):
     whose output responds to single-base changes."""
     import torch
 
-    from worker.adapters.yeast_net import YeastNet, YeastNetConfig
-    from worker.training.train import save_checkpoint
+    from engine.models.yeast_net import YeastNet, YeastNetConfig
+    from engine.training.train import save_checkpoint
 
     torch.manual_seed(0)
     config = YeastNetConfig(

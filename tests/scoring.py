@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from genomeweb.genomics.fasta import Genome
-from genomeweb.genomics.intervals import Interval
+from engine.io.fasta import Genome
+from engine.io.intervals import Interval
 from genomeweb.jobs.models import Job, JobKind
 from genomeweb.variants.submit import submit_variant_set
 from worker import tasks

@@ -7,10 +7,10 @@ get 403; everyone else gets through. A meta-test fails when a URL pattern has no
 import pytest
 from django.urls import get_resolver
 
+from engine.designs.edits import Edit
+from engine.io.intervals import Interval
 from genomeweb.catalog.models import Architecture, Predictor
-from genomeweb.designs.edits import Edit
 from genomeweb.designs.models import Design
-from genomeweb.genomics.intervals import Interval
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.models import VariantEffect, VariantNote
 from genomeweb.workspaces.access import MANAGE, READ, WRITE

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from genomeweb.lib.env import envbool, envint, envsecret
+from genomeweb.env import envbool, envint, envsecret
 
 
 def test_envbool_rejects_nonsense(monkeypatch):

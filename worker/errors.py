@@ -1,8 +1,4 @@
-"""Exceptions with a meaning for the job system."""
-
-
-class JobInputError(Exception):
-    """The user's input cannot be processed; the message is shown to them as the job's error."""
+"""Exceptions with a meaning for the job system (an unusable input is engine.errors.InputError)."""
 
 
 class JobCancelled(Exception):

@@ -44,8 +44,8 @@ from pathlib import Path
 
 import torch
 
-from worker.adapters.ensemble import Ensemble
-from worker.runtime import autocast_dtype
+from engine.models.ensemble import Ensemble
+from engine.models.runtime import autocast_dtype
 
 logger = logging.getLogger(__name__)
 

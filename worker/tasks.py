@@ -12,17 +12,18 @@ from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from engine.errors import InputError
+from engine.pipeline.common import Progress
 from genomeweb.celery import app
 from genomeweb.jobs.models import Claim, Job, JobKind
 from genomeweb.jobs.sweep import sweep_jobs
-from worker.errors import JobCancelled, JobInputError
+from worker.errors import JobCancelled
 from worker.heartbeat import Heartbeat
 from worker.jobs.bundles import build_bundle
 from worker.jobs.designs import predict_design_job
 from worker.jobs.interpretation import run_attention_job, run_ism_job, run_saliency_job
 from worker.jobs.scoring import predict_variant_tracks, score_variant_part, score_variant_set
 from worker.jobs.vcf import validate_variant_set
-from worker.pipeline import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def execute(job: Job) -> None:
             HANDLERS[job.kind](job, heartbeat.progress)
     except JobCancelled:
         job.mark_cancelled()
-    except JobInputError as error:
+    except InputError as error:
         job.fail(str(error))
     except SoftTimeLimitExceeded:
         job.fail(f"The job ran longer than the limit of {settings.JOB_SOFT_TIME_LIMIT} seconds.")

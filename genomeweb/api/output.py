@@ -4,7 +4,7 @@ from django.core.paginator import Page
 from django.http import HttpRequest
 from django.urls import reverse
 
-from genomeweb.designs.edits import INSERTION, Edit
+from engine.designs.edits import INSERTION, Edit
 from genomeweb.designs.models import Design
 from genomeweb.jobs.models import Job
 from genomeweb.results.models import Artifact

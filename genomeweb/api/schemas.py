@@ -11,8 +11,8 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict, StringConstraints, WithJsonSchema
 
-from genomeweb.designs.edits import KINDS as EDIT_KINDS
-from genomeweb.lib.ism import FOCUSED_ISM_BP, MAX_ISM_BP
+from engine.designs.edits import KINDS as EDIT_KINDS
+from engine.interpret.ism_rules import FOCUSED_ISM_BP, MAX_ISM_BP
 from genomeweb.variants.forms import DEFAULT_SCORERS, SCORER_CHOICES
 
 NO_NUL = r"^[^\x00]*$"

@@ -5,11 +5,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from engine.io.annotation import read_genes
+from engine.io.contigs import spellings
+from engine.io.fasta import Genome as FastaGenome
+from engine.io.files import sha256_file
 from genomeweb.catalog.models import Contig, Gene, Genome
-from genomeweb.genomics.annotation import read_genes
-from genomeweb.genomics.contigs import spellings
-from genomeweb.genomics.fasta import Genome as FastaGenome
-from genomeweb.lib.files import sha256_file
 
 GENE_BATCH = 5000
 

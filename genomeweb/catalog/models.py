@@ -5,10 +5,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 
-from genomeweb.genomics.annotation import Exon
-from genomeweb.genomics.annotation import Gene as AnnotatedGene
-from genomeweb.genomics.contigs import ContigResolver
-from genomeweb.genomics.intervals import Interval
+from engine.io.annotation import Exon
+from engine.io.annotation import Gene as AnnotatedGene
+from engine.io.contigs import ContigResolver
+from engine.io.intervals import Interval
 
 
 def resolve_data_path(stored: str) -> Path:
@@ -41,6 +41,13 @@ class Genome(models.Model):
         contigs = list(self.contigs.all())
         aliases = {alias: c.name for c in contigs for alias in c.aliases}
         return ContigResolver([c.name for c in contigs], aliases)
+
+    def motif_matrices(self) -> list:
+        """JASPAR CORE matrices of the genome's taxon (all of CORE when the species is unknown),
+        for labelling what ISM and saliency find."""
+        from engine.interpret.motifs import load_matrices, tax_group_for_species
+
+        return load_matrices(tax_group_for_species(self.species))
 
 
 class Contig(models.Model):
@@ -98,7 +105,7 @@ class Gene(models.Model):
         return self.end - self.start
 
     def as_annotation(self) -> AnnotatedGene:
-        """The framework-free gene (genomeweb.genomics) the model code works with."""
+        """The framework-free gene (engine.io) the model code works with."""
         exons = tuple(Exon(start, end) for start, end in self.exons) or (
             Exon(self.start, self.end),
         )

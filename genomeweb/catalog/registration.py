@@ -8,10 +8,10 @@ from pathlib import Path
 
 from django.db import transaction
 
+from engine.io.files import sha256_file, weights_file
 from genomeweb.catalog.loading import stored_path
 from genomeweb.catalog.models import Architecture, Genome, ObservedTrack, Predictor, PredictorTrack
 from genomeweb.catalog.tracks import TrackRow, split_description, strand_of
-from genomeweb.lib.files import sha256_file, weights_file
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from genomeweb.designs.edits import (
+from engine.designs.edits import (
     EQUAL,
     INSERTION,
     Edit,
@@ -18,8 +18,8 @@ from genomeweb.designs.edits import (
     edited_position,
     reference_position,
 )
+from engine.io.intervals import Interval
 from genomeweb.designs.models import Changes
-from genomeweb.genomics.intervals import Interval
 
 FLANK = 10  # unchanged bases shown on each side of a change
 LONGEST_SHOWN = 60  # longer stretches of bases are shown by their ends

@@ -6,8 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q, QuerySet
 
-from genomeweb.catalog.models import Gene, Genome, Predictor
-from genomeweb.designs.edits import (
+from engine.designs.edits import (
     DELETION,
     INSERTION,
     REPLACEMENT,
@@ -16,8 +15,9 @@ from genomeweb.designs.edits import (
     check_bases,
     parse_sequence,
 )
+from engine.io.intervals import Interval
+from genomeweb.catalog.models import Gene, Genome, Predictor
 from genomeweb.designs.models import Design
-from genomeweb.genomics.intervals import Interval
 
 MAX_GENE_MATCHES = 20
 

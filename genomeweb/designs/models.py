@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from engine.designs.edits import Edit, Segment, apply_edits, diff, validate_edits
+from engine.io import fasta
+from engine.io.intervals import Interval
 from genomeweb.catalog.models import Genome, Predictor
-from genomeweb.designs.edits import Edit, Segment, apply_edits, diff, validate_edits
-from genomeweb.genomics import fasta
-from genomeweb.genomics.intervals import Interval
 from genomeweb.workspaces.models import Workspace
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from genomeweb.genomics.motif_scan import JASPAR_RELEASE
+from engine.interpret.motifs import JASPAR_RELEASE
 
 MAX_MOTIFS = 20
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")

@@ -11,9 +11,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from engine.designs.edits import Edit, edits_for_paste
 from genomeweb.catalog.models import Predictor
 from genomeweb.designs import display, prediction
-from genomeweb.designs.edits import Edit, edits_for_paste
 from genomeweb.designs.forms import EditForm, NewDesignForm, PasteForm, VersionForm, matching_genes
 from genomeweb.designs.models import Changes, Design
 from genomeweb.designs.motifs import search_motifs

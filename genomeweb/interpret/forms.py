@@ -2,10 +2,10 @@
 
 from django import forms
 
+from engine.interpret.ism_rules import FOCUSED_ISM_BP, MAX_ISM_BP
+from engine.io.intervals import Interval
 from genomeweb.catalog.models import Gene, Predictor
-from genomeweb.genomics.intervals import Interval
 from genomeweb.jobs.models import JobKind
-from genomeweb.lib.ism import FOCUSED_ISM_BP, MAX_ISM_BP
 
 METHOD_KINDS = {"ism": JobKind.ISM, "saliency": JobKind.SALIENCY, "attention": JobKind.ATTENTION}
 

@@ -4,11 +4,11 @@ letters and bars, over the reference and genes. Everything is served by this app
 import numpy as np
 from django.urls import reverse
 
+from engine.interpret.ism_rules import BASES, mean_substitution_effect
 from genomeweb.catalog.igv import gene_track
 from genomeweb.catalog.igv import reference as reference_track
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.models import Job, JobKind
-from genomeweb.lib.ism import BASES, mean_substitution_effect
 
 DYNSEQ_FLANK = 1_000  # letters around the focused stretch (a whole Borzoi window is 524 kb)
 SEG_SATURATION = 1.5

@@ -6,13 +6,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseStopPolling
 
+from engine.interpret.ism_rules import ism_passes
 from genomeweb.catalog.models import Predictor
 from genomeweb.interpret.alleles import alternative_of
 from genomeweb.interpret.forms import METHOD_KINDS, InterpretForm
 from genomeweb.interpret.igv import allele_pair_config, browser_config
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
-from genomeweb.lib.ism import ism_passes
 from genomeweb.variants.models import Variant
 from genomeweb.workspaces.access import WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace

@@ -4,8 +4,8 @@ The web uses this to show the size before anything is built; the worker adds the
 generates for the bundle (the offline report, a design's sequences) and writes the zip.
 """
 
+from engine.io.bundles import Entry, entry, unique_names
 from genomeweb.jobs.models import Job, JobKind
-from genomeweb.results.bundles import Entry, entry, unique_names
 from genomeweb.variants.models import VariantSet
 
 TOP_LEVEL = frozenset({"provenance.json"})

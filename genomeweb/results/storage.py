@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from engine.io.files import sha256_file
 from genomeweb.jobs.models import Job
-from genomeweb.lib.files import sha256_file
 
 
 def job_dir(job: Job) -> Path:

@@ -10,11 +10,11 @@ from django.db import transaction
 from django.db.models.functions import Length
 from django.utils.text import get_valid_filename
 
+from engine.variants.windows import forward_passes, window_step
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.enqueue import enqueue
 from genomeweb.jobs.models import Job, JobKind
 from genomeweb.jobs.submit import submit_once
-from genomeweb.lib.windows import forward_passes, window_step
 from genomeweb.variants.models import VariantSet
 from genomeweb.workspaces.models import Workspace
 

@@ -18,7 +18,16 @@ from genomeweb.interpret.alleles import allele_explanations, submit_allele_pair
 from genomeweb.interpret.forms import VariantExplainForm
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
-from genomeweb.variants.effects import (
+from genomeweb.variants.forms import MarkForm, NoteForm, ScoreForm, UploadForm
+from genomeweb.variants.igv import browser_config
+from genomeweb.variants.models import Mark, Variant, VariantEffect, VariantSet
+from genomeweb.variants.submit import (
+    estimate_passes,
+    scoring_params,
+    submit_scoring,
+    submit_variant_set,
+)
+from genomeweb.variants.table import (
     MARK_FILTERS,
     PAGE_SIZE,
     EffectFilters,
@@ -30,15 +39,6 @@ from genomeweb.variants.effects import (
     track_score_rows,
     tracks_job_for,
     tracks_params,
-)
-from genomeweb.variants.forms import MarkForm, NoteForm, ScoreForm, UploadForm
-from genomeweb.variants.igv import browser_config
-from genomeweb.variants.models import Mark, Variant, VariantEffect, VariantSet
-from genomeweb.variants.submit import (
-    estimate_passes,
-    scoring_params,
-    submit_scoring,
-    submit_variant_set,
 )
 from genomeweb.variants.uploads import UPLOAD_TOO_LARGE
 from genomeweb.workspaces.access import READ, WRITE, get_for_member

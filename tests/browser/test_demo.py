@@ -10,7 +10,7 @@ import pyBigWig
 import pysam
 import pytest
 
-from genomeweb.lib.files import sha256_file
+from engine.io.files import sha256_file
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import open_offline_page
 

@@ -28,8 +28,8 @@ def test_the_real_yeast_genome_and_genes_load(db):
         280607,
         "+",
     )
-    from genomeweb.genomics.fasta import Genome as Fasta
-    from genomeweb.genomics.intervals import Interval
+    from engine.io.fasta import Genome as Fasta
+    from engine.io.intervals import Interval
 
     fasta = Fasta(genome.fasta_file)  # the coordinates land on the start and stop codons
     assert fasta.fetch(Interval("II", gal1.start, gal1.start + 3)) == "ATG"

@@ -13,7 +13,7 @@ from genomeweb.catalog.tracks import read_targets, search_tracks, split_descript
 def tiny_yeast_dir(tmp_path):
     """A checkpoint folder with the yeast config layout; the weights are stand-in bytes (the
     registration only hashes them)."""
-    from worker.training.data import strand_pairs, track_ids
+    from engine.training.data import strand_pairs, track_ids
 
     directory = tmp_path / "tiny"
     directory.mkdir()

@@ -2,10 +2,10 @@
 
 import pytest
 
+from engine.io.fasta import Genome as FastaGenome
+from engine.io.intervals import Interval
 from genomeweb.catalog.models import Architecture, Predictor
 from genomeweb.designs.models import Design
-from genomeweb.genomics.fasta import Genome as FastaGenome
-from genomeweb.genomics.intervals import Interval
 
 WINDOW_LENGTH = 1000
 

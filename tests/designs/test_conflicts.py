@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from genomeweb.designs.edits import Edit
+from engine.designs.edits import Edit
 from genomeweb.designs.models import Design
 
 
@@ -104,7 +104,7 @@ def test_save_edits_checks_the_edits_before_writing(alice, design):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_saves_from_one_version_store_exactly_one(workspace, predictor, alice):
     """Real concurrent transactions on PostgreSQL: the conditional UPDATE lets one through."""
-    from genomeweb.genomics.intervals import Interval
+    from engine.io.intervals import Interval
 
     design = Design.start_new(
         workspace=workspace, user=alice, predictor=predictor, window=Interval("II", 0, 1000)

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from genomeweb.designs.edits import Edit
+from engine.designs.edits import Edit
 from genomeweb.designs.models import Design
 
 

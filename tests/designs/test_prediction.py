@@ -8,14 +8,14 @@ import pyBigWig
 import pytest
 from django.urls import reverse
 
-from genomeweb.designs.edits import Edit, apply_edits
+from engine.designs.edits import Edit, apply_edits
+from engine.io.fasta import Genome
+from engine.io.intervals import Interval
+from engine.pipeline.design import fit_to_window, predict_design
 from genomeweb.designs.models import Design
-from genomeweb.genomics.fasta import Genome
-from genomeweb.genomics.intervals import Interval
 from genomeweb.jobs.models import Job, JobKind, JobStatus
-from tests.worker.hand_models import CountingModel
+from tests.engine.hand_models import CountingModel
 from worker import tasks
-from worker.pipeline import fit_to_window, predict_design
 
 
 def write_genome(path, sequence: str) -> Genome:

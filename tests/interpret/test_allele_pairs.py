@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
+from engine.errors import InputError
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.models import VariantEffect
 from tests.interpret.test_interpret_views import igv_config
 from worker import tasks
-from worker.errors import JobInputError
 from worker.jobs.inputs import allele_of
 
 pytestmark = pytest.mark.usefixtures("no_broker")
@@ -150,5 +150,5 @@ def test_the_worker_reads_the_variant_from_the_job_workspace(scored, eddie):
         kind=JobKind.ISM,
         params={"allele": {"variant": snv_effect(scored).variant.pk, "side": "alt"}},
     )
-    with pytest.raises(JobInputError, match="no longer exists"):
+    with pytest.raises(InputError, match="no longer exists"):
         allele_of(job)

@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from worker.training.data import SAMPLES, binned_counts
-from worker.training.metrics import log_pearson
+from engine.training.data import SAMPLES, binned_counts
+from engine.training.metrics import log_pearson
 
 MODEL = Path(settings.BASE_DIR) / "data" / "models" / "yeast-demo"
 YEAST = Path(settings.BASE_DIR) / "data" / "yeast"

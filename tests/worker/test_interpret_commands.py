@@ -87,3 +87,31 @@ def test_saliency_centres_on_the_gene_and_offers_a_focused_ism(tiny_model, tmp_p
 def test_saliency_needs_a_region_or_a_gene(tiny_model, tmp_path):
     with pytest.raises(CommandError, match="give --region, or --gene"):
         run("saliency", model="tiny", track=["stripeseq_S288C_WT_1.plus"], out=tmp_path / "s")
+
+
+@pytest.mark.usefixtures("no_broker")
+def test_the_ism_command_writes_exactly_the_ism_jobs_npz_and_figure(
+    tiny_model, workspace, eddie, tmp_path
+):
+    from genomeweb.jobs.models import Job, JobKind, JobStatus
+    from worker import tasks
+
+    params = {
+        "model": "tiny",
+        "region": ["I", 1800, 1848],
+        "objective": {"gene": "YAL068C"},
+        "log": True,
+        "reverse_complement": True,
+    }
+    job = Job.objects.create(workspace=workspace, created_by=eddie, kind=JobKind.ISM, params=params)
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    out = tmp_path / "cli.npz"
+    run("ism", model="tiny", region="I:1,801-1,848", gene="YAL068C", out=out, figure=True)
+    stored = {a.name: a.path for a in job.artifacts.all()}
+    assert out.read_bytes() == stored["ism.npz"].read_bytes()
+    assert out.with_suffix(".svg").read_bytes() == stored["ism.svg"].read_bytes()
+    assert out.with_suffix(".png").read_bytes() == stored["ism.png"].read_bytes()
+    saved = np.load(out)
+    assert str(saved["model"]) == "tiny" and saved["effects"].shape == (48, 4)

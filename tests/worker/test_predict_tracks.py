@@ -3,11 +3,11 @@ import pyBigWig
 import pytest
 from django.core.management import CommandError, call_command
 
+from engine.io.fasta import Genome
+from engine.io.intervals import Interval
+from engine.models import runtime
+from engine.models.regions import predict_region
 from genomeweb.catalog.models import Predictor
-from genomeweb.genomics.fasta import Genome
-from genomeweb.genomics.intervals import Interval
-from worker import runtime
-from worker.predict import predict_region
 
 
 @pytest.fixture

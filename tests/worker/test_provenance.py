@@ -16,12 +16,13 @@ import torch
 from django.conf import settings
 from django.urls import reverse
 
+from engine.io.files import sha256_file, weights_file
+from engine.models import runtime
 from genomeweb.catalog.models import Genome, Predictor
 from genomeweb.jobs.models import PROVENANCE_FILE, Job, JobKind, JobStatus
-from genomeweb.lib.files import sha256_file, weights_file
 from genomeweb.variants.models import VariantSet
 from tests.worker.test_interpret_tasks import run
-from worker import provenance, runtime, tasks
+from worker import provenance, tasks
 
 ROOT = settings.BASE_DIR
 CPU = {"type": "cpu", "name": "cpu", "autocast": None, "float32_matmul_precision": "highest"}

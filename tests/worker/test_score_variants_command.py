@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from genomeweb.genomics.fasta import Genome
-from genomeweb.genomics.intervals import Interval
+from engine.io.fasta import Genome
+from engine.io.intervals import Interval
 
 DATA = Path(__file__).parents[1] / "data"
 HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
@@ -154,7 +154,7 @@ def yeast_screen(path: Path, count: int, seed: int = 11) -> tuple[int, int]:
     position past the contig's end). Returns (good records, bad records)."""
     import random
 
-    from genomeweb.genomics.annotation import read_genes
+    from engine.io.annotation import read_genes
 
     yeast = Path(__file__).parents[2] / "data" / "yeast"
     genome = Genome(yeast / "sacCer3.fa.gz")

@@ -9,8 +9,8 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from engine.io.files import sha256_file
 from genomeweb.jobs.models import Job, JobStatus
-from genomeweb.lib.files import sha256_file
 from genomeweb.variants.submit import submit_variant_set
 from worker import tasks
 from worker.errors import JobCancelled
@@ -47,8 +47,8 @@ def other_base(base: str) -> str:
 
 def mini_vcf(genome) -> bytes:
     """One good SNV spelled chrI, one REF mismatch (line 4), one POS past the contig (line 5)."""
-    from genomeweb.genomics.fasta import Genome as Fasta
-    from genomeweb.genomics.intervals import Interval
+    from engine.io.fasta import Genome as Fasta
+    from engine.io.intervals import Interval
 
     fasta = Fasta(genome.fasta_file)
     ref_100 = fasta.fetch(Interval("I", 99, 100))

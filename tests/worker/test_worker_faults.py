@@ -28,8 +28,8 @@ FAST_RECOVERY = {
 
 def many_snvs(genome, count: int, seed: int = 7) -> tuple[bytes, int]:
     """A VCF of ``count`` distinct SNVs with the genome's REF, and how many there are."""
-    from genomeweb.genomics.fasta import Genome as Fasta
-    from genomeweb.genomics.intervals import Interval
+    from engine.io.fasta import Genome as Fasta
+    from engine.io.intervals import Interval
 
     fasta = Fasta(genome.fasta_file)
     chrom = "IV"  # 1.5 Mb: room for many distinct positions

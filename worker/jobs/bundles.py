@@ -8,13 +8,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from genomeweb.catalog.models import Predictor, resolve_data_path
-from genomeweb.designs.edits import Edit, apply_edits
-from genomeweb.designs.models import Design
-from genomeweb.genomics.intervals import Interval
-from genomeweb.jobs.models import Job, JobKind, JobStatus
-from genomeweb.lib.files import sha256_file
-from genomeweb.results.bundles import (
+from engine.designs.edits import Edit, apply_edits
+from engine.errors import InputError
+from engine.io.bundles import (
     Entry,
     bundle_filename,
     contents_hash,
@@ -22,18 +18,25 @@ from genomeweb.results.bundles import (
     readme,
     write_bundle,
 )
+from engine.io.files import sha256_file
+from engine.io.intervals import Interval
+from engine.pipeline.common import Progress
+from engine.pipeline.report import (
+    ReportSite,
+    ReportTrack,
+    write_design_report,
+    write_variant_report,
+)
+from engine.pipeline.tracks import write_variant_tracks
+from genomeweb.catalog.models import Predictor, resolve_data_path
+from genomeweb.designs.models import Design
+from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.results.contents import job_entries
 from genomeweb.results.storage import job_dir, record_artifact
 from genomeweb.variants.models import (
     VariantEffect,
 )
-from worker.errors import JobInputError
-from worker.jobs.scoring import as_genomics, scoring_model
-from worker.pipeline import (
-    Progress,
-    write_variant_tracks,
-)
-from worker.report import ReportSite, ReportTrack, write_design_report, write_variant_report
+from worker.jobs.scoring import as_engine_variant, scoring_model
 
 REPORT_TOP = 50  # variants in a scoring job's offline report, strongest first
 
@@ -47,13 +50,13 @@ def build_bundle(job: Job, progress: Progress) -> None:
         workspace=job.workspace, code=job.params["job"], status=JobStatus.SUCCEEDED
     ).first()
     if target is None:
-        raise JobInputError("The job to bundle no longer exists or has not succeeded.")
+        raise InputError("The job to bundle no longer exists or has not succeeded.")
     out = job_dir(job)
     generated = _bundle_extras(target, out, job.params.get("report_top", REPORT_TOP), progress)
     entries = job_entries(target, generated)
     missing = [item.name for item in entries if not item.path.is_file()]
     if missing:
-        raise JobInputError(f"Files of this job are no longer on disk: {', '.join(missing[:5])}")
+        raise InputError(f"Files of this job are no longer on disk: {', '.join(missing[:5])}")
     entries = [_with_sha256(item) for item in entries]
     text = readme(f"genomeweb: {target.get_kind_display()}", _bundle_facts(target), entries)
     cached = settings.RESULTS_DIR / "bundles" / f"{contents_hash(entries, text)}.zip"
@@ -116,7 +119,7 @@ def _variant_report(target: Job, out: Path, top: int, progress: Progress) -> Ent
     predictor = Predictor.objects.filter(name=target.params["model"]).select_related("genome")
     predictor = predictor.first()
     if predictor is None:
-        raise JobInputError("The model of this job no longer exists.")
+        raise InputError("The model of this job no longer exists.")
     model, _ = scoring_model(predictor, target.params, target.params["tracks"])
     observed = {
         track.identifier: track.observed.file
@@ -177,7 +180,9 @@ def _report_site(model, predictor, effect: VariantEffect, observed: dict, folder
     folder.mkdir(parents=True, exist_ok=True)
     variant = effect.variant
     tracks = model.tracks.indices([effect.top_track])
-    write_variant_tracks(model, predictor.genome.fasta_file, as_genomics(variant), tracks, folder)
+    write_variant_tracks(
+        model, predictor.genome.fasta_file, as_engine_variant(variant), tracks, folder
+    )
     bigwigs = {
         PREDICTED_REF: folder / f"ref.{effect.top_track}.bw",
         PREDICTED_ALT: folder / f"alt.{effect.top_track}.bw",
@@ -204,7 +209,7 @@ def _design_extras(target: Job, out: Path) -> list[Entry]:
     )
     version = design.versions.filter(number=target.params["version"]).first() if design else None
     if version is None:
-        raise JobInputError("The design, or this version of it, no longer exists.")
+        raise InputError("The design, or this version of it, no longer exists.")
     edits = [Edit.from_dict(data) for data in version.edits]
     reference = design.reference_sequence()
     fasta = out / "design.fa"

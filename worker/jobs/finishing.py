@@ -5,11 +5,11 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from engine.models.ensemble import Ensemble
 from genomeweb.catalog.models import Genome, Predictor
 from genomeweb.jobs.models import PROVENANCE_FILE, Job, JobKind
 from genomeweb.results.storage import job_dir, record_artifact
 from worker import provenance
-from worker.adapters.ensemble import Ensemble
 from worker.jobs.inputs import job_inputs
 
 

@@ -4,17 +4,15 @@ the variant allele an interpretation carries, read from the job's workspace."""
 import hashlib
 from dataclasses import asdict
 
-from genomeweb.designs.edits import Edit, apply_edits
+from engine.designs.edits import Edit, apply_edits
+from engine.errors import InputError
+from engine.io.files import sha256_file
+from engine.pipeline.common import Allele
 from genomeweb.designs.models import Design
 from genomeweb.jobs.models import Job, JobKind
-from genomeweb.lib.files import sha256_file
 from genomeweb.variants.models import (
     Variant,
     VariantSet,
-)
-from worker.errors import JobInputError
-from worker.pipeline import (
-    Allele,
 )
 
 
@@ -72,9 +70,9 @@ def allele_of(job: Job) -> Allele | None:
         pk=wanted["variant"], variant_set__workspace=job.workspace
     ).first()
     if variant is None:
-        raise JobInputError("The variant of this job no longer exists.")
+        raise InputError("The variant of this job no longer exists.")
     if len(variant.ref) != len(variant.alt):
-        raise JobInputError(
+        raise InputError(
             "Explaining an alternative allele needs a substitution (SNV or MNV); "
             f"{variant} changes the length."
         )

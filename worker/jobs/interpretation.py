@@ -3,34 +3,36 @@ reference or a variant allele in it."""
 
 from django.db import transaction
 
+from engine.errors import InputError
+from engine.interpret.ism_rules import MAX_ISM_BP
+from engine.interpret.objectives import centred_window, gene_objective, track_objective
+from engine.io.intervals import Interval
+from engine.models import runtime
+from engine.models.ensemble import Ensemble
+from engine.pipeline.attention import run_attention
+from engine.pipeline.common import Progress
+from engine.pipeline.ism import run_ism
+from engine.pipeline.saliency import run_saliency
 from genomeweb.catalog.models import Gene as CatalogGene
 from genomeweb.catalog.models import Predictor
-from genomeweb.genomics.intervals import Interval
-from genomeweb.genomics.motif_scan import load_matrices, tax_group_for_species
 from genomeweb.jobs.models import Job
-from genomeweb.lib.ism import MAX_ISM_BP
 from genomeweb.results.storage import job_dir, record_artifact
-from worker import interpret, runtime
-from worker.adapters.ensemble import Ensemble
-from worker.errors import JobInputError
 from worker.jobs.finishing import finish_job, model_use
 from worker.jobs.inputs import allele_of
-from worker.pipeline import (
-    Progress,
-    run_attention,
-    run_ism,
-    run_saliency,
-)
 
 
 def run_ism_job(job: Job, progress: Progress) -> None:
     """ISM of the job's region, in a model window centred on it."""
     predictor, model, region = _interpretation_inputs(job)
     if len(region) > MAX_ISM_BP:
-        raise JobInputError(f"ISM takes at most {MAX_ISM_BP:,} bp; this region has {len(region):,}")
-    window = interpret.centred_window(model, region)
+        raise InputError(f"ISM takes at most {MAX_ISM_BP:,} bp; this region has {len(region):,}")
+    window = centred_window(model, region)
     objective = _objective(job, predictor, model, window)
-    fasta, allele, matrices = predictor.genome.fasta_file, allele_of(job), _motifs(predictor)
+    fasta, allele, matrices = (
+        predictor.genome.fasta_file,
+        allele_of(job),
+        predictor.genome.motif_matrices(),
+    )
     output = run_ism(
         model, fasta, region, window, objective, job_dir(job), progress, allele, matrices
     )
@@ -40,10 +42,14 @@ def run_ism_job(job: Job, progress: Progress) -> None:
 def run_saliency_job(job: Job, progress: Progress) -> None:
     """Gradient × input over a model window centred on the job's region."""
     predictor, model, region = _interpretation_inputs(job)
-    window = interpret.centred_window(model, region)
+    window = centred_window(model, region)
     objective = _objective(job, predictor, model, window)
     progress(0, 1)
-    fasta, allele, matrices = predictor.genome.fasta_file, allele_of(job), _motifs(predictor)
+    fasta, allele, matrices = (
+        predictor.genome.fasta_file,
+        allele_of(job),
+        predictor.genome.motif_matrices(),
+    )
     output = run_saliency(model, fasta, window, objective, job_dir(job), allele, matrices)
     finish_interpretation(job, output, predictor, model_use(predictor, model, objective.tracks))
 
@@ -51,7 +57,7 @@ def run_saliency_job(job: Job, progress: Progress) -> None:
 def run_attention_job(job: Job, progress: Progress) -> None:
     """One transformer layer's attention over a model window centred on the job's region."""
     predictor, model, region = _interpretation_inputs(job)
-    window = interpret.centred_window(model, region)
+    window = centred_window(model, region)
     genes = CatalogGene.objects.filter(
         genome=predictor.genome, chrom=window.chrom, end__gt=window.start, start__lt=window.end
     )
@@ -68,7 +74,7 @@ def run_attention_job(job: Job, progress: Progress) -> None:
             allele_of(job),
         )
     except ValueError as error:  # a layer or head the model does not have
-        raise JobInputError(str(error)) from error
+        raise InputError(str(error)) from error
     # An attention map is one pass of the first replicate, forward, reading no output track.
     single_pass = Ensemble(model.replicates[:1], reverse_complement=False)
     finish_interpretation(job, output, predictor, model_use(predictor, single_pass, []))
@@ -78,15 +84,10 @@ def _interpretation_inputs(job: Job):
     params = job.params
     predictor = Predictor.objects.filter(name=params["model"]).select_related("genome").first()
     if predictor is None:
-        raise JobInputError("The model of this job no longer exists.")
+        raise InputError("The model of this job no longer exists.")
     model = runtime.ensemble(predictor.spec(), reverse_complement=params["reverse_complement"])
     chrom, start, end = params["region"]
     return predictor, model, Interval(chrom, start, end)
-
-
-def _motifs(predictor: Predictor) -> list:
-    """JASPAR CORE matrices of the genome's taxon (all of CORE when the species is unknown)."""
-    return load_matrices(tax_group_for_species(predictor.genome.species))
 
 
 def _objective(job: Job, predictor: Predictor, model, window: Interval):
@@ -98,13 +99,13 @@ def _objective(job: Job, predictor: Predictor, model, window: Interval):
                 genome=predictor.genome, gene_id=wanted["gene"]
             ).first()
             if row is None:
-                raise JobInputError(f"The gene {wanted['gene']} is not in this genome.")
-            return interpret.gene_objective(model, window, row.as_annotation(), log=log)
+                raise InputError(f"The gene {wanted['gene']} is not in this genome.")
+            return gene_objective(model, window, row.as_annotation(), log=log)
         tracks = model.tracks.indices(wanted["tracks"])
         over = Interval(*wanted["over"]) if wanted.get("over") else None
-        return interpret.track_objective(model, window, tracks, over, log=log)
+        return track_objective(model, window, tracks, over, log=log)
     except (KeyError, ValueError) as error:
-        raise JobInputError(str(error).strip("'\"")) from error
+        raise InputError(str(error).strip("'\"")) from error
 
 
 def finish_interpretation(job: Job, output, predictor: Predictor, used: dict) -> None:

@@ -6,25 +6,12 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
-from genomeweb.catalog.models import Predictor, resolve_data_path
-from genomeweb.genomics.annotation import read_genes
-from genomeweb.genomics.vcf import Variant as GenomicVariant
-from genomeweb.jobs.enqueue import enqueue
-from genomeweb.jobs.models import Job, JobKind, JobStatus
-from genomeweb.lib.windows import part_ranges, window_step
-from genomeweb.results.storage import job_dir, record_artifact
-from genomeweb.variants.models import (
-    GeneEffect,
-    Variant,
-    VariantEffect,
-    VariantSet,
-)
-from worker import provenance, runtime
-from worker.errors import JobInputError
-from worker.jobs.finishing import finish_job, model_use
-from worker.jobs.vcf import VARIANT_BATCH
-from worker.pipeline import (
-    Progress,
+from engine.errors import InputError
+from engine.io.annotation import read_genes
+from engine.io.vcf import Variant as GenomicVariant
+from engine.models import runtime
+from engine.pipeline.common import Progress
+from engine.pipeline.scoring import (
     ScoredAlleles,
     join_parts,
     run_variant_scoring,
@@ -32,8 +19,22 @@ from worker.pipeline import (
     score_alleles,
     summary_rows,
     write_scoring_exports,
-    write_variant_tracks,
 )
+from engine.pipeline.tracks import write_variant_tracks
+from engine.variants.windows import part_ranges, window_step
+from genomeweb.catalog.models import Predictor, resolve_data_path
+from genomeweb.jobs.enqueue import enqueue
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.results.storage import job_dir, record_artifact
+from genomeweb.variants.models import (
+    GeneEffect,
+    Variant,
+    VariantEffect,
+    VariantSet,
+)
+from worker import provenance
+from worker.jobs.finishing import finish_job, model_use
+from worker.jobs.vcf import VARIANT_BATCH
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def _scoring_inputs(job: Job) -> tuple[VariantSet, Predictor]:
     )
     predictor = Predictor.objects.filter(name=params["model"]).select_related("genome").first()
     if variant_set is None or predictor is None:
-        raise JobInputError("The variant set or the model of this job no longer exists.")
+        raise InputError("The variant set or the model of this job no longer exists.")
     return variant_set, predictor
 
 
@@ -79,7 +80,7 @@ def score_whole_set(
     output = run_variant_scoring(
         model,
         predictor.genome.fasta_file,
-        [as_genomics(v) for v in rows],
+        [as_engine_variant(v) for v in rows],
         scorers=params["scorers"],
         tracks=tracks,
         genes=model_genes(predictor, params["genes"]),
@@ -133,7 +134,7 @@ def score_variant_part(part: Job, progress: Progress) -> None:
     scored = score_alleles(
         model,
         predictor.genome.fasta_file,
-        [as_genomics(v) for v in rows],
+        [as_engine_variant(v) for v in rows],
         scorers=params["scorers"],
         tracks=tracks,
         genes=model_genes(predictor, params["genes"]),
@@ -155,11 +156,11 @@ def join_scoring_parts(job: Job, variant_set: VariantSet, predictor: Predictor) 
     """All parts finished: join their scores into the exports and finish the job."""
     parts = list(job.parts.order_by("params__part"))
     if any(part.status != JobStatus.SUCCEEDED for part in parts):
-        raise JobInputError("Some parts of this job did not finish.")
+        raise InputError("Some parts of this job did not finish.")
     rows = list(variant_set.variants.order_by("index"))
     scored = join_parts(
         [job_dir(part) / PART_FILE for part in parts],
-        [as_genomics(v) for v in rows],
+        [as_engine_variant(v) for v in rows],
         model_genes(predictor, job.params["genes"]),
     )
     files = write_scoring_exports(
@@ -185,10 +186,10 @@ def scoring_model(predictor: Predictor, params: dict, track_ids: list[str]):
     try:
         return model, model.tracks.indices(track_ids)
     except KeyError as error:
-        raise JobInputError(f"The model no longer has these tracks: {error}") from error
+        raise InputError(f"The model no longer has these tracks: {error}") from error
 
 
-def as_genomics(row: Variant) -> GenomicVariant:
+def as_engine_variant(row: Variant) -> GenomicVariant:
     return GenomicVariant(row.chrom, row.start, row.ref, row.alt, row.ident, row.line)
 
 
@@ -282,11 +283,11 @@ def predict_variant_tracks(job: Job, progress: Progress) -> None:
     )
     predictor = Predictor.objects.filter(name=scoring.params["model"]).first() if scoring else None
     if effect is None or predictor is None:
-        raise JobInputError("The scored variant or its model no longer exists.")
+        raise InputError("The scored variant or its model no longer exists.")
     model, tracks = scoring_model(predictor, scoring.params, job.params["tracks"])
     progress(0, 1)
     interval, files = write_variant_tracks(
-        model, predictor.genome.fasta_file, as_genomics(effect.variant), tracks, job_dir(job)
+        model, predictor.genome.fasta_file, as_engine_variant(effect.variant), tracks, job_dir(job)
     )
     with transaction.atomic():
         for path, description in files:

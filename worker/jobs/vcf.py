@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.db import transaction
 
-from genomeweb.genomics.vcf import VcfLimits
+from engine.io.vcf import VcfLimits
+from engine.pipeline.common import Progress
+from engine.pipeline.vcf import ValidationOutput, run_vcf_validation
 from genomeweb.jobs.models import Job
 from genomeweb.results.storage import job_dir, record_artifact
 from genomeweb.variants.models import (
@@ -12,11 +14,6 @@ from genomeweb.variants.models import (
     VariantSet,
 )
 from worker.jobs.finishing import finish_job
-from worker.pipeline import (
-    Progress,
-    ValidationOutput,
-    run_vcf_validation,
-)
 
 VARIANT_BATCH = 5000
 

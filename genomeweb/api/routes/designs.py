@@ -5,6 +5,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Path, Router, Status
 
+from engine.designs.edits import Edit
 from genomeweb.api.errors import Conflict, InvalidInput, check, form_errors, name_models
 from genomeweb.api.output import design_out, job_out
 from genomeweb.api.schemas import (
@@ -19,7 +20,6 @@ from genomeweb.api.schemas import (
 )
 from genomeweb.catalog.models import Predictor
 from genomeweb.designs import prediction
-from genomeweb.designs.edits import Edit
 from genomeweb.designs.forms import EditForm, NewDesignForm
 from genomeweb.designs.models import Design
 from genomeweb.workspaces.access import READ, WRITE, get_for_member

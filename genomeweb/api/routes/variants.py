@@ -24,10 +24,10 @@ from genomeweb.api.schemas import (
 )
 from genomeweb.catalog.models import Genome, Predictor
 from genomeweb.jobs.models import Job, JobKind, JobStatus
-from genomeweb.variants.effects import PAGE_SIZE, EffectFilters, filter_effects, sort_effects
 from genomeweb.variants.forms import ScoreForm, UploadForm
 from genomeweb.variants.models import VariantSet
 from genomeweb.variants.submit import scoring_params, submit_scoring, submit_variant_set
+from genomeweb.variants.table import PAGE_SIZE, EffectFilters, filter_effects, sort_effects
 from genomeweb.workspaces.access import READ, WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
+from engine.io.annotation import Gene
+from engine.io.intervals import Interval
 from genomeweb.catalog.models import Gene as GeneRow
 from genomeweb.catalog.models import Predictor
-from genomeweb.genomics.annotation import Gene
-from genomeweb.genomics.intervals import Interval
 
 
 def find_predictor(name: str) -> Predictor:
@@ -19,13 +19,13 @@ def find_predictor(name: str) -> Predictor:
 
 def load_model(predictor: Predictor, identifiers: list[str] | None, no_rc: bool):
     """The model as an Ensemble, and the track indices asked for (None: all)."""
-    from worker import runtime
-    from worker.errors import JobInputError
+    from engine.errors import InputError
+    from engine.models import runtime
 
     try:
         model = runtime.ensemble(predictor.spec(), reverse_complement=not no_rc)
         tracks = model.tracks.indices(identifiers) if identifiers else None
-    except (JobInputError, KeyError) as error:
+    except (InputError, KeyError) as error:
         raise CommandError(str(error).strip("'\"")) from error
     return model, tracks
 
@@ -70,7 +70,7 @@ def add_objective_arguments(parser) -> None:
 
 
 def build_objective(options: dict, model, window: Interval, predictor: Predictor, contigs):
-    from worker.interpret import gene_objective, track_objective
+    from engine.interpret.objectives import gene_objective, track_objective
 
     log = not options["linear"]
     try:

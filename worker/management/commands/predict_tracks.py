@@ -23,8 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=8)
 
     def handle(self, *args, **options) -> None:
-        from genomeweb.genomics.fasta import Genome
-        from worker.predict import aligned, predict_region, write_track_bigwigs
+        from engine.io.fasta import Genome
+        from engine.models.regions import aligned, predict_region, write_track_bigwigs
 
         predictor = find_predictor(options["model"])
         genome = Genome(predictor.genome.fasta_file)

@@ -21,6 +21,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
+        from engine.pipeline.scoring import SCORING_BATCH_SIZE
+
         parser.add_argument("--model", required=True)
         parser.add_argument("--vcf", required=True, type=Path)
         parser.add_argument("--out", required=True, type=Path, help="the TSV to write")
@@ -30,11 +32,11 @@ class Command(BaseCommand):
             "--no-rc", action="store_true", help="skip reverse-complement averaging"
         )
         parser.add_argument("--genes", action="store_true", help="also score the genes nearby")
-        parser.add_argument("--batch-size", type=int, default=8)
+        parser.add_argument("--batch-size", type=int, default=SCORING_BATCH_SIZE)
 
     def handle(self, *args, **options) -> None:
-        from genomeweb.genomics.fasta import Genome
-        from worker.variant_effects import score_variants
+        from engine.io.fasta import Genome
+        from engine.pipeline.scoring import score_alleles
 
         predictor = find_predictor(options["model"])
         _check_scorers(options["scorers"])
@@ -42,16 +44,19 @@ class Command(BaseCommand):
         model, tracks = load_model(predictor, options["tracks"], options["no_rc"])
         genes = _read_genes(predictor) if options["genes"] else None
         genome = Genome(predictor.genome.fasta_file)
-        report = self._validate(options["vcf"], predictor, genome, options["out"])
-        result = score_variants(
+        try:
+            report = self._validate(options["vcf"], predictor, genome, options["out"])
+        finally:
+            genome.close()
+        result = score_alleles(
             model,
-            genome,
+            predictor.genome.fasta_file,
             report.accepted,
             scorers=options["scorers"],
             tracks=tracks,
             genes=genes,
             batch_size=options["batch_size"],
-        )
+        ).scores
         for index in result.unscored:
             line = result.variants[index].line
             self.stderr.write(f"line {line}: not scored (allele too long for the model window)")
@@ -67,7 +72,7 @@ class Command(BaseCommand):
 
     def _validate(self, vcf: Path, predictor: Predictor, genome, out: Path):
         """Validate the VCF against the model's genome; report counts and issues."""
-        from genomeweb.genomics.vcf import VcfFileError, validate_vcf, write_issues_tsv
+        from engine.io.vcf import VcfFileError, validate_vcf, write_issues_tsv
 
         if not vcf.is_file():
             raise CommandError(f"no VCF at {vcf}")
@@ -94,7 +99,7 @@ class Command(BaseCommand):
 
 
 def _check_scorers(names: list[str]) -> None:
-    from worker.scoring import VARIANT_SCORERS
+    from engine.variants.scorers import VARIANT_SCORERS
 
     unknown = [name for name in names if name not in VARIANT_SCORERS]
     if unknown:
@@ -104,7 +109,7 @@ def _check_scorers(names: list[str]) -> None:
 
 
 def _read_genes(predictor: Predictor) -> list:
-    from genomeweb.genomics.annotation import read_genes
+    from engine.io.annotation import read_genes
 
     if not predictor.genome.annotation_path:
         raise CommandError(f"genome {predictor.genome.name} has no gene annotation for --genes")
@@ -113,7 +118,7 @@ def _read_genes(predictor: Predictor) -> list:
 
 def _write_outputs(out: Path, result, identifiers: list[str], *, with_genes: bool) -> list[Path]:
     """``out`` (allele × track scores) and, with genes, ``<out>.genes.tsv``."""
-    from worker.exports import write_gene_tsv, write_scores_long_tsv
+    from engine.variants.exports import write_gene_tsv, write_scores_long_tsv
 
     write_scores_long_tsv(result, identifiers, out)
     if not with_genes:

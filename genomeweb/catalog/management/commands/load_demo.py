@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
+from engine.io.files import sha256_file
 from genomeweb.catalog.loading import load_genome
 from genomeweb.catalog.models import Architecture, Genome, Predictor
 from genomeweb.catalog.registration import (
@@ -13,7 +14,6 @@ from genomeweb.catalog.registration import (
     replicate_entries,
     yeast_geometry_and_tracks,
 )
-from genomeweb.lib.files import sha256_file
 from genomeweb.workspaces.models import Membership, Role, Workspace
 
 YEAST = settings.BASE_DIR / "data" / "yeast"

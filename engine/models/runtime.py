@@ -1,0 +1,131 @@
+"""Device choice, the per-process model cache, autocast, and batch sizing.
+
+Models load lazily, once per worker process, after Celery forked it (no CUDA before a fork),
+and only from local files whose sha256 matches the one recorded at registration.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import nullcontext
+from functools import cache
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from engine.errors import InputError
+from engine.io.files import sha256_file, weights_file
+from engine.models.base import ModelAdapter, Track, TrackTable
+from engine.models.ensemble import Ensemble
+
+logger = logging.getLogger(__name__)
+_CACHE: dict[tuple[str, str], list[ModelAdapter]] = {}
+Batched = Tensor | tuple | list  # what run_batched's function returns: tensors, maybe nested
+
+
+@cache
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def autocast_dtype(dev: torch.device) -> torch.dtype | None:
+    """The dtype predictions on ``dev`` are computed in: bf16 on CUDA, None (plain fp32) on the
+    CPU. Weights stay fp32 either way: Borzoi fails on ``model.to(bf16)``."""
+    return torch.bfloat16 if dev.type == "cuda" else None
+
+
+def autocast(dev: torch.device):
+    """Autocast to ``autocast_dtype(dev)``, or nothing where that is None."""
+    dtype = autocast_dtype(dev)
+    if dtype is None:
+        return nullcontext()
+    return torch.autocast(dev.type, dtype=dtype)
+
+
+def track_table(spec: dict) -> TrackTable:
+    return TrackTable([Track(**track) for track in spec["tracks"]])
+
+
+def verified_directory(entry: dict) -> Path:
+    """The replicate's folder, after checking its weights against the registered sha256."""
+    directory = Path(entry["path"])
+    try:
+        actual = sha256_file(weights_file(directory))
+    except (OSError, ValueError) as error:
+        raise InputError(f"model weights are missing: {error}") from error
+    if actual != entry["sha256"]:
+        raise InputError(
+            f"the weights in {directory} do not match the registered sha256 "
+            f"({actual[:12]}… instead of {entry['sha256'][:12]}…); re-register the model"
+        )
+    return directory
+
+
+def load_replicates(spec: dict) -> list[ModelAdapter]:
+    """All replicates of the model described by ``spec`` (``Predictor.spec()``) on this
+    process's device, loaded once per process and cached."""
+    key = (spec["name"], "|".join(r["sha256"] for r in spec["replicates"]))
+    if key not in _CACHE:
+        from engine.models.registry import build_adapter
+
+        tracks = track_table(spec)
+        _CACHE[key] = [
+            build_adapter(
+                spec["architecture"],
+                verified_directory(entry),
+                name=spec["name"],
+                tracks=tracks,
+                device=device(),
+            )
+            for entry in spec["replicates"]
+        ]
+        logger.info("loaded %s (%d replicates) on %s", spec["name"], len(_CACHE[key]), device())
+    return _CACHE[key]
+
+
+def ensemble(
+    spec: dict,
+    *,
+    reverse_complement: bool | None = None,
+    shifts: tuple[int, ...] = (0,),
+    replicates: int | None = None,
+) -> Ensemble:
+    """The model as a job asked for it; defaults follow the model's registration."""
+    models = load_replicates(spec)[: replicates or None]
+    rc = spec["reverse_complement"] if reverse_complement is None else reverse_complement
+    return Ensemble(models, reverse_complement=rc, shifts=shifts)
+
+
+def run_batched(fn: Callable[[Tensor], Batched], inputs: Tensor, batch_size: int) -> Batched:
+    """``fn`` over ``inputs`` in batches, halving the batch on CUDA out-of-memory.
+
+    ``fn`` returns a tensor, or tuples / lists of them (nested), batched on their first axis;
+    the batches are concatenated the same way.
+
+    Raises:
+        InputError: even a batch of one does not fit on the device.
+    """
+    outputs, start = [], 0
+    while start < len(inputs):
+        try:
+            outputs.append(fn(inputs[start : start + batch_size]))
+            start += batch_size
+        except torch.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            if batch_size == 1:
+                raise InputError(
+                    "the model does not fit in GPU memory even one sequence at "
+                    "a time; ask an administrator for a larger GPU"
+                ) from None
+            batch_size //= 2
+            logger.warning("out of GPU memory: batch size now %d", batch_size)
+    return _concatenate(outputs)
+
+
+def _concatenate(parts: list[Batched]) -> Batched:
+    first = parts[0]
+    if isinstance(first, Tensor):
+        return torch.cat(parts)
+    return type(first)(_concatenate(list(items)) for items in zip(*parts, strict=True))

@@ -1,0 +1,201 @@
+"""The variant scoring job: alleles scored by the engine (whole, or as parts joined later) and
+every export of the scores."""
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.io.annotation import Gene
+from engine.io.fasta import Genome
+from engine.io.vcf import Variant
+from engine.models.base import ModelAdapter
+from engine.pipeline.common import Progress
+from engine.variants.effects import (
+    VariantScores,
+    default_window_step,
+    score_variants,
+    scores_from_arrays,
+    scores_to_arrays,
+)
+from engine.variants.exports import (
+    summarize,
+    write_annotated_vcf,
+    write_gene_tsv,
+    write_scores_long_tsv,
+    write_scores_npz,
+    write_scores_wide_tsv,
+)
+from engine.variants.windows import forward_passes
+
+SCORING_BATCH_SIZE = 8  # sequences per forward pass
+
+
+@dataclass
+class ScoredAlleles:
+    scores: VariantScores
+    passes: int  # forward passes it took (see engine.variants.windows.forward_passes)
+    seconds: float
+
+    @property
+    def passes_per_second(self) -> float:
+        return self.passes / max(self.seconds, 1e-6)
+
+
+@dataclass
+class ScoringOutput:
+    scored: ScoredAlleles
+    summary: list[dict]  # one per allele, for the database rows
+    files: dict[str, tuple[Path, str, str]]  # name -> (path, content type, description)
+
+
+def score_alleles(
+    model: ModelAdapter,
+    fasta: Path,
+    variants: list[Variant],
+    *,
+    scorers: list[str],
+    tracks: list[int],
+    genes: list[Gene] | None,
+    progress: Progress | None = None,
+    batch_size: int = SCORING_BATCH_SIZE,
+) -> ScoredAlleles:
+    """Score alleles with the engine (``batch_size`` sequences per forward pass), and time it."""
+    genome = Genome(fasta)
+    try:
+        began = time.monotonic()
+        scores = score_variants(
+            model,
+            genome,
+            variants,
+            scorers=scorers,
+            tracks=tracks,
+            genes=genes,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        seconds = time.monotonic() - began
+    finally:
+        genome.close()
+    passes = forward_passes(
+        ((v.chrom, v.start, len(v.ref), len(v.alt)) for v in variants),
+        default_window_step(model),
+        per_pass=getattr(model, "passes_per_sequence", 1),
+    )
+    return ScoredAlleles(scores, passes, seconds)
+
+
+def summary_rows(scores: VariantScores, track_ids: list[str]) -> list[dict]:
+    """One summary dict per allele (strongest score and track, top gene, per-scorer maxima);
+    ``track_ids`` name ``scores.tracks``, in order."""
+    return summarize(scores, track_ids, scores.scorers[0])
+
+
+def write_scoring_exports(
+    scores: VariantScores, track_ids: list[str], fasta: Path, out_dir: Path, model_name: str
+) -> dict[str, tuple[Path, str, str]]:
+    """Every export (TSV long and wide, gene TSV, annotated VCF, npz) into ``out_dir``."""
+    ids = track_ids
+    genome = Genome(fasta)
+    try:
+        return _write_exports(scores, ids, genome.contig_lengths, out_dir, model_name)
+    finally:
+        genome.close()
+
+
+def run_variant_scoring(
+    model: ModelAdapter,
+    fasta: Path,
+    variants: list[Variant],
+    *,
+    scorers: list[str],
+    tracks: list[int],
+    genes: list[Gene] | None,
+    out_dir: Path,
+    progress: Progress,
+    model_name: str,
+) -> ScoringOutput:
+    """Score alleles and write every export into ``out_dir``, in one go (small jobs)."""
+    scored = score_alleles(
+        model, fasta, variants, scorers=scorers, tracks=tracks, genes=genes, progress=progress
+    )
+    ids = [model.tracks.tracks[i].identifier for i in tracks]
+    files = write_scoring_exports(scored.scores, ids, fasta, out_dir, model_name)
+    return ScoringOutput(scored, summary_rows(scored.scores, ids), files)
+
+
+def save_part(scored: ScoredAlleles, path: Path) -> Path:
+    """One part's scores and timing, for the step that joins the parts."""
+    timing = {"passes": np.int64(scored.passes), "seconds": np.float64(scored.seconds)}
+    with path.open("wb") as handle:
+        np.savez(handle, **scores_to_arrays(scored.scores), **timing)
+    return path
+
+
+def join_parts(
+    paths: list[Path], variants: list[Variant], genes: list[Gene] | None
+) -> ScoredAlleles:
+    """The parts' scores (files from ``save_part``, in order) as one, with summed timing."""
+    parts = []
+    for path in paths:
+        with np.load(path, allow_pickle=False) as arrays:
+            parts.append(dict(arrays))
+    scores = scores_from_arrays(parts, variants, genes or [])
+    passes = sum(int(part["passes"]) for part in parts)
+    return ScoredAlleles(scores, passes, sum(float(part["seconds"]) for part in parts))
+
+
+def _write_exports(scores, ids, contigs, out_dir: Path, model_name: str) -> dict:
+    tsv = "text/tab-separated-values"
+    files = {
+        "scores.tsv": (
+            write_scores_long_tsv(scores, ids, out_dir / "scores.tsv"),
+            tsv,
+            "One row per allele and track, a column per scorer",
+        ),
+        "scores_wide.tsv": (
+            write_scores_wide_tsv(scores, ids, out_dir / "scores_wide.tsv"),
+            tsv,
+            "One row per allele, a column per scorer and track",
+        ),
+        "scores.npz": (
+            write_scores_npz(scores, ids, out_dir / "scores.npz"),
+            "application/octet-stream",
+            "Allele × track × scorer matrices (numpy)",
+        ),
+        "annotated.vcf.gz": (
+            write_annotated_vcf(
+                scores, ids, contigs, out_dir / "annotated.vcf.gz", model_name=model_name
+            ),
+            "application/gzip",
+            "Accepted alleles with scores in INFO (bgzip)",
+        ),
+    }
+    files["annotated.vcf.gz.tbi"] = (
+        out_dir / "annotated.vcf.gz.tbi",
+        "application/octet-stream",
+        "Tabix index",
+    )
+    files["scores.npy"] = (
+        _save_npy(scores.scores, out_dir / "scores.npy"),
+        "application/octet-stream",
+        "The same allele × track × scorer matrix, uncompressed (memory-mappable)",
+    )
+    if scores.genes:
+        files["genes.tsv"] = (
+            write_gene_tsv(scores, ids, out_dir / "genes.tsv"),
+            tsv,
+            "Gene-level SED and logSED per allele, gene and track",
+        )
+    return files
+
+
+def _save_npy(array: np.ndarray, path: Path) -> Path:
+    """Uncompressed so a page can read one allele's row without loading the whole matrix."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("wb") as handle:
+        np.save(handle, array)
+    os.replace(temporary, path)
+    return path

@@ -1,0 +1,210 @@
+"""Train the yeast demo model on STRIPE-seq TSS coverage.
+
+    python -m engine.training.train --data data/yeast --out var/training/run1 --seed 17
+
+Seeded; uses a GPU when one is present, else the CPU (bf16 autocast on both). Model selection
+uses only the validation chromosomes (XI, XIII, XV); the test chromosomes are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from engine.models.tiling import codes_to_onehot, tile_region
+from engine.models.yeast_net import YeastNet, YeastNetConfig
+from engine.training.data import (
+    TEST_CHROMS,
+    VALID_CHROMS,
+    YeastData,
+    strand_pairs,
+    track_ids,
+    train_chroms,
+    window_codes,
+    window_counts,
+)
+from engine.training.metrics import group_means, sample_pearsons
+
+logger = logging.getLogger("train")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("data/yeast"))
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--max-minutes", type=float, default=0, help="stop early (0: no limit)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--sequence-length", type=int, default=8192)
+    parser.add_argument("--crop-bp", type=int, default=1024)
+    parser.add_argument("--dropout", type=float, default=0.1, help="transformer dropout")
+    parser.add_argument("--conv-dropout", type=float, default=0.0, help="conv tower dropout")
+    parser.add_argument(
+        "--jitter-bp",
+        type=int,
+        default=0,
+        help="shift each training sequence by up to this many bp against its "
+        "targets (robustness to sub-bin placement)",
+    )
+    return parser.parse_args()
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def sample_batch(
+    data: YeastData,
+    chroms: list[str],
+    config: YeastNetConfig,
+    size: int,
+    rng: np.random.Generator,
+    jitter_bp: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random windows on the bin grid, half of them reverse-complemented (strands swapped),
+    each sequence shifted by up to ``jitter_bp`` against its targets."""
+    lengths = np.array([len(data.codes[c]) for c in chroms], dtype=float)
+    picks = rng.choice(len(chroms), size=size, p=lengths / lengths.sum())
+    codes, counts = [], []
+    pairs = strand_pairs()
+    for pick in picks:
+        chrom = chroms[pick]
+        first_bin = int(rng.integers(0, len(data.counts[chrom]) - config.output_bins + 1))
+        start = first_bin * config.bin_size - config.crop_bp
+        start += int(rng.integers(-jitter_bp, jitter_bp + 1)) if jitter_bp else 0
+        seq = window_codes(data.codes[chrom], start, config.sequence_length)
+        target = window_counts(data.counts[chrom], first_bin, config.output_bins)
+        if rng.random() < 0.5:
+            seq = np.where(seq < 4, 3 - seq, seq)[::-1]
+            target = target[::-1, pairs]
+        codes.append(seq.copy())
+        counts.append(target.copy())
+    return codes_to_onehot(np.stack(codes)), torch.from_numpy(np.stack(counts))
+
+
+def loss_fn(predicted: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+    """MSE of log1p counts: what the model card's Pearson measures, robust to huge peaks."""
+    return torch.mean((torch.log1p(predicted.float()) - torch.log1p(observed)) ** 2)
+
+
+def validate(model: YeastNet, data: YeastData, device: torch.device) -> dict:
+    model.eval()
+    config = model.config
+    predicted = {}
+    for chrom in VALID_CHROMS:
+        predicted[chrom] = tile_region(
+            lambda x: _forward(model, x, device),
+            data.codes[chrom],
+            0,
+            len(data.codes[chrom]),
+            sequence_length=config.sequence_length,
+            crop_bp=config.crop_bp,
+            bin_size=config.bin_size,
+            batch_size=32,
+        )
+    model.train()
+    per_sample = sample_pearsons(data.counts, predicted, VALID_CHROMS, track_ids())
+    return group_means(per_sample)
+
+
+def _forward(model: YeastNet, x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    with torch.autocast(device.type, dtype=torch.bfloat16):
+        return model(x.to(device))
+
+
+def learning_rate(step: int, total: int, peak: float, warmup: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def save_checkpoint(model: YeastNet, out: Path, summary: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(weights, out / "model.safetensors")
+    config = model.config.to_dict() | {"track_ids": track_ids(), "strand_pairs": strand_pairs()}
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    (out / "training.json").write_text(json.dumps(summary, indent=2))
+
+
+def train(args: argparse.Namespace) -> None:
+    rng = seed_everything(args.seed)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    data = YeastData.load(args.data)
+    chroms = train_chroms(list(data.codes))
+    assert not set(chroms) & set(TEST_CHROMS + VALID_CHROMS)
+    config = YeastNetConfig(
+        sequence_length=args.sequence_length,
+        crop_bp=args.crop_bp,
+        dropout=args.dropout,
+        conv_dropout=args.conv_dropout,
+    )
+    model = YeastNet(config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    train_bp = sum(len(data.codes[c]) for c in chroms)
+    steps_per_epoch = math.ceil(train_bp / (config.output_bins * config.bin_size) / args.batch_size)
+    total = steps_per_epoch * args.epochs
+    best, history, began, step = -1.0, [], time.monotonic(), 0
+    for epoch in range(args.epochs):
+        losses = []
+        for _ in range(steps_per_epoch):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, total, args.lr, warmup=2 * steps_per_epoch)
+            x, y = sample_batch(data, chroms, config, args.batch_size, rng, args.jitter_bp)
+            loss = loss_fn(_forward(model, x, device), y.to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            losses.append(loss.item())
+            step += 1
+        scores = validate(model, data, device)
+        minutes = (time.monotonic() - began) / 60
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": float(np.mean(losses)),
+                "valid": scores,
+                "minutes": round(minutes, 2),
+            }
+        )
+        logger.info("%s", json.dumps(history[-1]))
+        if scores["WT"] > best:
+            best = scores["WT"]
+            summary = {
+                "args": {k: str(v) for k, v in vars(args).items()},
+                "best_epoch": epoch + 1,
+                "best_valid": scores,
+                "history": history,
+                "device": str(device),
+                "parameters": sum(p.numel() for p in model.parameters()),
+            }
+            save_checkpoint(model, args.out, summary)
+        if args.max_minutes and minutes > args.max_minutes:
+            logger.info("time budget reached after epoch %d", epoch + 1)
+            break
+    summary_path = args.out / "training.json"
+    summary = json.loads(summary_path.read_text())
+    summary["history"] = history
+    summary_path.write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    train(parse_args())

@@ -1,0 +1,693 @@
+"""Variant effects: reference and alternative windows through a model, then scored.
+
+Window placement (one reference pass per window)
+    ``naive_score_variants`` centres a window on each variant and predicts its reference and
+    alternative: two passes per allele (each × RC × shifts × replicates, inside the Ensemble).
+    The engine, ``score_variants``, lays a fixed grid of tiles of ``window_step`` bp (by default
+    a quarter of the output span, on the bin grid) along each contig, and scores every variant
+    of a tile in the window centred on that tile. One reference prediction then serves all of
+    them and each allele costs one pass (two for an indel). A variant is at most
+    ``window_step / 2`` from its window's centre, so it keeps at least 3/8 of the output span of
+    output bins on each side (2,304 bp for the yeast demo, 73,728 bp for Borzoi), plus the
+    cropped context. The grid depends only on the contig, never on the other variants in the
+    file, so a variant scores the same whatever it is submitted with. (Calico's
+    ``cluster_snps`` instead centres one window on each cluster of nearby variants, so there a
+    score depends on its neighbours.) With ``window_step=1`` every window is centred on its
+    variant, as in the naive version.
+
+    Where a variant sits in its window matters to a model with max-pooling: for the demo model,
+    logSEDs of tiled and of centred windows correlate 0.77, and 0.89 once each is averaged over
+    shifts of 0 and 1 bp (both pairings of its first pool); ``bench/bench_variant_effects.py``
+    prints both. So the spread is the model's sensitivity to the input's phase, which shift
+    ensembling averages out, rather than an error of either placement.
+
+Fast path for substitutions
+    A model that implements ``predict_substitutions`` (the demo model) keeps its reference
+    pass's intermediate state and recomputes, for an SNV or MNV, only the convolutions whose
+    inputs the change reaches; indels move every downstream base and run whole windows.
+
+Indels (fixed window length, bins aligned to the reference)
+    The window keeps its length: an insertion trims the flank, a deletion extends it with more
+    genome sequence (N only off the contig). Each indel gets two alternative sequences: one
+    anchored left (the sequence left of the variant sits where it sits in the reference) and one
+    anchored right (the sequence right of the REF allele does). The alternative prediction is
+    stitched at the variant's bin: bins left of it from the left-anchored prediction, the bin
+    itself and those right of it from the right-anchored one, so every bin away from the variant
+    compares the same genome sequence in ref and alt (MODEL_NOTES: "extra shifts of ± indel size
+    and the left/right predictions stitched at the variant's bin").
+
+Alternative one-hots are gathered on the model's device from the reference windows (fetched
+once per window, with margin for deletions) and a small table of ALT bases, and scores are
+reduced there too (``engine.variants.scorers``): only ``(alleles, tracks)`` values come back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from engine.io.annotation import Gene
+from engine.io.encoding import one_hot, one_hot_batch
+from engine.io.fasta import Genome
+from engine.io.intervals import Interval
+from engine.io.vcf import Variant
+from engine.models.base import ModelAdapter
+from engine.models.runtime import autocast, run_batched
+from engine.variants.scorers import SCORERS, exon_bins, gene_scores, score_all, strand_mask
+from engine.variants.windows import window_step
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], object]  # progress(alleles done, alleles in total)
+SUMS = ("REF", "ALT")  # always computed, reported as ref_sum and alt_sum
+
+
+@dataclass(frozen=True)
+class GeneScores:
+    """Gene-level SED and logSED, one entry per (variant, gene, strand-matched track) for the
+    genes with exon bins in the variant's window. All arrays are ``(N,)``."""
+
+    variant: np.ndarray  # int64, index into VariantScores.variants
+    gene: np.ndarray  # int64, index into VariantScores.genes
+    track: np.ndarray  # int64, the model's track index
+    sed: np.ndarray  # float32
+    log_sed: np.ndarray  # float32
+
+
+@dataclass(frozen=True)
+class VariantScores:
+    """Scores of every allele, in the order the variants were given.
+
+    ``scores`` is ``(V, T, S)`` float32 for ``scorers`` on the model tracks ``tracks``;
+    ``ref_sum`` and ``alt_sum`` are ``(V, T)`` (ΣR, ΣA over the window's bins). Alleles listed in
+    ``unscored`` (longer than ``max_allele_bp``) have nan rows.
+    """
+
+    variants: list[Variant]
+    scorers: list[str]
+    tracks: list[int]
+    scores: np.ndarray
+    ref_sum: np.ndarray
+    alt_sum: np.ndarray
+    genes: list[Gene]
+    gene_scores: GeneScores
+    unscored: list[int]
+
+
+def scores_to_arrays(scores: VariantScores) -> dict[str, np.ndarray]:
+    """The numbers of ``scores`` as plain arrays (for ``np.savez``); the alleles and genes
+    themselves are left out: ``scores_from_arrays`` is given them again."""
+    gene = scores.gene_scores
+    return {
+        "scorers": np.asarray(scores.scorers),
+        "tracks": np.asarray(scores.tracks, dtype=np.int64),
+        "scores": scores.scores,
+        "ref_sum": scores.ref_sum,
+        "alt_sum": scores.alt_sum,
+        "unscored": np.asarray(scores.unscored, dtype=np.int64),
+        "gene_variant": gene.variant,
+        "gene_gene": gene.gene,
+        "gene_track": gene.track,
+        "gene_sed": gene.sed,
+        "gene_log_sed": gene.log_sed,
+    }
+
+
+def scores_from_arrays(
+    parts: Sequence[Mapping[str, np.ndarray]], variants: list[Variant], genes: Sequence[Gene]
+) -> VariantScores:
+    """Scores of consecutive parts of ``variants`` (each from ``scores_to_arrays``), joined."""
+    offsets = np.cumsum([0] + [len(part["scores"]) for part in parts[:-1]])
+    if sum(len(part["scores"]) for part in parts) != len(variants):
+        raise ValueError("the parts do not cover the variants")
+
+    def joined(name: str, shift: bool = False) -> np.ndarray:
+        arrays = [p[name] + (o if shift else 0) for p, o in zip(parts, offsets, strict=True)]
+        return np.concatenate(arrays)
+
+    return VariantScores(
+        variants,
+        [str(name) for name in parts[0]["scorers"]],
+        [int(track) for track in parts[0]["tracks"]],
+        joined("scores"),
+        joined("ref_sum"),
+        joined("alt_sum"),
+        list(genes),
+        GeneScores(
+            joined("gene_variant", shift=True),
+            joined("gene_gene"),
+            joined("gene_track"),
+            joined("gene_sed"),
+            joined("gene_log_sed"),
+        ),
+        [int(i) for i in joined("unscored", shift=True)],
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    """One model input window and the variants (indices into the input list) scored in it."""
+
+    chrom: str
+    start: int
+    members: tuple[int, ...]
+
+
+# --- window placement -------------------------------------------------------------------------
+
+
+def default_window_step(model: ModelAdapter) -> int:
+    """A quarter of the output span, rounded down to whole bins (at least one bin)."""
+    return window_step(model.output_bins, model.bin_size)
+
+
+def window_start(position: int, sequence_length: int, step: int) -> int:
+    """Start of the input window scoring a variant at ``position``: centred on its tile."""
+    centre = position // step * step + step // 2
+    return centre - sequence_length // 2
+
+
+def max_allele_bp(model: ModelAdapter, step: int) -> int:
+    """The longest REF or ALT that stays inside the output bins wherever it sits in its tile."""
+    return (model.output_bins * model.bin_size - step) // 2
+
+
+def plan_windows(
+    variants: Sequence[Variant], sequence_length: int, step: int, indices: Sequence[int]
+) -> list[Window]:
+    """Group the variants ``indices`` by (contig, tile); windows come out sorted by contig and
+    position, members by position."""
+
+    def tile(i: int) -> tuple[str, int]:
+        return variants[i].chrom, variants[i].start // step
+
+    order = sorted(indices, key=lambda i: (*tile(i), variants[i].start, i))
+    return [
+        Window(chrom, window_start(index * step, sequence_length, step), tuple(members))
+        for (chrom, index), members in itertools.groupby(order, key=tile)
+    ]
+
+
+def _chunks(windows: Sequence[Window], alleles: int) -> Iterator[list[Window]]:
+    """Consecutive windows holding at least ``alleles`` variants (the last may hold fewer)."""
+    chunk: list[Window] = []
+    count = 0
+    for window in windows:
+        chunk.append(window)
+        count += len(window.members)
+        if count >= alleles:
+            yield chunk
+            chunk, count = [], 0
+    if chunk:
+        yield chunk
+
+
+# --- shared pieces ----------------------------------------------------------------------------
+
+
+def _predict(model: ModelAdapter, onehot: Tensor, tracks: list[int] | None) -> Tensor:
+    """``(B, L, 4)`` → ``(B, bins, T)`` float32 counts.
+
+    Under ``runtime.autocast`` like every prediction of the worker: bf16 on CUDA, whose ~3
+    significant digits per bin are noise in ``A − R`` for small effects; scores themselves are
+    always reduced in float32.
+    """
+    with autocast(model.device):
+        return model.predict(onehot, tracks).float()
+
+
+def _predict_reference(
+    model: ModelAdapter, onehot: Tensor, tracks: list[int] | None
+) -> tuple[Tensor, object]:
+    """``_predict`` that also keeps the model's state for ``predict_substitutions``."""
+    with autocast(model.device):
+        pred, state = model.predict_reference(onehot, tracks)
+    return pred.float(), state
+
+
+class _GeneIndex:
+    """Finds the genes overlapping a window quickly (sorted starts per contig)."""
+
+    def __init__(self, genes: Sequence[Gene]) -> None:
+        self.genes = list(genes)
+        self._rows: dict[str, np.ndarray] = {}
+        self._starts: dict[str, np.ndarray] = {}
+        self._longest: dict[str, int] = {}
+        for chrom in {gene.chrom for gene in self.genes}:
+            rows = [i for i, gene in enumerate(self.genes) if gene.chrom == chrom]
+            rows.sort(key=lambda i: self.genes[i].start)
+            self._rows[chrom] = np.array(rows)
+            self._starts[chrom] = np.array([self.genes[i].start for i in rows])
+            self._longest[chrom] = max(self.genes[i].end - self.genes[i].start for i in rows)
+
+    def overlapping(self, interval: Interval) -> list[int]:
+        if interval.chrom not in self._rows:
+            return []
+        starts = self._starts[interval.chrom]
+        low = np.searchsorted(starts, interval.start - self._longest[interval.chrom])
+        high = np.searchsorted(starts, interval.end)
+        rows = self._rows[interval.chrom][low:high]
+        return [int(i) for i in rows if self.genes[i].end > interval.start]
+
+
+class _Results:
+    """Output arrays filled allele by allele (input order), and the gene-level entries."""
+
+    def __init__(self, variants: Sequence[Variant], scorers: list[str], tracks: list[int]):
+        self.variants, self.scorers, self.tracks = list(variants), scorers, tracks
+        self.values = np.full((len(variants), len(tracks), len(scorers) + 2), np.nan, np.float32)
+        self.gene_parts: list[tuple[np.ndarray, ...]] = []
+        self.unscored: list[int] = []
+
+    def add(self, variants: np.ndarray, values: np.ndarray) -> None:
+        """``values``: ``(n, T, S + 2)``, the scorers then REF and ALT."""
+        self.values[variants] = values
+
+    def add_genes(
+        self,
+        variants: np.ndarray,
+        genes: np.ndarray,
+        keep: np.ndarray,
+        sed: np.ndarray,
+        log_sed: np.ndarray,
+    ) -> None:
+        """``keep``, ``sed``, ``log_sed``: ``(n, G, T)`` for the ``genes`` (indices, ``(G,)``)."""
+        allele, gene, track = np.nonzero(keep)
+        self.gene_parts.append(
+            (
+                variants[allele],
+                genes[gene],
+                np.asarray(self.tracks)[track],
+                sed[allele, gene, track],
+                log_sed[allele, gene, track],
+            )
+        )
+
+    def finish(self, genes: Sequence[Gene]) -> VariantScores:
+        parts = [np.concatenate(p) for p in zip(*self.gene_parts, strict=True)]
+        if not parts:
+            parts = [np.zeros(0, np.int64)] * 3 + [np.zeros(0, np.float32)] * 2
+        order = np.lexsort((parts[2], parts[1], parts[0]))
+        variant, gene, track, sed, log_sed = (part[order] for part in parts)
+        return VariantScores(
+            self.variants,
+            self.scorers,
+            self.tracks,
+            self.values[..., :-2],
+            self.values[..., -2],
+            self.values[..., -1],
+            list(genes),
+            GeneScores(
+                variant.astype(np.int64),
+                gene.astype(np.int64),
+                track.astype(np.int64),
+                sed.astype(np.float32),
+                log_sed.astype(np.float32),
+            ),
+            sorted(self.unscored),
+        )
+
+
+@dataclass
+class _Setup:
+    """What both implementations need: the model's tracks, the genes, the size limits."""
+
+    model: ModelAdapter
+    scorers: list[str]
+    tracks: list[int]
+    genes: _GeneIndex
+    step: int
+
+    @classmethod
+    def make(
+        cls,
+        model: ModelAdapter,
+        scorers: Sequence[str],
+        tracks: Sequence[int] | None,
+        genes: Sequence[Gene] | None,
+        step: int | None,
+    ) -> _Setup:
+        unknown = [name for name in scorers if name not in SCORERS]
+        if unknown:
+            raise ValueError(f"unknown scorers: {', '.join(unknown)} (known: {', '.join(SCORERS)})")
+        step = default_window_step(model) if step is None else step
+        if not 1 <= step <= model.output_bins * model.bin_size // 2:
+            raise ValueError(f"window_step must be 1 … half the output span, got {step}")
+        tracks = list(range(len(model.tracks))) if tracks is None else list(tracks)
+        return cls(model, list(scorers), tracks, _GeneIndex(genes or []), step)
+
+    @property
+    def names(self) -> list[str]:
+        return [*self.scorers, *SUMS]
+
+    def output(self, chrom: str, start: int) -> Interval:
+        """The genome interval of the output bins of the window starting at ``start``."""
+        first = start + self.model.crop_bp
+        return Interval(chrom, first, first + self.model.output_bins * self.model.bin_size)
+
+    def is_scorable(self, variant: Variant) -> bool:
+        return max(len(variant.ref), len(variant.alt)) <= max_allele_bp(self.model, self.step)
+
+    def strand_mask(self, genes: Sequence[int]) -> np.ndarray:
+        tracks = [self.model.tracks.tracks[t] for t in self.tracks]
+        return strand_mask([self.genes.genes[g] for g in genes], tracks)  # (G, T)
+
+
+# --- the engine -------------------------------------------------------------------------------
+
+
+def score_variants(
+    model: ModelAdapter,
+    genome: Genome,
+    variants: Sequence[Variant],
+    *,
+    scorers: Sequence[str],
+    tracks: Sequence[int] | None = None,
+    genes: Sequence[Gene] | None = None,
+    batch_size: int = 8,
+    window_step: int | None = None,
+    progress: Progress | None = None,
+) -> VariantScores:
+    """Score every allele, sharing one reference prediction per window (see the module doc).
+
+    Args:
+        model: an adapter, usually ``runtime.ensemble(...)``: reverse complement, shifts and
+            replicates are averaged there, before scoring.
+        genome: the reference the variants were validated against.
+        variants: alleles (multi-allelic records already split), in any order.
+        scorers: names from ``engine.variants.scorers.SCORERS``.
+        tracks: model track indices to score; all when None.
+        genes: genes for the gene-level SED and logSED; none when None.
+        batch_size: alleles per forward pass (an indel runs two sequences); halved on CUDA
+            out-of-memory.
+        window_step: the tile size in bp; ``default_window_step(model)`` when None.
+        progress: called as ``progress(done, total)`` in alleles after each group of windows.
+
+    Returns:
+        Scores in the order of ``variants``.
+    """
+    setup = _Setup.make(model, scorers, tracks, genes, window_step)
+    results = _Results(variants, setup.scorers, setup.tracks)
+    scorable = [i for i, variant in enumerate(variants) if setup.is_scorable(variant)]
+    results.unscored = sorted(set(range(len(variants))) - set(scorable))
+    windows = plan_windows(variants, model.sequence_length, setup.step, scorable)
+    logger.info("%d alleles in %d windows", len(scorable), len(windows))
+    done = 0
+    with torch.inference_mode():
+        for chunk in _chunks(windows, batch_size):
+            _score_chunk(setup, _make_chunk(setup, genome, variants, chunk), results, batch_size)
+            done += sum(len(window.members) for window in chunk)
+            if progress:
+                progress(done, len(scorable))
+    return results.finish(setup.genes.genes)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """A few consecutive windows and their alleles, ready on the model's device.
+
+    ``table`` holds the one-hot windows, each with ``margin`` bp of extra genome on both sides
+    (room for deletions), then the ALT bases of every allele; every input sequence, reference
+    or alternative, is a gather of its rows. Per-allele fields are ``(n,)`` int64 tensors.
+    """
+
+    windows: list[Window]
+    members: np.ndarray  # (n,) indices into the variants
+    group: Tensor  # window of each allele
+    table: Tensor  # (W * (L + 2 * margin) + ΣALT, 4)
+    refs: Tensor  # (W, L, 4)
+    base: Tensor  # table row of window position 0 of the allele's window
+    offset: Tensor  # variant start − window start
+    ref_len: Tensor
+    alt_len: Tensor
+    alt_at: Tensor  # table row of the allele's first ALT base
+
+
+def _make_chunk(
+    setup: _Setup, genome: Genome, variants: Sequence[Variant], windows: list[Window]
+) -> _Chunk:
+    """Fetch the windows once (with room for the longest deletion) and lay out the alleles."""
+    length, device = setup.model.sequence_length, setup.model.device
+    members = [i for window in windows for i in window.members]
+    group = [g for g, window in enumerate(windows) for _ in window.members]
+    alleles = [variants[i] for i in members]
+    margin = max([len(v.ref) - len(v.alt) for v in alleles] + [0])
+    span = length + 2 * margin
+    texts = [
+        genome.fetch(Interval(w.chrom, w.start - margin, w.start + length + margin))
+        for w in windows
+    ]
+    table = torch.from_numpy(one_hot("".join(texts + [v.alt for v in alleles]))).to(device)
+    starts = [0, *np.cumsum([len(v.alt) for v in alleles[:-1]])]
+    rows = margin + span * torch.arange(len(windows), device=device)[:, None]  # (W, 1)
+
+    def column(values: Sequence[int]) -> Tensor:
+        return torch.as_tensor(np.asarray(values, dtype=np.int64), device=device)
+
+    return _Chunk(
+        windows,
+        np.asarray(members),
+        column(group),
+        table,
+        refs=table[rows + torch.arange(length, device=device)],  # (W, L, 4)
+        base=column([margin + span * g for g in group]),
+        offset=column([v.start - windows[g].start for v, g in zip(alleles, group, strict=True)]),
+        ref_len=column([len(v.ref) for v in alleles]),
+        alt_len=column([len(v.alt) for v in alleles]),
+        alt_at=column([len(windows) * span + s for s in starts]),
+    )
+
+
+def _alt_rows(chunk: _Chunk, ids: Tensor, length: int, *, right: bool) -> Tensor:
+    """Table rows ``(b, L)`` of the alternative sequences of alleles ``ids``.
+
+    Left-anchored: the reference up to the variant, ALT, then the genome after REF moved by
+    ``len(ALT) − len(REF)`` (trimmed for an insertion, extended for a deletion). Right-anchored:
+    the mirror image, so the genome after REF sits where it sits in the reference.
+    """
+    offset, ref_len, alt_len = (
+        chunk.offset[ids, None],
+        chunk.ref_len[ids, None],
+        chunk.alt_len[ids, None],
+    )
+    shift = alt_len - ref_len
+    first = offset - shift if right else offset  # window position of the first ALT base
+    before, after = (shift, 0) if right else (0, -shift)  # genome moves left / right of ALT
+    base, i = chunk.base[ids, None], torch.arange(length, device=ids.device)
+    in_alt = chunk.alt_at[ids, None] + i - first
+    return torch.where(
+        i < first, base + before + i, torch.where(i < first + alt_len, in_alt, base + after + i)
+    )
+
+
+def _score_chunk(setup: _Setup, chunk: _Chunk, results: _Results, batch_size: int) -> None:
+    """Reference passes, then the alleles in batches; writes their scores into ``results``."""
+    model = setup.model
+    if model.supports_substitutions:
+        ref_pred, state = run_batched(
+            lambda x: _predict_reference(model, x, setup.tracks), chunk.refs, batch_size
+        )
+    else:
+        ref_pred = run_batched(lambda x: _predict(model, x, setup.tracks), chunk.refs, batch_size)
+        state = None
+    gene_rows, gene_bins = _chunk_genes(setup, chunk.windows)  # (G,), (W, G, bins)
+    strands = setup.strand_mask(gene_rows)  # (G, T)
+    scorer = _AlleleScorer(setup, chunk, ref_pred, state, gene_bins, strands)
+    ids = torch.arange(len(chunk.members), device=model.device)
+    out = run_batched(scorer, ids, batch_size).cpu().numpy()  # (n, T * (S + 2) [+ 2 G T])
+    n, tracks, names = len(ids), len(setup.tracks), len(setup.names)
+    results.add(chunk.members, out[:, : tracks * names].reshape(n, tracks, names))
+    if len(gene_rows):
+        genes = out[:, tracks * names :].reshape(n, 2, len(gene_rows), tracks)
+        group = chunk.group.cpu().numpy()
+        keep = gene_bins.any(axis=-1)[group][..., None] & strands[None]
+        results.add_genes(chunk.members, gene_rows, keep, genes[:, 0], genes[:, 1])
+
+
+def _chunk_genes(setup: _Setup, windows: list[Window]) -> tuple[np.ndarray, np.ndarray]:
+    """The genes overlapping any window's output, and their exon bins in each window."""
+    outputs = [setup.output(w.chrom, w.start) for w in windows]
+    rows = sorted({g for output in outputs for g in setup.genes.overlapping(output)})
+    genes = [setup.genes.genes[g] for g in rows]
+    bins = np.stack([exon_bins(genes, output, setup.model.bin_size) for output in outputs])
+    return np.asarray(rows, dtype=np.int64), bins  # (G,), (W, G, bins)
+
+
+class _AlleleScorer:
+    """``ids (b,) → (b, T * (S + 2) [+ 2 * G * T])``: predict, stitch and score alleles.
+
+    A callable for ``run_batched``, which halves the batch on out-of-memory; everything it
+    builds stays on the model's device and only the reduced scores leave it. With a reference
+    ``state`` (models that support it), SNVs and MNVs take the model's fast path, which
+    recomputes only what the substitution changes; indels always run whole windows.
+    """
+
+    def __init__(
+        self,
+        setup: _Setup,
+        chunk: _Chunk,
+        ref_pred: Tensor,
+        state: object | None,
+        gene_bins: np.ndarray,
+        strands: np.ndarray,
+    ) -> None:
+        device = setup.model.device
+        self.setup, self.chunk, self.ref_pred, self.state = setup, chunk, ref_pred, state
+        self.gene_bins = torch.as_tensor(gene_bins, device=device)  # (W, G, bins)
+        self.strands = torch.as_tensor(strands, device=device)  # (G, T)
+        self.bin_index = torch.arange(setup.model.output_bins, device=device)
+        # output bin of each variant's first base: where its left and right predictions meet
+        self.cut = (chunk.offset - setup.model.crop_bp).div(
+            setup.model.bin_size, rounding_mode="floor"
+        )
+
+    def __call__(self, ids: Tensor) -> Tensor:
+        alt = self._alternatives(ids)  # (b, bins, T)
+        group = self.chunk.group[ids]
+        ref = self.ref_pred[group]  # (b, bins, T)
+        out = [score_all(ref, alt, self.setup.names).flatten(1)]
+        if self.strands.shape[0]:
+            sed, log_sed = gene_scores(ref, alt, self.gene_bins[group], self.strands)
+            out += [sed.flatten(1), log_sed.flatten(1)]
+        return torch.cat(out, dim=1)
+
+    def _alternatives(self, ids: Tensor) -> Tensor:
+        if self.state is None:
+            return self._whole_windows(ids)
+        fast = self.chunk.ref_len[ids] == self.chunk.alt_len[ids]
+        if fast.all():
+            return self._substituted(ids)
+        alt = torch.empty(
+            (len(ids), self.setup.model.output_bins, len(self.setup.tracks)), device=ids.device
+        )
+        if fast.any():
+            alt[fast] = self._substituted(ids[fast])
+        alt[~fast] = self._whole_windows(ids[~fast])
+        return alt
+
+    def _substituted(self, ids: Tensor) -> Tensor:
+        """Alleles whose REF and ALT have the same length, by the model's fast path."""
+        model, chunk = self.setup.model, self.chunk
+        rows = _alt_rows(chunk, ids, model.sequence_length, right=False)
+        width = int(chunk.ref_len[ids].max())
+        with autocast(model.device):
+            return model.predict_substitutions(
+                self.state,
+                chunk.group[ids],
+                chunk.table[rows],
+                chunk.offset[ids],
+                width,
+                self.setup.tracks,
+            ).float()
+
+    def _whole_windows(self, ids: Tensor) -> Tensor:
+        """Alleles by whole-window passes; an indel's two anchorings stitched at its bin."""
+        length = self.setup.model.sequence_length
+        is_indel = self.chunk.ref_len[ids] != self.chunk.alt_len[ids]
+        indels = ids[is_indel]
+        rows = torch.cat(
+            [
+                _alt_rows(self.chunk, ids, length, right=False),
+                _alt_rows(self.chunk, indels, length, right=True),
+            ]
+        )
+        pred = _predict(self.setup.model, self.chunk.table[rows], self.setup.tracks)
+        alt = pred[: len(ids)]  # (b, bins, T), left-anchored
+        if len(indels):
+            right_side = (self.bin_index >= self.cut[indels, None])[..., None]  # (k, bins, 1)
+            alt[is_indel] = torch.where(right_side, pred[len(ids) :], alt[is_indel])
+        return alt
+
+
+# --- the reference implementation -------------------------------------------------------------
+
+
+def naive_score_variants(
+    model: ModelAdapter,
+    genome: Genome,
+    variants: Sequence[Variant],
+    *,
+    scorers: Sequence[str],
+    tracks: Sequence[int] | None = None,
+    genes: Sequence[Gene] | None = None,
+    window_step: int = 1,
+) -> VariantScores:
+    """``score_variants`` the slow, obvious way: for each allele on its own, the reference and
+    alternative windows built as strings and predicted together, nothing shared.
+
+    With the default ``window_step=1`` every window is centred on its variant; with the
+    engine's step it places windows as the engine does, and so must give the same scores.
+    Arguments and return as ``score_variants``.
+    """
+    setup = _Setup.make(model, scorers, tracks, genes, window_step)
+    results = _Results(variants, setup.scorers, setup.tracks)
+    with torch.inference_mode():
+        for index, variant in enumerate(variants):
+            if setup.is_scorable(variant):
+                _naive_score_one(setup, genome, variant, index, results)
+            else:
+                results.unscored.append(index)
+    return results.finish(setup.genes.genes)
+
+
+def _naive_sequences(genome: Genome, variant: Variant, start: int, length: int) -> list[str]:
+    """Reference, left-anchored and (for indels) right-anchored alternative windows."""
+    end, shift = start + length, len(variant.alt) - len(variant.ref)
+
+    def fetch(first: int, last: int) -> str:
+        return genome.fetch(Interval(variant.chrom, first, last))
+
+    ref = fetch(start, end)
+    left = fetch(start, variant.start) + variant.alt + fetch(variant.end, end - shift)
+    if shift == 0:
+        return [ref, left]
+    right = fetch(start + shift, variant.start) + variant.alt + fetch(variant.end, end)
+    return [ref, left, right]
+
+
+def allele_profiles(
+    model: ModelAdapter,
+    genome: Genome,
+    variant: Variant,
+    tracks: Sequence[int] | None,
+    start: int,
+) -> tuple[Tensor, Tensor]:
+    """Reference and alternative predictions ``(1, bins, T)`` of the window at ``start``.
+
+    For an indel the alternative is stitched at the variant's bin from the left- and the
+    right-anchored predictions, so every bin compares like with like.
+    """
+    texts = _naive_sequences(genome, variant, start, model.sequence_length)
+    onehot = torch.from_numpy(one_hot_batch(texts)).to(model.device)
+    pred = _predict(model, onehot, tracks)  # (2 or 3, bins, T)
+    ref, alt = pred[:1], pred[1:2]
+    if len(texts) == 3:
+        cut = (variant.start - start - model.crop_bp) // model.bin_size
+        alt = torch.cat([pred[1:2, :cut], pred[2:3, cut:]], dim=1)
+    return ref, alt
+
+
+def _naive_score_one(
+    setup: _Setup, genome: Genome, variant: Variant, index: int, results: _Results
+) -> None:
+    model = setup.model
+    start = window_start(variant.start, model.sequence_length, setup.step)
+    ref, alt = allele_profiles(model, genome, variant, setup.tracks, start)
+    results.add(np.array([index]), score_all(ref, alt, setup.names).cpu().numpy())
+    output = setup.output(variant.chrom, start)
+    rows = np.asarray(setup.genes.overlapping(output), dtype=np.int64)
+    if len(rows):
+        bins = exon_bins([setup.genes.genes[g] for g in rows], output, model.bin_size)
+        strands = setup.strand_mask(rows)
+        device = model.device
+        sed, log_sed = gene_scores(
+            ref, alt, torch.as_tensor(bins, device=device), torch.as_tensor(strands, device=device)
+        )
+        keep = bins.any(axis=-1)[None, :, None] & strands[None]
+        results.add_genes(np.array([index]), rows, keep, sed.cpu().numpy(), log_sed.cpu().numpy())

@@ -1,0 +1,229 @@
+"""Variant effect scorers on untransformed predictions (counts), computed where they live.
+
+Every scorer takes ``ref`` and ``alt`` predictions shaped ``(V, bins, T)`` on the counts scale
+(``ModelAdapter.predict`` already undid the model's output transform) and returns ``(V, T)``:
+the reduction over bins happens on the model's device, so only ``(variants, tracks)`` values
+leave it. Definitions follow Calico's baskerville ``snps.py`` and borzoi ``borzoi_sed.py``
+(MODEL_NOTES.md, "Calico's variant scores").
+
+One difference from Calico: there, R and A are ``(shifts, bins, tracks)`` and the nonlinear
+scorers (logSUM, logSED, D1, D2, logD1, logD2, SAX, JS) are computed per shift (and per
+reverse-complement pass) and then averaged, ``mean_s f(R_s, A_s)``. Here the ``Ensemble``
+wrapper has already averaged the predictions over reverse complement, shifts and replicates,
+so each scorer is ``f(mean_s R_s, mean_s A_s)``. SUM, REF and ALT are linear and identical
+either way; for the others the two differ by a Jensen gap that is small when the passes agree
+(e.g. log2 of a mean is ≥ the mean of the log2s) and is zero without RC or shifts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from engine.io.annotation import Gene
+from engine.io.intervals import Interval
+from engine.models.base import Track
+
+Scorer = Callable[[Tensor, Tensor], Tensor]  # ref, alt (V, bins, T) -> (V, T)
+
+JS_PSEUDOCOUNT_PERCENTILE = 25.0
+
+
+def _log2p1(x: Tensor) -> Tensor:
+    return torch.log2(x + 1)
+
+
+def _log2_ratio(diff: Tensor, ref: Tensor) -> Tensor:
+    """``log2(ref + diff + 1) − log2(ref + 1)``, as ``log1p(diff / (ref + 1)) / ln 2``.
+
+    The same value, but without subtracting two nearly equal logs of large sums: float32 keeps
+    small effects on high-coverage tracks that the naive difference would round away.
+    """
+    return torch.log1p(diff / (ref + 1)) / math.log(2)
+
+
+def score_sum(ref: Tensor, alt: Tensor) -> Tensor:
+    """SUM (SAD): ``ΣA − ΣR`` over bins, summed as ``Σ(A − R)`` to keep small differences."""
+    return (alt - ref).sum(dim=1)
+
+
+def score_log_sum(ref: Tensor, alt: Tensor) -> Tensor:
+    """logSUM: ``Σ log2(A + 1) − Σ log2(R + 1)`` over bins."""
+    return (_log2p1(alt) - _log2p1(ref)).sum(dim=1)
+
+
+def score_log_sed(ref: Tensor, alt: Tensor) -> Tensor:
+    """logSED (logFC): ``log2(ΣA + 1) − log2(ΣR + 1)`` over all bins of the window."""
+    return _log2_ratio((alt - ref).sum(dim=1), ref.sum(dim=1))
+
+
+def score_d1(ref: Tensor, alt: Tensor) -> Tensor:
+    """D1: L1 norm of ``A − R`` over bins."""
+    return (alt - ref).abs().sum(dim=1)
+
+
+def score_d2(ref: Tensor, alt: Tensor) -> Tensor:
+    """D2: L2 norm of ``A − R`` over bins."""
+    return (alt - ref).square().sum(dim=1).sqrt()
+
+
+def score_log_d1(ref: Tensor, alt: Tensor) -> Tensor:
+    """logD1: L1 norm of ``log2(A + 1) − log2(R + 1)`` over bins."""
+    return (_log2p1(alt) - _log2p1(ref)).abs().sum(dim=1)
+
+
+def score_log_d2(ref: Tensor, alt: Tensor) -> Tensor:
+    """logD2: L2 norm of ``log2(A + 1) − log2(R + 1)`` over bins."""
+    return (_log2p1(alt) - _log2p1(ref)).square().sum(dim=1).sqrt()
+
+
+def score_sax(ref: Tensor, alt: Tensor) -> Tensor:
+    """SAX: the signed ``A − R`` at the bin where ``|A − R|`` is largest."""
+    diff = alt - ref  # (V, bins, T)
+    at = diff.abs().argmax(dim=1, keepdim=True)  # (V, 1, T)
+    return diff.gather(1, at).squeeze(1)
+
+
+def percentile(x: Tensor, q: float, dim: int) -> Tensor:
+    """The ``q``-th percentile along ``dim`` with linear interpolation (numpy's default).
+
+    Written with ``kthvalue`` because ``torch.quantile`` refuses inputs over 2**24 elements,
+    which one Borzoi prediction (6,144 bins × 7,611 tracks) already exceeds.
+    """
+    n = x.shape[dim]
+    position = q / 100 * (n - 1)
+    low = math.floor(position)
+    below = x.kthvalue(low + 1, dim=dim).values
+    above = x.kthvalue(min(low + 2, n), dim=dim).values
+    return below + (position - low) * (above - below)
+
+
+def score_js(ref: Tensor, alt: Tensor) -> Tensor:
+    """JS: symmetrised KL divergence between the ref and alt profiles over bins.
+
+    Both profiles get the same pseudocount, the 25th percentile of R over bins (per variant and
+    track), and are normalised to sum to 1 over bins; the score is
+    ``(KL(p‖q) + KL(q‖p)) / 2 = Σ (p − q)(ln p − ln q) / 2`` (natural log, as scipy's
+    ``rel_entr`` that Calico uses).
+    """
+    pseudocount = percentile(ref, JS_PSEUDOCOUNT_PERCENTILE, dim=1).unsqueeze(1)  # (V, 1, T)
+    p = ref + pseudocount
+    p = p / p.sum(dim=1, keepdim=True)
+    q = alt + pseudocount
+    q = q / q.sum(dim=1, keepdim=True)
+    terms = (p - q) * (p.log() - q.log())
+    return torch.where(p == q, 0.0, terms).sum(dim=1) / 2  # 0 · (−inf − −inf) is 0, not nan
+
+
+def score_ref(ref: Tensor, alt: Tensor) -> Tensor:
+    """REF: ``ΣR`` over bins (the reference coverage, for context)."""
+    return ref.sum(dim=1)
+
+
+def score_alt(ref: Tensor, alt: Tensor) -> Tensor:
+    """ALT: ``ΣA`` over bins."""
+    return alt.sum(dim=1)
+
+
+SCORERS: dict[str, Scorer] = {
+    "SUM": score_sum,
+    "logSUM": score_log_sum,
+    "logSED": score_log_sed,
+    "D1": score_d1,
+    "D2": score_d2,
+    "logD1": score_log_d1,
+    "logD2": score_log_d2,
+    "SAX": score_sax,
+    "JS": score_js,
+    "REF": score_ref,
+    "ALT": score_alt,
+}
+# What a user asks for; REF and ALT are always reported, as ref_sum and alt_sum.
+VARIANT_SCORERS = tuple(name for name in SCORERS if name not in ("REF", "ALT"))
+
+
+def score_all(ref: Tensor, alt: Tensor, names: Sequence[str]) -> Tensor:
+    """Several scorers at once.
+
+    Args:
+        ref: ``(V, bins, T)`` reference counts (an expanded view of a shared one is fine).
+        alt: ``(V, bins, T)`` alternative counts, on the same bins.
+        names: keys of ``SCORERS``.
+
+    Returns:
+        ``(V, T, S)`` float32, one slice per name in order.
+    """
+    ref, alt = ref.float(), alt.float()
+    return torch.stack([SCORERS[name](ref, alt) for name in names], dim=-1)
+
+
+def gene_scores(
+    ref: Tensor, alt: Tensor, gene_bins: Tensor, strand_mask: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Gene-level SED and logSED: the SUM and logSED of the bins of each gene's exons.
+
+    Args:
+        ref: ``(V, bins, T)`` reference counts.
+        alt: ``(V, bins, T)`` alternative counts.
+        gene_bins: ``(V, G, bins)`` or ``(G, bins)`` bool, the exon bins of each gene in each
+            variant's window (``exon_bins``).
+        strand_mask: ``(G, T)`` bool, the tracks that match each gene's strand (``strand_mask``).
+
+    Returns:
+        ``SED = Σ_exon bins A − R`` and ``logSED = log2(ΣA + 1) − log2(ΣR + 1)``, each
+        ``(V, G, T)`` float32; nan for a track of the other strand or a gene with no exon bin
+        in the window.
+    """
+    ref, alt = ref.float(), alt.float()
+    weights = gene_bins.expand(len(ref), *gene_bins.shape[-2:]).float()  # (V, G, bins)
+    ref_sum = torch.einsum("vgb,vbt->vgt", weights, ref)
+    sed = torch.einsum("vgb,vbt->vgt", weights, alt - ref)
+    log_sed = _log2_ratio(sed, ref_sum)
+    keep = strand_mask.unsqueeze(0) & gene_bins.expand_as(weights).any(dim=-1, keepdim=True)
+    return sed.where(keep, torch.nan), log_sed.where(keep, torch.nan)
+
+
+def exon_bins(genes: Sequence[Gene], output: Interval, bin_size: int) -> np.ndarray:
+    """Each gene's exon bins in a window's output, as borzoi ``gene.py`` picks them.
+
+    An exon ``[start, end)`` covers bins ``round(start / bin) … round(end / bin)`` (half-open,
+    Python's round like numpy's) counted from the window's first output bin, clipped to the
+    window. Genes on another contig get no bins.
+
+    Args:
+        genes: the genes to place (the caller picks those near the window).
+        output: the genome interval of the window's output bins.
+        bin_size: bp per output bin.
+
+    Returns:
+        ``(G, len(output) // bin_size)`` bool.
+    """
+    bins = len(output) // bin_size
+    mask = np.zeros((len(genes), bins), dtype=bool)
+    for row, gene in enumerate(genes):
+        if gene.chrom != output.chrom:
+            continue
+        for exon in gene.exons:
+            first, last = (round((x - output.start) / bin_size) for x in (exon.start, exon.end))
+            # clip both ends: a negative end would count from the far end of the window
+            mask[row, min(max(first, 0), bins) : min(max(last, 0), bins)] = True
+    return mask
+
+
+def strand_mask(genes: Sequence[Gene], tracks: Sequence[Track]) -> np.ndarray:
+    """Which tracks each gene is scored on: a + gene on + and unstranded tracks, a − gene on −
+    and unstranded tracks, an unstranded gene on all of them.
+
+    Returns:
+        ``(G, T)`` bool.
+    """
+    strands = np.array([track.strand for track in tracks])
+    mask = np.ones((len(genes), len(tracks)), dtype=bool)
+    for row, gene in enumerate(genes):
+        if gene.strand in ("+", "-"):
+            mask[row] = (strands == gene.strand) | (strands == ".")
+    return mask

@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+import torch
+
+from engine.io.encoding import base_codes, one_hot
+from engine.models.ensemble import Ensemble, reverse_complement
+from engine.models.tiling import codes_to_onehot, tile_region
+from engine.models.yeast import YeastAdapter, load_yeast_net
+from engine.training.data import strand_pairs, track_ids
+
+
+@pytest.fixture
+def adapter(tiny_yeast_dir):
+    return YeastAdapter(tiny_yeast_dir)
+
+
+def random_onehot(batch: int, length: int, seed: int = 1) -> torch.Tensor:
+    rng = np.random.default_rng(seed)
+    seqs = ["".join(rng.choice(list("ACGT"), length)) for _ in range(batch)]
+    return torch.from_numpy(np.stack([one_hot(s) for s in seqs]))
+
+
+def test_predict_returns_counts_per_bin_and_track(adapter):
+    out = adapter.predict(random_onehot(2, 1024))
+    assert out.shape == (2, 24, 12) and adapter.output_bins == 24
+    assert (out >= 0).all()
+    assert adapter.tracks.strand_pairs() == strand_pairs()
+    assert [t.identifier for t in adapter.tracks.tracks] == track_ids()
+
+
+def test_predict_selects_tracks(adapter):
+    x = random_onehot(1, 1024)
+    assert torch.equal(adapter.predict(x, [3, 0]), adapter.predict(x)[:, :, [3, 0]])
+
+
+def test_it_refuses_input_of_the_wrong_length(adapter):
+    with pytest.raises(ValueError, match=r"takes \(B, 1024, 4\)"):
+        adapter.predict(random_onehot(1, 1000))
+
+
+def test_attention_rows_are_distributions_and_match_the_fast_path(adapter):
+    x = random_onehot(1, 1024)
+    weights = adapter.attention(x, layer=1)
+    assert weights.shape == (1, 2, 8, 8)  # heads, tokens of 128 bp
+    torch.testing.assert_close(weights.sum(-1), torch.ones(1, 2, 8))
+    # The explicit softmax path (used for maps) computes the same model as the SDPA path.
+    module = adapter.model.transformer[1].attention
+    fast = adapter.predict(x)
+    module.keep_weights = True
+    try:
+        slow = adapter.predict(x)
+    finally:
+        module.keep_weights = False
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
+
+
+def test_embed_gives_one_vector_per_token(adapter):
+    assert adapter.embed(random_onehot(2, 1024)).shape == (2, 8, 16)
+
+
+def test_rc_ensemble_is_strand_symmetric(adapter):
+    """Averaging with the reverse complement makes the + track of a sequence the mirror of the
+    − track of its reverse complement (plus ↔ minus of the same sample)."""
+    model = Ensemble([adapter], reverse_complement=True)
+    x = random_onehot(1, 1024)
+    forward = model.predict(x)
+    backward = model.predict(reverse_complement(x)).flip(dims=(1,))
+    torch.testing.assert_close(forward, backward[:, :, strand_pairs()], atol=1e-5, rtol=1e-5)
+
+
+def test_tiling_equals_predicting_each_window(adapter):
+    rng = np.random.default_rng(3)
+    codes = base_codes("".join(rng.choice(list("ACGT"), 5000)))
+
+    def predict(x):
+        return adapter.predict(x)
+
+    tiled = tile_region(
+        predict, codes, 0, 5000, sequence_length=1024, crop_bp=128, bin_size=32, batch_size=2
+    )
+    assert tiled.shape == (157, 12)  # ceil(5000 / 32)
+    window = np.full(1024, 4, dtype=np.uint8)  # the second window: starts at 768 - 128 = 640
+    window[:] = codes[640:1664]
+    with torch.inference_mode():
+        direct = adapter.predict(codes_to_onehot(window[None])).numpy()[0]
+    np.testing.assert_allclose(tiled[24:48], direct, rtol=1e-5, atol=1e-6)
+
+
+def test_the_checkpoint_round_trips(tiny_yeast_dir):
+    model, raw = load_yeast_net(tiny_yeast_dir)
+    assert raw["track_ids"] == track_ids() and model.config.output_bins == 24
+
+
+def test_the_fixture_model_responds_to_one_base(adapter):
+    x = random_onehot(1, 1024)
+    mutated = x.clone()
+    mutated[0, 500] = mutated[0, 500].roll(1)
+    assert (adapter.predict(mutated) - adapter.predict(x)).abs().max() > 1e-3

@@ -1,1 +1,0 @@
-"""One adapter per architecture, all speaking the contract in base.py."""
