@@ -30,10 +30,21 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+_FULL_PRECISION = False
+
+
+def use_full_precision() -> None:
+    """Predict in fp32 on every device from now on, for measurements that bf16's rounding
+    would disturb (e.g. how stable small variant effects are). A process-wide choice."""
+    global _FULL_PRECISION
+    _FULL_PRECISION = True
+
+
 def autocast_dtype(dev: torch.device) -> torch.dtype | None:
     """The dtype predictions on ``dev`` are computed in: bf16 on CUDA, None (plain fp32) on the
-    CPU. Weights stay fp32 either way: Borzoi fails on ``model.to(bf16)``."""
-    return torch.bfloat16 if dev.type == "cuda" else None
+    CPU or after ``use_full_precision``. Weights stay fp32 either way: Borzoi fails on
+    ``model.to(bf16)``."""
+    return torch.bfloat16 if dev.type == "cuda" and not _FULL_PRECISION else None
 
 
 def autocast(dev: torch.device):

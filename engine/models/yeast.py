@@ -58,8 +58,9 @@ class YeastAdapter(ModelAdapter):
         self.sequence_length = model.config.sequence_length
         self.bin_size = model.config.bin_size
         self.crop_bp = model.config.crop_bp
-
-    supports_substitutions = True
+        # The local recomputation follows max pooling's reach; an anti-aliased tower reaches
+        # further, so those models predict whole mutants.
+        self.supports_substitutions = model.config.pool == "max"
 
     def predict(self, onehot: Tensor, tracks: Sequence[int] | None = None) -> Tensor:
         return _select(self.model(self.check_input(onehot)), tracks)  # already counts

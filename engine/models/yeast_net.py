@@ -29,6 +29,10 @@ class YeastNetConfig:
     dropout: float = 0.1
     conv_dropout: float = 0.0  # dropout after each tower block (training only)
     unet_channels: int = 128
+    # "max": max-pool pairs of positions (the first pool pairs bases, so a 1-bp shift changes
+    # what every deeper position summarises); "blur": max at stride 1, then a [1, 2, 1] low-pass
+    # before subsampling (anti-aliased, Zhang 2019), so the tower shifts with its input.
+    pool: str = "max"
 
     @property
     def bin_size(self) -> int:
@@ -45,6 +49,13 @@ class YeastNetConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def __post_init__(self) -> None:
+        if self.pool not in POOLS:
+            raise ValueError(f"pool must be one of {', '.join(POOLS)}, not {self.pool!r}")
+
+
+POOLS = ("max", "blur")
+
 
 class ConvBlock(nn.Module):
     """BatchNorm → GELU → Conv1d (→ dropout), the Basenji/Borzoi block, channels first."""
@@ -57,6 +68,16 @@ class ConvBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.dropout(self.conv(F.gelu(self.norm(x))))
+
+
+def blur_pool(h: Tensor) -> Tensor:
+    """Anti-aliased halving of ``(B, C, n)`` (n even) → ``(B, C, n / 2)``: the maximum of each
+    position and its right neighbour, low-passed by [1, 2, 1] / 4 before every other position is
+    kept; the window's ends repeat their edge values."""
+    h = F.max_pool1d(F.pad(h, (0, 1), mode="replicate"), 2, stride=1)  # (B, C, n)
+    kernel = torch.tensor([0.25, 0.5, 0.25], dtype=h.dtype, device=h.device)
+    kernel = kernel.expand(h.shape[1], 1, 3)
+    return F.conv1d(F.pad(h, (1, 1), mode="replicate"), kernel, stride=2, groups=h.shape[1])
 
 
 def rotary(x: Tensor, base: float = 10_000.0) -> Tensor:
@@ -148,12 +169,16 @@ class YeastNet(nn.Module):
         """``(B, L, 4)`` → the tower's outputs ``(B, C, N)`` at 2, 4, 8, …, 128 bp per position:
         the stem's, then one per tower block (the last are the transformer's tokens)."""
         h = self.stem(x.transpose(1, 2))  # (B, 4, L) -> (B, C, L)
-        h = F.max_pool1d(h + self.stem_block(h), 2)
+        h = self.halve(h + self.stem_block(h))
         levels = [h]
         for block in self.tower:
-            h = F.max_pool1d(block(h), 2)
+            h = self.halve(block(h))
             levels.append(h)
         return levels
+
+    def halve(self, h: Tensor) -> Tensor:
+        """The tower's pooling, ``(B, C, n)`` → ``(B, C, n / 2)``."""
+        return blur_pool(h) if self.config.pool == "blur" else F.max_pool1d(h, 2)
 
     def transform(self, tower_out: Tensor) -> Tensor:
         """The transformer on the tower's last level: ``(B, D, N)`` → tokens ``(B, N, D)``."""

@@ -96,3 +96,49 @@ def test_the_fixture_model_responds_to_one_base(adapter):
     mutated = x.clone()
     mutated[0, 500] = mutated[0, 500].roll(1)
     assert (adapter.predict(mutated) - adapter.predict(x)).abs().max() > 1e-3
+
+
+def test_blur_pool_halves_an_impulse_into_a_quarter_and_three_quarters():
+    from engine.models.yeast_net import blur_pool
+
+    for position, expected in ((4, {1: 0.25, 2: 0.75}), (5, {2: 0.75, 3: 0.25})):
+        impulse = torch.zeros(1, 1, 12)
+        impulse[0, 0, position] = 1.0
+        pooled = blur_pool(impulse)[0, 0]
+        assert pooled.shape == (6,)
+        assert {i: v for i, v in enumerate(pooled.tolist()) if v} == expected
+
+
+def test_blur_pool_keeps_a_constant_and_shifts_by_one_for_a_two_base_shift():
+    from engine.models.yeast_net import blur_pool
+
+    assert torch.allclose(blur_pool(torch.full((1, 3, 8), 2.5)), torch.full((1, 3, 4), 2.5))
+    x = torch.randn(1, 4, 64, generator=torch.Generator().manual_seed(3))
+    shifted = torch.roll(x, 2, dims=-1)
+    assert torch.allclose(blur_pool(shifted)[..., 2:-2], blur_pool(x)[..., 1:-3])
+
+
+def test_an_anti_aliased_yeast_net_predicts_whole_windows_and_round_trips(tmp_path):
+    from engine.models.yeast_net import YeastNet, YeastNetConfig
+    from engine.training.train import save_checkpoint
+
+    config = YeastNetConfig(
+        sequence_length=1024,
+        crop_bp=128,
+        stem_channels=8,
+        tower_channels=(8, 8, 8, 8, 16, 16),
+        transformer_layers=1,
+        heads=2,
+        unet_channels=8,
+        pool="blur",
+    )
+    save_checkpoint(YeastNet(config).eval(), tmp_path, {"note": "test"})
+    adapter = YeastAdapter(tmp_path)
+    assert adapter.model.config.pool == "blur" and not adapter.supports_substitutions
+    assert adapter.predict(random_onehot(2, 1024)).shape == (2, 24, 12)
+    with pytest.raises(ValueError, match="pool must be one of max, blur"):
+        YeastNetConfig(pool="average")
+
+
+def test_the_shipped_max_pool_model_keeps_its_fast_path(adapter):
+    assert adapter.model.config.pool == "max" and adapter.supports_substitutions

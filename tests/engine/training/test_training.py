@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from engine.io.annotation import Exon, Gene
 from engine.io.encoding import base_codes
@@ -124,3 +125,82 @@ def test_warmup_then_cosine_schedule():
     assert learning_rate(0, 100, 1.0, 10) == pytest.approx(0.1)
     assert learning_rate(10, 100, 1.0, 10) == pytest.approx(1.0)
     assert learning_rate(100, 100, 1.0, 10) == pytest.approx(0.0)
+
+
+def _random_chromosome(length: int, seed: int = 0) -> YeastData:
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 4, length).astype(np.uint8)
+    counts = rng.poisson(1.0, (length // 32, 12)).astype(np.float32)
+    return YeastData({"I": codes}, {"I": counts})
+
+
+def test_copies_of_a_window_share_targets_and_differ_only_by_their_jitter():
+    config = YeastNetConfig(sequence_length=256, crop_bp=64)
+    data = _random_chromosome(4096)
+    x, y = sample_batch(data, ["I"], config, 6, np.random.default_rng(4), jitter_bp=5, copies=2)
+    assert x.shape == (12, 256, 4) and y.shape == (6, 4, 12)
+    first, second = x[:6].argmax(-1).numpy(), x[6:].argmax(-1).numpy()
+    matches = 0
+    for a, b in zip(first, second, strict=True):
+        # the second copy is the first moved by some d in [-10, 10] bp (either strand)
+        offsets = [d for d in range(-10, 11) if (np.roll(a, d)[12:-12] == b[12:-12]).all()]
+        assert offsets, "a copy is not a shifted version of its window"
+        matches += offsets != [0]
+    assert matches >= 3  # independent jitter moves most copies
+
+
+def test_without_jitter_the_copies_are_identical_and_one_copy_is_the_old_batch():
+    config = YeastNetConfig(sequence_length=256, crop_bp=64)
+    data = _random_chromosome(4096)
+    x, y = sample_batch(data, ["I"], config, 4, np.random.default_rng(9), copies=2)
+    assert torch.equal(x[:4], x[4:])
+    single, same_y = sample_batch(data, ["I"], config, 4, np.random.default_rng(9))
+    assert torch.equal(single, x[:4]) and torch.equal(same_y, y)
+
+
+def test_the_paired_loss_adds_the_weighted_spread_of_the_copies():
+    from engine.training.train import loss_fn, paired_loss
+
+    observed = torch.tensor([[[1.0, 3.0]]])  # (1, 1, 2)
+    a, b = torch.tensor([[[2.0, 3.0]]]), torch.tensor([[[1.0, 7.0]]])
+    assert paired_loss(a, observed, 0.5) == pytest.approx(float(loss_fn(a, observed)))
+    fit = (loss_fn(a, observed) + loss_fn(b, observed)) / 2
+    spread = torch.mean((torch.log1p(a) - torch.log1p(b)) ** 2)
+    both = paired_loss(torch.cat([a, b]), observed, 0.5)
+    assert both == pytest.approx(float(fit + 0.5 * spread))
+    assert paired_loss(torch.cat([a, b]), observed, 0.0) == pytest.approx(float(fit))
+
+
+def test_a_short_run_with_paired_copies_fits_its_schedule_and_keeps_the_best_epoch(
+    tmp_path, monkeypatch
+):
+    import json
+
+    from engine.training import train as training
+
+    chroms = {name: _random_chromosome(2048, seed=i) for i, name in enumerate(("I", *VALID_CHROMS))}
+    data = YeastData(
+        {name: d.codes["I"] for name, d in chroms.items()},
+        {name: d.counts["I"] for name, d in chroms.items()},
+    )
+    monkeypatch.setattr(training.YeastData, "load", classmethod(lambda cls, path: data))
+    monkeypatch.setattr(training, "epochs_that_fit", lambda planned, budget, minutes: 3)
+    args = training.parse_args(
+        ["--out", str(tmp_path / "run"), "--epochs", "9", "--fit-minutes", "5"]
+        + ["--sequence-length", "256", "--crop-bp", "64", "--batch-size", "2"]
+        + ["--jitter-bp", "16", "--consistency", "1", "--pool", "blur"]
+    )
+    training.train(args)
+    summary = json.loads((tmp_path / "run" / "training.json").read_text())
+    assert summary["planned_epochs"] == 3 and len(summary["history"]) == 3
+    assert 1 <= summary["best_epoch"] <= 3
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["pool"] == "blur" and config["sequence_length"] == 256
+
+
+def test_epochs_that_fit_the_budget():
+    from engine.training.train import epochs_that_fit
+
+    assert epochs_that_fit(70, budget_minutes=7.0, epoch_minutes=0.05) == 70
+    assert epochs_that_fit(70, budget_minutes=7.0, epoch_minutes=0.2) == 35
+    assert epochs_that_fit(70, budget_minutes=0.1, epoch_minutes=1.0) == 2

@@ -1,0 +1,165 @@
+"""How much predicted variant effects move when nothing biological moved.
+
+Three measures, each a Pearson correlation and a sign agreement of one scorer (logSED by
+default, every allele × track) between two ways of scoring the same SNVs, over all of them and
+over the strongest tenth (by |score| under the first way):
+
+- shift: windows centred on each variant, against the same windows moved by ``shift`` bp (the
+  model's bin and pooling phase change, the biology does not);
+- placement: windows centred on each variant, against the engine's shared tiles;
+- replicates: the mean over pairs of replicates of their correlation on centred windows.
+
+    python -m engine.variants.stability --model data/models/yeast-demo --chroms XI XIII XV
+
+prints JSON; the SNVs are drawn at random in the promoters (−300…+50 bp of the annotated start)
+of genes on ``--chroms`` (validation chromosomes for model selection, test ones for the card).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from engine.io.annotation import Gene
+from engine.io.fasta import Genome
+from engine.io.intervals import Interval
+from engine.io.vcf import Variant
+from engine.models.base import ModelAdapter
+from engine.models.ensemble import Ensemble
+from engine.variants.effects import VariantScores, score_variants
+
+CENTRED = 1  # window step of 1 bp: every variant gets its own window, centred on it
+TOP_FRACTION = 0.1
+
+
+def promoter_snvs(
+    genome: Genome,
+    genes: Sequence[Gene],
+    chroms: Sequence[str],
+    count: int,
+    *,
+    seed: int = 0,
+    upstream: int = 300,
+    downstream: int = 50,
+) -> list[Variant]:
+    """``count`` random SNVs, each within ``upstream`` bp before to ``downstream`` bp after the
+    annotated start of a random gene on ``chroms`` (strand-aware), sorted by position."""
+    rng = random.Random(seed)
+    pool = [g for g in genes if g.chrom in chroms and g.chrom in genome.contig_lengths]
+    variants: list[Variant] = []
+    while len(variants) < count:
+        gene = rng.choice(pool)
+        offset = rng.randrange(-upstream, downstream + 1)
+        start = gene.tss + (offset if gene.strand == "+" else -offset)
+        if not 0 <= start < genome.contig_lengths[gene.chrom]:
+            continue
+        ref = genome.fetch(Interval(gene.chrom, start, start + 1))
+        if ref in "ACGT":
+            alt = rng.choice([base for base in "ACGT" if base != ref])
+            variants.append(Variant(gene.chrom, start, ref, alt, f"snv{len(variants)}", 0))
+    return sorted(variants, key=lambda v: (v.chrom, v.start))
+
+
+def agreement(first: np.ndarray, second: np.ndarray) -> dict:
+    """Pearson and sign agreement of two score arrays of the same shape, over all entries and
+    over the ``TOP_FRACTION`` largest |first|."""
+    a, b = np.ravel(first), np.ravel(second)
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    top = np.argsort(-np.abs(a))[: max(2, int(len(a) * TOP_FRACTION))]
+    return {
+        "pearson": _pearson(a, b),
+        "sign_agreement": _signs(a, b),
+        "pearson_top10": _pearson(a[top], b[top]),
+        "sign_agreement_top10": _signs(a[top], b[top]),
+    }
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    return round(float(np.corrcoef(a, b)[0, 1]), 4)
+
+
+def _signs(a: np.ndarray, b: np.ndarray) -> float:
+    return round(float(np.mean(np.sign(a) == np.sign(b))), 4)
+
+
+def _scores(
+    model: ModelAdapter, genome: Genome, variants, scorer: str, window_step: int | None
+) -> np.ndarray:
+    scored: VariantScores = score_variants(
+        model, genome, variants, scorers=[scorer], window_step=window_step, batch_size=16
+    )
+    return scored.scores[..., 0]  # (V, T)
+
+
+def _with_shift(model: Ensemble, bp: int) -> Ensemble:
+    return Ensemble(model.replicates, reverse_complement=model.use_rc, shifts=(bp,))
+
+
+def stability(
+    model: Ensemble,
+    genome: Genome,
+    variants: Sequence[Variant],
+    *,
+    shift: int = 7,
+    scorer: str = "logSED",
+) -> dict:
+    """The shift and placement measures of ``model`` (and replicate agreement when it has more
+    than one replicate) on ``variants``."""
+    centred = _scores(_with_shift(model, 0), genome, variants, scorer, CENTRED)
+    moved = _scores(_with_shift(model, shift), genome, variants, scorer, CENTRED)
+    tiled = _scores(_with_shift(model, 0), genome, variants, scorer, None)
+    result = {
+        "variants": len(variants),
+        "scorer": scorer,
+        f"shift_0_vs_{shift}": agreement(centred, moved),
+        "centred_vs_shared_windows": agreement(centred, tiled),
+    }
+    if len(model.replicates) > 1:
+        result["replicate_pearson"] = replicate_agreement(model, genome, variants, scorer)
+    return result
+
+
+def replicate_agreement(
+    model: Ensemble, genome: Genome, variants: Sequence[Variant], scorer: str = "logSED"
+) -> float:
+    """Mean over pairs of replicates of the Pearson of their scores (centred windows)."""
+    each = [
+        _scores(Ensemble([one], reverse_complement=model.use_rc), genome, variants, scorer, CENTRED)
+        for one in model.replicates
+    ]
+    pairs = [_pearson(*(np.ravel(s) for s in pair)) for pair in itertools.combinations(each, 2)]
+    return round(float(np.mean(pairs)), 4)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from engine.io.annotation import read_genes
+    from engine.models import runtime
+    from engine.models.yeast import YeastAdapter
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, nargs="+", required=True, help="replicate folders")
+    parser.add_argument("--data", type=Path, default=Path("data/yeast"))
+    parser.add_argument("--chroms", nargs="+", default=["XI", "XIII", "XV"])
+    parser.add_argument("--variants", type=int, default=300)
+    parser.add_argument("--shift", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    runtime.use_full_precision()  # bf16 rounding would read as instability
+    genome = Genome(args.data / "sacCer3.fa.gz")
+    genes = read_genes(args.data / "genes_R64.gff3")
+    variants = promoter_snvs(genome, genes, args.chroms, args.variants, seed=args.seed)
+    replicates = [YeastAdapter(path, device=runtime.device()) for path in args.model]
+    model = Ensemble(replicates, reverse_complement=True)
+    result = {"models": [str(path) for path in args.model], "chroms": args.chroms}
+    print(json.dumps(result | stability(model, genome, variants, shift=args.shift), indent=2))
+
+
+if __name__ == "__main__":
+    main()
