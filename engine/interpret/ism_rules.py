@@ -7,6 +7,10 @@ BASES = "ACGT"
 
 MAX_ISM_BP = 2_000  # 6,000 mutants: minutes on a CPU for the demo model, hours for Borzoi
 FOCUSED_ISM_BP = 192  # MODEL_NOTES.md's focused-ISM recipe, and the default ISM width
+# An ISM stretch is chosen because it matters: much of it is signal, so its own median and MAD
+# overstate the noise that ``important_segments`` measures against (8 MADs suits a saliency map
+# over a whole window). At 2.5, HIS3's promoter gives its TATA stretch and CCAAT box.
+ISM_NOISE_MADS = 2.5
 
 
 def ism_passes(positions: int, per_pass: int) -> int:

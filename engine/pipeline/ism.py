@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.interpret.figures import ism_figure
 from engine.interpret.ism import ism
-from engine.interpret.ism_rules import mean_substitution_effect
+from engine.interpret.ism_rules import ISM_NOISE_MADS, mean_substitution_effect
 from engine.interpret.motifs import PositionWeightMatrix, label_segments
 from engine.interpret.objectives import Objective
 from engine.io.bigwig import write_bigwig
@@ -27,10 +27,6 @@ from engine.pipeline.common import (
 )
 
 TOP_POSITIONS = 10
-# An ISM stretch is chosen because it matters: much of it is signal, so its own median and MAD
-# overstate the noise that ``important_segments`` measures against (8 MADs suits a saliency map
-# over a whole window). At 2.5, HIS3's promoter gives its TATA stretch and CCAAT box.
-ISM_NOISE_MADS = 2.5
 ISM_BATCH_SIZE = 32  # mutants per forward pass
 
 
