@@ -228,6 +228,23 @@ def scan(
     return _Scanner(matrices).scan(sequence, min_relative)
 
 
+def site_scores(sequence: str, matrices: Sequence[PositionWeightMatrix]) -> np.ndarray:
+    """Every matrix's log-odds score (bits) at every start of ``sequence``, both strands:
+    ``(L, 2M)``, the plus-strand copies first, ``-inf`` where a matrix would run off the end."""
+    scanner = _Scanner(matrices)
+    scores = np.full((len(sequence), 2 * len(scanner.matrices)), -np.inf, dtype=np.float32)
+    if not scanner.matrices or not sequence:
+        return scores
+    windows = scanner._windows(sequence)
+    chunk = max(1, _CHUNK_VALUES // scanner.table.shape[1])
+    for first in range(0, len(sequence), chunk):
+        block = windows[first : first + chunk]
+        scores[first : first + len(block)] = block.reshape(len(block), -1) @ scanner.table
+    starts = np.arange(len(sequence))[:, None]
+    scores[starts + scanner.widths > len(sequence)] = -np.inf
+    return scores
+
+
 def important_segments(
     importance: np.ndarray,
     *,
