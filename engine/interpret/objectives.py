@@ -1,7 +1,8 @@
 """What an explanation explains: an objective turns a prediction ``(B, bins, T)`` into one
 number per sequence: the chosen tracks' mean, summed over chosen output bins, on the counts
 scale (adapters un-transform), then ``log2(x + 1)`` unless linear. MODEL_NOTES.md's gradient
-recipe is the gene objective: the exon bins of a gene, its strand-matched tracks, log.
+recipe is the gene objective: a gene's scored bins (its exons, or for a TSS model the window
+around its start: ``ModelAdapter.gene_region``), its strand-matched tracks, log.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from engine.io.annotation import Gene
 from engine.io.intervals import Interval
 from engine.models.base import ModelAdapter
 from engine.models.runtime import autocast
-from engine.variants.scorers import exon_bins, strand_mask
+from engine.variants.scorers import gene_region_bins, strand_mask
 
 
 @dataclass(frozen=True)
@@ -74,16 +75,18 @@ def track_objective(
 def gene_objective(
     model: ModelAdapter, window: Interval, gene: Gene, *, log: bool = True
 ) -> Objective:
-    """The gradient recipe: ``gene``'s strand-matched tracks over its exon bins."""
+    """The gradient recipe: ``gene``'s strand-matched tracks over its scored bins (its exons,
+    or its start window for a TSS model: ``model.gene_region``)."""
     output = output_interval(model, window)
-    bins = exon_bins([gene], output, model.bin_size)[0]
+    bins = gene_region_bins([gene], output, model.bin_size, model.gene_region)[0]
     if not bins.any():
-        raise ValueError(f"no exon of {gene.name or gene.gene_id} is in {output.to_ucsc()}")
+        where = "start window" if not model.gene_region.is_exons else "exons"
+        raise ValueError(f"none of {gene.name or gene.gene_id}'s {where} is in {output.to_ucsc()}")
     matched = strand_mask([gene], model.tracks.tracks)[0]
     tracks = [int(t) for t in np.flatnonzero(matched)]
     label = gene.name or gene.gene_id
     description = f"{_scale(log)} of {label}'s {len(tracks)} {gene.strand} strand tracks"
-    return Objective(tracks, bins, log, f"{description} over its exon bins")
+    return Objective(tracks, bins, log, f"{description} over {model.gene_region.describe()}")
 
 
 def _scale(log: bool) -> str:

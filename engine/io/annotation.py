@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import NamedTuple, TextIO
 from urllib.parse import unquote
 
+from engine.io.intervals import Interval
+
 logger = logging.getLogger(__name__)
 
 GFF3_GENE_TYPES = frozenset({"gene", "ncRNA_gene", "pseudogene", "transposable_element_gene"})
@@ -60,6 +62,13 @@ class Gene:
     def tss(self) -> int:
         """0-based position of the transcription start: the first base on the gene's strand."""
         return self.end - 1 if self.strand == "-" else self.start
+
+    def start_window(self, upstream: int, downstream: int) -> Interval:
+        """From ``upstream`` bp before the gene's start to ``downstream`` bp into it, on its
+        strand (an unstranded gene reads as +), as a genome interval."""
+        if self.strand == "-":
+            return Interval(self.chrom, self.end - downstream, self.end + upstream)
+        return Interval(self.chrom, self.start - upstream, self.start + downstream)
 
 
 class _Row(NamedTuple):

@@ -30,6 +30,52 @@ class Track:
     sum_stat: str = "sum"  # "sum" or "sum_sqrt" (predicted on a square-root scale)
 
 
+@dataclass(frozen=True)
+class GeneRegion:
+    """The bins a model's gene-level scores (SED, logSED) and gene objectives sum over.
+
+    RNA-seq reads cover a gene's exons, so Borzoi's gene-level scores sum its exon bins (the
+    default here). A TSS assay (CAGE, STRIPE-seq) counts reads where transcription starts: in an
+    annotation of coding loci, such as yeast's, those lie upstream of the annotated start, so a
+    model of such an assay sums a window around the gene's start instead (Basenji's SED took
+    the TSS bin). Summing a TSS model's exons would mostly score the gene body, where it
+    predicts almost nothing.
+    """
+
+    upstream: int | None = None  # bp before the start, on the gene's strand; None: the exons
+    downstream: int = 0  # bp from the start into the gene
+
+    @property
+    def is_exons(self) -> bool:
+        return self.upstream is None
+
+    @property
+    def reach(self) -> int:
+        """How far beyond the gene's body the region can reach, in bp."""
+        return self.upstream or 0
+
+    def describe(self) -> str:
+        if self.is_exons:
+            return "its exon bins"
+        return f"the bins from {self.upstream} bp before its start to {self.downstream} bp into it"
+
+    def to_config(self) -> dict | None:
+        return None if self.is_exons else {"upstream": self.upstream, "downstream": self.downstream}
+
+    @classmethod
+    def from_config(cls, raw: dict | None) -> GeneRegion:
+        """``None`` (exons) or ``{"upstream": bp, "downstream": bp}``, as in a config.json."""
+        if raw is None:
+            return EXONS
+        upstream, downstream = int(raw["upstream"]), int(raw["downstream"])
+        if upstream < 0 or downstream < 0 or upstream + downstream == 0:
+            raise ValueError(f"a gene start window needs non-negative, non-empty bp, got {raw}")
+        return cls(upstream, downstream)
+
+
+EXONS = GeneRegion()
+
+
 @dataclass
 class TrackTable:
     tracks: list[Track]
@@ -87,6 +133,9 @@ class ModelAdapter(ABC):
 
     #: whether ``predict_reference`` / ``predict_substitutions`` are implemented
     supports_substitutions: bool = False
+
+    #: what its gene-level scores and gene objectives sum (exons unless its tracks say else)
+    gene_region: GeneRegion = EXONS
 
     def predict_reference(
         self, onehot: Tensor, tracks: Sequence[int] | None = None

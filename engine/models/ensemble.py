@@ -59,6 +59,7 @@ class Ensemble(ModelAdapter):
         self.use_rc = reverse_complement
         self.shifts = tuple(shifts)
         self.name, self.tracks, self.device = first.name, first.tracks, first.device
+        self.gene_region = first.gene_region
         self.sequence_length, self.bin_size, self.crop_bp = (
             first.sequence_length,
             first.bin_size,

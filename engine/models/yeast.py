@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file
 from torch import Tensor
 
-from engine.models.base import ModelAdapter, Track, TrackTable
+from engine.models.base import GeneRegion, ModelAdapter, Track, TrackTable
 from engine.models.yeast_net import YeastNet, YeastNetConfig
 
 CONFIG_KEYS = set(YeastNetConfig.__dataclass_fields__)
@@ -55,6 +55,7 @@ class YeastAdapter(ModelAdapter):
         self.model = model.to(self.device)
         self.name = name
         self.tracks = track_table(raw)
+        self.gene_region = GeneRegion.from_config(raw.get("gene_region"))
         self.sequence_length = model.config.sequence_length
         self.bin_size = model.config.bin_size
         self.crop_bp = model.config.crop_bp

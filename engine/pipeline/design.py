@@ -13,7 +13,7 @@ from engine.io.intervals import Interval
 from engine.models.base import ModelAdapter
 from engine.models.runtime import autocast
 from engine.pipeline.common import InterpretationOutput
-from engine.variants.scorers import exon_bins, gene_scores, score_all, strand_mask
+from engine.variants.scorers import gene_region_bins, gene_scores, score_all, strand_mask
 
 DESIGN_SCORES = ("REF", "ALT", "SUM", "logSED")
 
@@ -82,6 +82,7 @@ def predict_design(
         "length_change": len(edited) - len(window),
         "track_scores": _track_rows(ref, alt, ids),
         "gene_scores": _gene_rows(model, ref, alt, tracks, genes, output),
+        "gene_region": model.gene_region.describe(),
     }
     return InterpretationOutput(files, summary)
 
@@ -110,16 +111,17 @@ def _track_rows(ref, alt, ids) -> list[dict]:
 
 
 def _gene_rows(model, ref, alt, tracks, genes, output: Interval) -> list[dict]:
-    """SED and logSED of each gene with exon bins in the output, on strand-matched tracks; the
-    ``TOP_GENES`` largest |logSED| first."""
+    """SED and logSED of each gene with scored bins in the output (``model.gene_region``), on
+    strand-matched tracks; the ``TOP_GENES`` largest |logSED| first."""
+    reach = model.gene_region.reach
     nearby = [
         g
         for g in genes
-        if g.chrom == output.chrom and g.end > output.start and g.start < output.end
+        if g.chrom == output.chrom and g.end + reach > output.start and g.start - reach < output.end
     ]
     if not nearby:
         return []
-    bins = exon_bins(nearby, output, model.bin_size)
+    bins = gene_region_bins(nearby, output, model.bin_size, model.gene_region)
     strands = strand_mask(nearby, [model.tracks.tracks[t] for t in tracks])
     device = ref.device
     sed, log_sed = gene_scores(

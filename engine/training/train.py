@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from engine.models.tiling import codes_to_onehot, tile_region
 from engine.models.yeast_net import POOLS, YeastNet, YeastNetConfig
@@ -32,7 +32,7 @@ from engine.training.data import (
     window_codes,
     window_counts,
 )
-from engine.training.metrics import group_means, sample_pearsons
+from engine.training.metrics import TSS_WINDOW, group_means, sample_pearsons
 
 logger = logging.getLogger("train")
 
@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--pool", choices=POOLS, default="max", help="the tower's pooling (blur: anti-aliased)"
+    )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="start from this model folder's weights (config.json + model.safetensors; its "
+        "geometry must match) instead of a random initialisation: fine-tuning, e.g. a max-pool "
+        "model into an anti-aliased one (pooling has no weights)",
     )
     parser.add_argument(
         "--consistency",
@@ -211,9 +219,22 @@ def save_checkpoint(model: YeastNet, out: Path, summary: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(weights, out / "model.safetensors")
-    config = model.config.to_dict() | {"track_ids": track_ids(), "strand_pairs": strand_pairs()}
+    config = model.config.to_dict() | {
+        "track_ids": track_ids(),
+        "strand_pairs": strand_pairs(),
+        # STRIPE-seq counts starts, upstream of the annotated (coding) start: genes are scored
+        # over the same window as the card's gene-level accuracy
+        "gene_region": TSS_WINDOW.to_config(),
+    }
     (out / "config.json").write_text(json.dumps(config, indent=2))
     (out / "training.json").write_text(json.dumps(summary, indent=2))
+
+
+def load_initial_weights(model: YeastNet, directory: Path) -> None:
+    """``directory``'s weights into ``model`` (stored float16 or float32; every tensor must
+    match by name and shape)."""
+    weights = load_file(directory / "model.safetensors")
+    model.load_state_dict({k: v.to(model.state_dict()[k].dtype) for k, v in weights.items()})
 
 
 def train(args: argparse.Namespace) -> None:
@@ -229,7 +250,10 @@ def train(args: argparse.Namespace) -> None:
         conv_dropout=args.conv_dropout,
         pool=args.pool,
     )
-    model = YeastNet(config).to(device)
+    model = YeastNet(config)
+    if args.init_from:
+        load_initial_weights(model, args.init_from)
+    model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     train_bp = sum(len(data.codes[c]) for c in chroms)
     steps_per_epoch = math.ceil(train_bp / (config.output_bins * config.bin_size) / args.batch_size)

@@ -57,9 +57,9 @@ from engine.io.encoding import one_hot, one_hot_batch
 from engine.io.fasta import Genome
 from engine.io.intervals import Interval
 from engine.io.vcf import Variant
-from engine.models.base import ModelAdapter
+from engine.models.base import EXONS, ModelAdapter
 from engine.models.runtime import autocast, run_batched
-from engine.variants.scorers import SCORERS, exon_bins, gene_scores, score_all, strand_mask
+from engine.variants.scorers import SCORERS, gene_region_bins, gene_scores, score_all, strand_mask
 from engine.variants.windows import window_step
 
 logger = logging.getLogger(__name__)
@@ -98,6 +98,8 @@ class VariantScores:
     genes: list[Gene]
     gene_scores: GeneScores
     unscored: list[int]
+    #: what the gene-level scores sum, in words (``GeneRegion.describe``)
+    gene_region: str = EXONS.describe()
 
 
 def scores_to_arrays(scores: VariantScores) -> dict[str, np.ndarray]:
@@ -116,6 +118,7 @@ def scores_to_arrays(scores: VariantScores) -> dict[str, np.ndarray]:
         "gene_track": gene.track,
         "gene_sed": gene.sed,
         "gene_log_sed": gene.log_sed,
+        "gene_region": np.asarray(scores.gene_region),
     }
 
 
@@ -147,6 +150,7 @@ def scores_from_arrays(
             joined("gene_log_sed"),
         ),
         [int(i) for i in joined("unscored", shift=True)],
+        str(parts[0]["gene_region"]),
     )
 
 
@@ -289,7 +293,7 @@ class _Results:
             )
         )
 
-    def finish(self, genes: Sequence[Gene]) -> VariantScores:
+    def finish(self, genes: Sequence[Gene], gene_region: str) -> VariantScores:
         parts = [np.concatenate(p) for p in zip(*self.gene_parts, strict=True)]
         if not parts:
             parts = [np.zeros(0, np.int64)] * 3 + [np.zeros(0, np.float32)] * 2
@@ -311,6 +315,7 @@ class _Results:
                 log_sed.astype(np.float32),
             ),
             sorted(self.unscored),
+            gene_region,
         )
 
 
@@ -353,6 +358,16 @@ class _Setup:
 
     def is_scorable(self, variant: Variant) -> bool:
         return max(len(variant.ref), len(variant.alt)) <= max_allele_bp(self.model, self.step)
+
+    def nearby_genes(self, output: Interval) -> list[int]:
+        """The genes whose scored region (body, or start window) may reach ``output``."""
+        reach = self.model.gene_region.reach
+        return self.genes.overlapping(
+            Interval(output.chrom, output.start - reach, output.end + reach)
+        )
+
+    def gene_bins(self, genes: Sequence[Gene], output: Interval) -> np.ndarray:
+        return gene_region_bins(genes, output, self.model.bin_size, self.model.gene_region)
 
     def strand_mask(self, genes: Sequence[int]) -> np.ndarray:
         tracks = [self.model.tracks.tracks[t] for t in self.tracks]
@@ -405,7 +420,7 @@ def score_variants(
             done += sum(len(window.members) for window in chunk)
             if progress:
                 progress(done, len(scorable))
-    return results.finish(setup.genes.genes)
+    return results.finish(setup.genes.genes, setup.model.gene_region.describe())
 
 
 @dataclass(frozen=True)
@@ -511,11 +526,11 @@ def _score_chunk(setup: _Setup, chunk: _Chunk, results: _Results, batch_size: in
 
 
 def _chunk_genes(setup: _Setup, windows: list[Window]) -> tuple[np.ndarray, np.ndarray]:
-    """The genes overlapping any window's output, and their exon bins in each window."""
+    """The genes whose scored region reaches any window's output, and their bins in each."""
     outputs = [setup.output(w.chrom, w.start) for w in windows]
-    rows = sorted({g for output in outputs for g in setup.genes.overlapping(output)})
+    rows = sorted({g for output in outputs for g in setup.nearby_genes(output)})
     genes = [setup.genes.genes[g] for g in rows]
-    bins = np.stack([exon_bins(genes, output, setup.model.bin_size) for output in outputs])
+    bins = np.stack([setup.gene_bins(genes, output) for output in outputs])
     return np.asarray(rows, dtype=np.int64), bins  # (G,), (W, G, bins)
 
 
@@ -633,7 +648,7 @@ def naive_score_variants(
                 _naive_score_one(setup, genome, variant, index, results)
             else:
                 results.unscored.append(index)
-    return results.finish(setup.genes.genes)
+    return results.finish(setup.genes.genes, setup.model.gene_region.describe())
 
 
 def _naive_sequences(genome: Genome, variant: Variant, start: int, length: int) -> list[str]:
@@ -681,9 +696,9 @@ def _naive_score_one(
     ref, alt = allele_profiles(model, genome, variant, setup.tracks, start)
     results.add(np.array([index]), score_all(ref, alt, setup.names).cpu().numpy())
     output = setup.output(variant.chrom, start)
-    rows = np.asarray(setup.genes.overlapping(output), dtype=np.int64)
+    rows = np.asarray(setup.nearby_genes(output), dtype=np.int64)
     if len(rows):
-        bins = exon_bins([setup.genes.genes[g] for g in rows], output, model.bin_size)
+        bins = setup.gene_bins([setup.genes.genes[g] for g in rows], output)
         strands = setup.strand_mask(rows)
         device = model.device
         sed, log_sed = gene_scores(

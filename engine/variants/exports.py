@@ -248,7 +248,7 @@ def _info_fields(scores: VariantScores, tracks: int, model: str) -> list[tuple[s
             text = f"Sum over the window's bins of the {allele} prediction ({counts}) {where}"
             fields.append((f"{INFO_PREFIX}{allele}_SUM", "Float", text))
     if scores.genes:
-        key, gene = f"{INFO_PREFIX}TOP_GENE", f"gene logSED over exon bins ({counts})"
+        key, gene = f"{INFO_PREFIX}TOP_GENE", f"gene logSED over {scores.gene_region} ({counts})"
         text = f"Gene ID (percent-encoded) with the max |{gene}| over its strand-matched tracks"
         fields.append((key, "String", f"{text}, among the genes in the window"))
         text = f"Signed {gene} of {key}, at its track of max |logSED|"

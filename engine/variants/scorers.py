@@ -26,7 +26,7 @@ from torch import Tensor
 
 from engine.io.annotation import Gene
 from engine.io.intervals import Interval
-from engine.models.base import Track
+from engine.models.base import GeneRegion, Track
 
 Scorer = Callable[[Tensor, Tensor], Tensor]  # ref, alt (V, bins, T) -> (V, T)
 
@@ -164,19 +164,20 @@ def score_all(ref: Tensor, alt: Tensor, names: Sequence[str]) -> Tensor:
 def gene_scores(
     ref: Tensor, alt: Tensor, gene_bins: Tensor, strand_mask: Tensor
 ) -> tuple[Tensor, Tensor]:
-    """Gene-level SED and logSED: the SUM and logSED of the bins of each gene's exons.
+    """Gene-level SED and logSED: the SUM and logSED over each gene's scored bins (its exons,
+    or its start window for a TSS model: ``gene_region_bins``).
 
     Args:
         ref: ``(V, bins, T)`` reference counts.
         alt: ``(V, bins, T)`` alternative counts.
-        gene_bins: ``(V, G, bins)`` or ``(G, bins)`` bool, the exon bins of each gene in each
-            variant's window (``exon_bins``).
+        gene_bins: ``(V, G, bins)`` or ``(G, bins)`` bool, the scored bins of each gene in
+            each variant's window (``gene_region_bins``).
         strand_mask: ``(G, T)`` bool, the tracks that match each gene's strand (``strand_mask``).
 
     Returns:
-        ``SED = Σ_exon bins A − R`` and ``logSED = log2(ΣA + 1) − log2(ΣR + 1)``, each
-        ``(V, G, T)`` float32; nan for a track of the other strand or a gene with no exon bin
-        in the window.
+        ``SED = Σ_gene bins A − R`` and ``logSED = log2(ΣA + 1) − log2(ΣR + 1)``, each
+        ``(V, G, T)`` float32; nan for a track of the other strand or a gene with no scored
+        bin in the window.
     """
     ref, alt = ref.float(), alt.float()
     weights = gene_bins.expand(len(ref), *gene_bins.shape[-2:]).float()  # (V, G, bins)
@@ -185,6 +186,33 @@ def gene_scores(
     log_sed = _log2_ratio(sed, ref_sum)
     keep = strand_mask.unsqueeze(0) & gene_bins.expand_as(weights).any(dim=-1, keepdim=True)
     return sed.where(keep, torch.nan), log_sed.where(keep, torch.nan)
+
+
+def gene_region_bins(
+    genes: Sequence[Gene], output: Interval, bin_size: int, region: GeneRegion
+) -> np.ndarray:
+    """Each gene's scored bins in a window's output: its exons, or a window around its start,
+    as the model's ``gene_region`` says (``(G, len(output) // bin_size)`` bool)."""
+    if region.is_exons:
+        return exon_bins(genes, output, bin_size)
+    return start_window_bins(genes, output, bin_size, region)
+
+
+def start_window_bins(
+    genes: Sequence[Gene], output: Interval, bin_size: int, region: GeneRegion
+) -> np.ndarray:
+    """The bins that overlap each gene's start window (the model card's gene-level rule),
+    counted from the window's first output bin and clipped to it; ``(G, bins)`` bool."""
+    bins = len(output) // bin_size
+    mask = np.zeros((len(genes), bins), dtype=bool)
+    for row, gene in enumerate(genes):
+        if gene.chrom != output.chrom:
+            continue
+        window = gene.start_window(region.upstream, region.downstream)
+        first = (window.start - output.start) // bin_size
+        last = -(-(window.end - output.start) // bin_size)
+        mask[row, min(max(first, 0), bins) : min(max(last, 0), bins)] = True
+    return mask
 
 
 def exon_bins(genes: Sequence[Gene], output: Interval, bin_size: int) -> np.ndarray:

@@ -31,7 +31,11 @@ class InterpretForm(forms.Form):
     )
     objective = forms.ChoiceField(
         choices=[
-            ("gene", "A gene: its strand-matched tracks over its exons"),
+            (
+                "gene",
+                "A gene: its strand-matched tracks over its exons (RNA-seq models) or over the "
+                "window around its start (TSS models such as yeast-demo)",
+            ),
             ("tracks", "Tracks over a range"),
         ]
     )

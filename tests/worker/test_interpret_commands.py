@@ -61,7 +61,7 @@ def test_ism_on_a_track_over_a_chosen_region(tiny_model, tmp_path):
         ({"region": "I:1-10", "gene": "NOPE1"}, "no gene 'NOPE1' in mini"),
         ({"region": "chrXX:1-10", "gene": "PAU8"}, "contig 'chrXX' is not in mini"),
         ({"region": "I:1-10", "track": ["nope"]}, "unknown tracks: nope"),
-        ({"region": "II:2,801-2,810", "gene": "PAU8"}, "no exon of PAU8 is in"),
+        ({"region": "II:2,801-2,810", "gene": "PAU8"}, "none of PAU8's start window is in"),
     ],
 )
 def test_ism_explains_bad_options(tiny_model, tmp_path, options, message):

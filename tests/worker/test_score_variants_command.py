@@ -107,11 +107,15 @@ def test_it_writes_gene_scores_on_strand_matched_tracks(tiny_model, vcf, tmp_pat
         "SED",
         "logSED",
     ]
-    near = [r for r in genes if r["id"] == "multi"]  # output I:1,633-2,400 holds YAL068C (−)
+    # Output I:1,633-2,400. A TSS model scores a gene over 300 bp before to 50 bp into its
+    # start: YAL068C (−, start 2,169: I:2,120-2,469) and YAL067W-A (+, start 2,480:
+    # I:2,180-2,529) both reach the output, each on its own strand's track.
+    near = [r for r in genes if r["id"] == "multi"]
     assert {(r["gene_id"], r["gene_name"], r["track"]) for r in near} == {
-        ("YAL068C", "PAU8", "stripeseq_S288C_WT_1.minus")
+        ("YAL068C", "PAU8", "stripeseq_S288C_WT_1.minus"),
+        ("YAL067W-A", "YAL067W-A", "stripeseq_S288C_WT_1.plus"),
     }
-    assert len(near) == 2 and all(math.isfinite(float(r["logSED"])) for r in genes)
+    assert len(near) == 2 * 2 and all(math.isfinite(float(r["logSED"])) for r in genes)
 
 
 def test_many_issues_go_to_a_file(tiny_model, tmp_path):

@@ -91,7 +91,7 @@ def _interpretation_inputs(job: Job):
 
 
 def _objective(job: Job, predictor: Predictor, model, window: Interval):
-    """The job's objective: a gene (strand-matched tracks over its exons) or tracks."""
+    """The job's objective: a gene (strand-matched tracks over its scored bins) or tracks."""
     wanted, log = job.params["objective"], job.params["log"]
     try:
         if wanted.get("gene"):

@@ -14,6 +14,7 @@ from engine.interpret.saliency import peak_window, saliency
 from engine.io.annotation import Exon, Gene
 from engine.io.encoding import one_hot
 from engine.io.intervals import Interval
+from engine.models.base import EXONS, GeneRegion
 from engine.models.ensemble import Ensemble
 from engine.models.yeast import YeastAdapter
 from tests.engine.hand_models import CountingModel
@@ -153,7 +154,8 @@ def test_saliency_agrees_with_finite_differences(tiny_yeast_dir):
     np.testing.assert_allclose(result.gradient[positions], centred, rtol=1e-3, atol=1e-7)
 
 
-def test_the_gene_objective_takes_its_strand_and_exon_bins(tiny):
+def test_the_gene_objective_of_an_rna_model_takes_its_strand_and_exon_bins(tiny):
+    tiny.gene_region = EXONS
     window = Interval("I", 1000, 1000 + tiny.sequence_length)  # output I:1128-1896, 24 bins
     exons = (Exon(1200, 1300), Exon(1400, 1500))
     gene = Gene("YAL001C", "ABC1", "I", 1200, 1500, "-", "protein_coding", exons)
@@ -165,9 +167,22 @@ def test_the_gene_objective_takes_its_strand_and_exon_bins(tiny):
     assert "ABC1" in objective.description
 
 
-def test_a_gene_outside_the_window_is_refused(tiny):
+def test_the_gene_objective_of_a_tss_model_takes_the_window_before_the_genes_start(tiny):
+    assert tiny.gene_region == GeneRegion(300, 50)  # what training writes for STRIPE-seq
+    window = Interval("I", 1000, 1000 + tiny.sequence_length)  # output I:1128-1896, 24 bins
+    exons = (Exon(1200, 1300), Exon(1400, 1500))
+    gene = Gene("YAL001C", "ABC1", "I", 1200, 1500, "-", "protein_coding", exons)
+    objective = gene_objective(tiny, window, gene)
+    # − strand: start 1499, window I:1450-1800 → bins (1450 − 1128) // 32 = 10 … ⌈672 / 32⌉ = 21
+    assert np.flatnonzero(objective.bins).tolist() == list(range(10, 21))
+    assert "300 bp before its start" in objective.description
+
+
+@pytest.mark.parametrize("region, where", [(EXONS, "exons"), (GeneRegion(300, 50), "start window")])
+def test_a_gene_outside_the_window_is_refused(tiny, region, where):
+    tiny.gene_region = region
     gene = Gene("YAL002W", "FAR", "I", 50_000, 51_000, "+", "", (Exon(50_000, 51_000),))
-    with pytest.raises(ValueError, match="no exon of FAR"):
+    with pytest.raises(ValueError, match=f"none of FAR's {where} is in"):
         gene_objective(tiny, Interval("I", 0, tiny.sequence_length), gene)
 
 

@@ -14,13 +14,15 @@ import torch
 
 from engine.io.annotation import Exon, Gene
 from engine.io.intervals import Interval
-from engine.models.base import Track
+from engine.models.base import EXONS, GeneRegion, Track
 from engine.variants.scorers import (
     SCORERS,
     exon_bins,
+    gene_region_bins,
     gene_scores,
     percentile,
     score_all,
+    start_window_bins,
     strand_mask,
 )
 
@@ -135,6 +137,51 @@ def test_exon_bins_round_exon_ends_to_bins_and_clip_to_the_window():
     assert mask[0].nonzero()[0].tolist() == [0, 1, 6, 7]
     assert mask[1].nonzero()[0].tolist() == [0, 1]
     assert not mask[2].any() and not mask[3].any()
+
+
+def test_a_start_window_takes_the_bins_it_overlaps_upstream_of_each_genes_start():
+    output = Interval("I", 1000, 1000 + 32 * 32)  # 32 output bins of 32 bp
+    region = GeneRegion(upstream=300, downstream=50)
+    genes = [
+        gene("plus", "I", "+", [(1500, 1800)]),  # window 1200-1550: bins 6.25 → 6 … 17.2 → 18
+        gene("minus", "I", "-", [(1100, 1700)]),  # window 1650-2000: bins 20.3 → 20 … 31.25 → 32
+        gene("edge", "I", "+", [(1100, 1200)]),  # window 800-1150: clipped to bins 0 … 5
+        gene("far", "I", "-", [(200, 400)]),  # window 350-700, before the output
+    ]
+    mask = start_window_bins(genes, output, 32, region)
+    assert mask[0].nonzero()[0].tolist() == list(range(6, 18))
+    assert mask[1].nonzero()[0].tolist() == list(range(20, 32))
+    assert mask[2].nonzero()[0].tolist() == list(range(0, 5))
+    assert not mask[3].any()
+    # the gene body itself (exon bins) is what an RNA-seq model scores instead
+    assert np.array_equal(gene_region_bins(genes, output, 32, EXONS), exon_bins(genes, output, 32))
+    assert np.array_equal(gene_region_bins(genes, output, 32, region), mask)
+
+
+def test_a_start_window_is_the_model_cards_gene_level_window():
+    from engine.training.metrics import TSS_WINDOW, gene_window_bins
+
+    output = Interval("I", 0, 64 * 32)
+    for strand, exons in (("+", [(700, 1000)]), ("-", [(300, 1013)])):
+        g = gene("g", "I", strand, exons)
+        first, last = gene_window_bins(g, 32)
+        mask = start_window_bins([g], output, 32, TSS_WINDOW)[0]
+        assert mask.nonzero()[0].tolist() == list(range(first, last))
+
+
+@pytest.mark.parametrize(
+    "raw", [{"upstream": -1, "downstream": 5}, {"upstream": 0, "downstream": 0}]
+)
+def test_a_gene_region_refuses_an_empty_or_negative_window(raw):
+    with pytest.raises(ValueError, match="non-negative, non-empty"):
+        GeneRegion.from_config(raw)
+
+
+def test_a_gene_region_round_trips_through_a_config():
+    assert GeneRegion.from_config(None) == EXONS and EXONS.to_config() is None
+    region = GeneRegion.from_config({"upstream": 300, "downstream": 50})
+    assert region.to_config() == {"upstream": 300, "downstream": 50}
+    assert "300 bp before its start" in region.describe()
 
 
 def test_strand_mask_matches_gene_strand_and_keeps_unstranded_tracks():

@@ -13,6 +13,7 @@ from engine.io.encoding import reverse_complement
 from engine.io.fasta import Genome
 from engine.io.intervals import Interval
 from engine.io.vcf import Variant, validate_vcf
+from engine.models.base import EXONS, GeneRegion
 from engine.models.ensemble import Ensemble
 from engine.models.yeast import YeastAdapter
 from engine.variants.effects import (
@@ -142,7 +143,8 @@ def mini_snvs(genome: Genome) -> list[Variant]:
     """Clustered SNVs (several per tile), two at one position, and some at the contig ends."""
     rng = random.Random(3)
     starts = [("I", s) for s in (0, 4, 5990, 5999)] + [("II", s) for s in (2, 3995)]
-    for chrom, centre in (("I", 1000), ("I", 1300), ("I", 4100), ("II", 2000)):
+    # I:2300 lies between two genes' starts (PAU8 − at 2168, YAL067W-A + at 2479)
+    for chrom, centre in (("I", 1000), ("I", 1300), ("I", 2300), ("I", 4100), ("II", 2000)):
         starts += [(chrom, centre + rng.randrange(-150, 150)) for _ in range(5)]
     variants = []
     for i, (chrom, start) in enumerate(starts):
@@ -170,9 +172,11 @@ def assert_same_scores(engine, naive, tolerance=1e-5):
         )
 
 
+@pytest.mark.parametrize("region", [EXONS, GeneRegion(300, 50)], ids=["exons", "start window"])
 def test_shared_reference_scoring_equals_per_variant_recomputation_for_snvs(
-    tiny_model, mini_genome
+    tiny_model, mini_genome, region
 ):
+    tiny_model.gene_region = region
     variants = mini_snvs(mini_genome)
     genes = read_genes(DATA / "mini.gff3")
     step = default_window_step(tiny_model)

@@ -59,7 +59,9 @@ def find_gene(predictor: Predictor, name: str) -> Gene:
 def add_objective_arguments(parser) -> None:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--track", nargs="+", help="track identifiers, averaged")
-    target.add_argument("--gene", help="a gene: its strand-matched tracks over its exons")
+    target.add_argument(
+        "--gene", help="a gene: its strand-matched tracks over its exons or start window"
+    )
     parser.add_argument(
         "--objective-region",
         help="with --track: sum the bins over this region (chrom:start-end, 1-based) instead of "
