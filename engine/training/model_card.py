@@ -89,6 +89,8 @@ def render(directory: Path) -> str:
         batch=args["batch_size"],
         lr=args["lr"],
         device=training["device"],
+        # training.json has recorded its precision since CPU training moved to float32
+        precision=training.get("precision", "bf16 autocast"),
         weight_decay=args.get("weight_decay", ""),
         dropout=args.get("dropout", ""),
         conv_dropout=args.get("conv_dropout", "0"),

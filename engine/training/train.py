@@ -2,7 +2,7 @@
 
     python -m engine.training.train --data data/yeast --out var/training/run1 --seed 17
 
-Seeded; uses a GPU when one is present, else the CPU (bf16 autocast on both). Model selection
+Seeded; uses a GPU when one is present (bf16 autocast), else the CPU (float32). Model selection
 uses only the validation chromosomes (XI, XIII, XV); the test chromosomes are never read here.
 """
 
@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from engine.models.runtime import autocast, autocast_dtype
 from engine.models.tiling import codes_to_onehot, tile_region
 from engine.models.yeast_net import POOLS, YeastNet, YeastNetConfig
 from engine.training.data import (
@@ -186,7 +187,9 @@ def validate(model: YeastNet, data: YeastData, device: torch.device) -> dict:
 
 
 def _forward(model: YeastNet, x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    with torch.autocast(device.type, dtype=torch.bfloat16):
+    # bf16 on a GPU only: on a CPU without bf16 matrix units a training step took 25 s in bf16
+    # against 3.4 s in fp32 (2-core AMD EPYC, batch 16 of 8,192 bp)
+    with autocast(device):
         return model(x.to(device))
 
 
@@ -287,6 +290,7 @@ def train(args: argparse.Namespace) -> None:
                 "best_valid": scores,
                 "history": history,
                 "device": str(device),
+                "precision": "bf16 autocast" if autocast_dtype(device) else "float32",
                 "parameters": sum(p.numel() for p in model.parameters()),
             }
             save_checkpoint(model, args.out, summary)

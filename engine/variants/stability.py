@@ -90,12 +90,41 @@ def _signs(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _scores(
-    model: ModelAdapter, genome: Genome, variants, scorer: str, window_step: int | None
-) -> np.ndarray:
+    model: ModelAdapter,
+    genome: Genome,
+    variants,
+    scorer: str,
+    window_step: int | None,
+    genes: Sequence[Gene] = (),
+) -> tuple[np.ndarray, dict]:
+    """``(V, T)`` scores of ``scorer``, and gene-level logSED by (variant, gene, track)."""
     scored: VariantScores = score_variants(
-        model, genome, variants, scorers=[scorer], window_step=window_step, batch_size=16
+        model,
+        genome,
+        variants,
+        scorers=[scorer],
+        genes=list(genes),
+        window_step=window_step,
+        batch_size=16,
     )
-    return scored.scores[..., 0]  # (V, T)
+    found = scored.gene_scores
+    by_key = {
+        key: float(value)
+        for key, value in zip(
+            zip(found.variant, found.gene, found.track, strict=True), found.log_sed, strict=True
+        )
+    }
+    return scored.scores[..., 0], by_key
+
+
+def gene_agreement(first: dict, second: dict) -> dict | None:
+    """``agreement`` of two gene-level score sets over the keys both have (None: too few)."""
+    keys = sorted(first.keys() & second.keys())
+    if len(keys) < 3:
+        return None
+    return {"entries": len(keys)} | agreement(
+        np.array([first[k] for k in keys]), np.array([second[k] for k in keys])
+    )
 
 
 def _with_shift(model: Ensemble, bp: int) -> Ensemble:
@@ -109,18 +138,29 @@ def stability(
     *,
     shift: int = 7,
     scorer: str = "logSED",
+    genes: Sequence[Gene] = (),
 ) -> dict:
     """The shift and placement measures of ``model`` (and replicate agreement when it has more
-    than one replicate) on ``variants``."""
-    centred = _scores(_with_shift(model, 0), genome, variants, scorer, CENTRED)
-    moved = _scores(_with_shift(model, shift), genome, variants, scorer, CENTRED)
-    tiled = _scores(_with_shift(model, 0), genome, variants, scorer, None)
+    than one replicate) on ``variants``: of ``scorer`` on every allele × track, and, given
+    ``genes``, of gene-level logSED (what a gene's expression change is read from)."""
+    centred, centred_genes = _scores(
+        _with_shift(model, 0), genome, variants, scorer, CENTRED, genes
+    )
+    moved, moved_genes = _scores(
+        _with_shift(model, shift), genome, variants, scorer, CENTRED, genes
+    )
+    tiled, tiled_genes = _scores(_with_shift(model, 0), genome, variants, scorer, None, genes)
     result = {
         "variants": len(variants),
         "scorer": scorer,
         f"shift_0_vs_{shift}": agreement(centred, moved),
         "centred_vs_shared_windows": agreement(centred, tiled),
     }
+    if genes:
+        result["gene_logSED"] = {
+            f"shift_0_vs_{shift}": gene_agreement(centred_genes, moved_genes),
+            "centred_vs_shared_windows": gene_agreement(centred_genes, tiled_genes),
+        }
     if len(model.replicates) > 1:
         result["replicate_pearson"] = replicate_agreement(model, genome, variants, scorer)
     return result
@@ -131,7 +171,9 @@ def replicate_agreement(
 ) -> float:
     """Mean over pairs of replicates of the Pearson of their scores (centred windows)."""
     each = [
-        _scores(Ensemble([one], reverse_complement=model.use_rc), genome, variants, scorer, CENTRED)
+        _scores(
+            Ensemble([one], reverse_complement=model.use_rc), genome, variants, scorer, CENTRED
+        )[0]
         for one in model.replicates
     ]
     pairs = [_pearson(*(np.ravel(s) for s in pair)) for pair in itertools.combinations(each, 2)]
@@ -158,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     replicates = [YeastAdapter(path, device=runtime.device()) for path in args.model]
     model = Ensemble(replicates, reverse_complement=True)
     result = {"models": [str(path) for path in args.model], "chroms": args.chroms}
-    print(json.dumps(result | stability(model, genome, variants, shift=args.shift), indent=2))
+    measured = stability(model, genome, variants, shift=args.shift, genes=genes)
+    print(json.dumps(result | measured, indent=2))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,13 @@ from engine.io.fasta import Genome
 from engine.io.intervals import Interval
 from engine.models.ensemble import Ensemble
 from engine.models.yeast import YeastAdapter
-from engine.variants.stability import agreement, promoter_snvs, replicate_agreement, stability
+from engine.variants.stability import (
+    agreement,
+    gene_agreement,
+    promoter_snvs,
+    replicate_agreement,
+    stability,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -67,6 +73,25 @@ def test_a_shift_of_zero_and_two_equal_replicates_agree_perfectly(mini, tiny_yea
     assert -1.0 <= result["centred_vs_shared_windows"]["pearson"] <= 1.0
     moved = stability(Ensemble([one]), genome, variants, shift=5)
     assert moved["shift_0_vs_5"]["pearson"] < 1.0 and "replicate_pearson" not in moved
+
+
+def test_gene_level_logsed_agrees_with_itself_and_moves_with_a_shift(mini, tiny_yeast_dir):
+    genome, genes = mini
+    variants = promoter_snvs(genome, genes, ["I", "II"], 12, seed=2)
+    model = Ensemble([YeastAdapter(tiny_yeast_dir)])
+    same = stability(model, genome, variants, shift=0, genes=genes)["gene_logSED"]
+    assert same["shift_0_vs_0"]["pearson"] == 1.0 and same["shift_0_vs_0"]["entries"] >= 12
+    moved = stability(model, genome, variants, shift=5, genes=genes)["gene_logSED"]
+    assert moved["shift_0_vs_5"]["pearson"] < 1.0
+    assert moved["shift_0_vs_5"]["entries"] == same["shift_0_vs_0"]["entries"]
+
+
+def test_gene_agreement_needs_three_shared_entries():
+    assert gene_agreement({(0, 0, 0): 1.0, (1, 0, 0): 2.0}, {(0, 0, 0): 1.0}) is None
+    result = gene_agreement(
+        {(i, 0, 0): float(i) for i in range(4)}, {(i, 0, 0): -i for i in range(3)}
+    )
+    assert result["entries"] == 3 and result["pearson"] == -1.0
 
 
 def test_replicates_that_differ_agree_less_than_one(mini, tiny_yeast_dir, tmp_path):
