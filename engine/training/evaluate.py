@@ -155,5 +155,7 @@ if __name__ == "__main__":
     metrics = evaluate(args.model, args.data)
     text = json.dumps(metrics, indent=2)
     if args.out:
-        args.out.write_text(text + "\n")
+        # keep what other commands stored there (evaluate_model's proxies, the validation note)
+        kept = json.loads(args.out.read_text()) if args.out.exists() else {}
+        args.out.write_text(json.dumps(kept | metrics, indent=2) + "\n")
     print(text)

@@ -41,6 +41,86 @@ def metric_rows(metrics: dict) -> list[str]:
     return rows
 
 
+NOT_VALIDATED = (
+    "Not validated: no measured variant effects have been compared with this model's "
+    "predictions. Treat every variant effect as an unvalidated prediction."
+)
+
+
+def validation_text(metrics: dict) -> str:
+    """``variant_level_validation.statement`` of metrics.json: what was measured, in words."""
+    return (metrics.get("variant_level_validation") or {}).get("statement") or NOT_VALIDATED
+
+
+def proxy_text(metrics: dict) -> str:
+    """The proxies ``manage.py evaluate_model --card`` stored, as a Markdown table."""
+    evaluation = metrics.get("evaluation")
+    if not evaluation:
+        return "Not measured yet: `manage.py evaluate_model yeast-demo --card`."
+    p = evaluation["variant_proxies"]
+    rows = [
+        f"Measured on chromosomes {', '.join(p['chromosomes'])} with "
+        f"{evaluation['replicates']} replicate(s) and reverse-complement averaging, in float32; "
+        f"a gene is scored over {p['gene_region']}. These test whether the model reads "
+        "promoter sequence and whether its scores stay put when nothing biological changes; "
+        "none of them measures a variant effect.",
+        "",
+        "| measure | model | without sequence knowledge |",
+        "|---|---|---|",
+    ]
+    tata = p["tata_box_ranks"]
+    if "genes" in tata:
+        ranks = ", ".join(f"{g} {r}" for g, r in tata["genes"].items())
+        rows.append(
+            f"| TATA-box rank in the ISM of the {tata['positions']} bp upstream of the start "
+            f"(1 = most important) | {ranks} | chance {tata['chance_rank']} |"
+        )
+    motif = p["motif_recovery"]
+    if "segments" in motif:
+        rows.append(
+            f"| important promoter stretches holding a site of {', '.join(motif['factors'])} "
+            f"(p < {motif['site_p']}; {motif['genes']} promoters, {motif['segments']} stretches)"
+            f" | {_pct(motif['fraction_matched'])} | same lengths at random places "
+            f"{_pct(motif['chance_fraction'])}; dinucleotide-shuffled promoters "
+            f"{_pct(motif['shuffled_fraction_matched'])}; distance-only profile "
+            f"{_pct(motif['distance_only_fraction_matched'])} |"
+        )
+    rows += _stability_rows(p["stability"])
+    return "\n".join(rows)
+
+
+def _stability_rows(s: dict) -> list[str]:
+    rows = []
+    measures = [
+        (
+            f"logSED (allele × track, {s['variants']} promoter SNVs), window moved 7 bp",
+            s.get("shift_0_vs_7"),
+        ),
+        ("logSED, centred vs the engine's shared windows", s.get("centred_vs_shared_windows")),
+    ]
+    genes = s.get("gene_logSED") or {}
+    measures += [
+        ("gene-level logSED, window moved 7 bp", genes.get("shift_0_vs_7")),
+        ("gene-level logSED, centred vs shared windows", genes.get("centred_vs_shared_windows")),
+    ]
+    for label, found in measures:
+        if found:
+            rows.append(
+                f"| {label}: Pearson (signs agreeing) | {pct(found['pearson'])} "
+                f"({_pct(found['sign_agreement'])}) | 1.000 ignores placement |"
+            )
+    replicates = s.get("replicate_pearson")
+    rows.append(
+        "| replicate agreement (mean pairwise Pearson of logSED) | "
+        + (f"{pct(replicates)} |  |" if replicates is not None else "— (one replicate) |  |")
+    )
+    return rows
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
 TRAIN_FLAGS = (
     "data",
     "out",
@@ -104,6 +184,8 @@ def render(directory: Path) -> str:
         rows="\n".join(metric_rows(metrics)),
         genes=metrics["genes_scored"],
         per_chrom=", ".join(f"{c} {pct(v['WT'])}" for c, v in per_chrom.items()),
+        validation=validation_text(metrics),
+        proxies=proxy_text(metrics),
     )
 
 

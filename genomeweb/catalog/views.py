@@ -5,6 +5,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from genomeweb.catalog.cards import read_card
 from genomeweb.catalog.models import Gene, Genome, ObservedTrack, Predictor
 from genomeweb.catalog.tracks import search_tracks
 from genomeweb.results.views import ranged_file_response
@@ -74,7 +75,7 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "catalog/model_detail.html#tracks", context)
-    return render(request, "catalog/model_detail.html", context)
+    return render(request, "catalog/model_detail.html", context | {"card": read_card(predictor)})
 
 
 @login_required

@@ -161,6 +161,7 @@ def _estimate(variant_set: VariantSet, form: ScoreForm) -> dict | None:
     passes = estimate_passes(variant_set, predictor, params)
     speed = predictor.measured_passes_per_second
     return {
+        "model": predictor.name,
         "track_ids": tracks,
         "passes": passes,
         "alleles": variant_set.accepted,

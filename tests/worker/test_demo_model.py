@@ -26,6 +26,16 @@ def test_the_model_card_meets_the_acceptance_bars():
     assert f"{model['bins_32bp']['WT']:.3f}" in card and f"{model['gene_level']['WT']:.3f}" in card
 
 
+def test_the_card_is_what_its_metrics_render_and_says_what_is_known_of_variants():
+    from engine.training.model_card import render
+
+    card = (MODEL / "MODEL_CARD.md").read_text()
+    assert card == render(MODEL)
+    metrics = json.loads((MODEL / "metrics.json").read_text())
+    assert metrics["variant_level_validation"]["status"] == "unvalidated"
+    assert "## Variant-level validation\nNot validated." in card
+
+
 def test_the_checkpoint_is_small():
     assert (MODEL / "model.safetensors").stat().st_size < 8 * 2**20
 

@@ -22,6 +22,11 @@ def test_the_form_shows_the_cost_before_launch(as_user, eddie, validated_set):
     # Tiles of 192 bp: I:1699 -> 8; I:1749, I:1799 -> 9; I:2399, I:2449 -> 12; II:299 -> 1;
     # II:399 -> 2. 5 references + 5 SNVs + 2 × 2 indel passes = 14, × 2 for the RC.
     assert "<strong>6</strong> tracks" in body and "<strong>28</strong> forward passes" in body
+    # the model has no variant-level validation: said before launch, with its card's address
+    assert (
+        "Unvalidated predictions." in body
+        and f"{reverse('gw-model', args=['tiny'])}#validation" in body
+    )
 
 
 def test_the_same_analysis_submitted_twice_is_one_job(as_user, eddie, validated_set):
@@ -67,6 +72,7 @@ def test_the_results_table_sorts_and_filters(as_user, victor, scored):
     url = reverse("gw-effects", kwargs={"code": scored.code})
     page = client.get(url).content.decode()
     assert "7 alleles" in page and "Distribution of logSED" in page
+    assert "Unvalidated predictions." in page
     values = [e.max_abs for e in VariantEffect.objects.filter(job=scored)]
     top = VariantEffect.objects.filter(job=scored).order_by("-max_abs").first()
     assert page.index(f"{top.variant.chrom}:{top.variant.pos} ") < page.index("</tbody>")
@@ -137,6 +143,7 @@ def test_the_page_lists_scores_by_track_and_gene(as_user, victor, scored):
     url = reverse("gw-effect", kwargs={"code": scored.code, "effect_id": effect.pk})
     page = as_user(victor).get(url).content.decode()
     assert page.count("<td>stripeseq_S288C_WT_") >= 6
+    assert "Unvalidated predictions." in page
     assert "Predict these tracks" not in page  # viewers may not start jobs
 
 

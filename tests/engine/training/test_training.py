@@ -204,3 +204,42 @@ def test_epochs_that_fit_the_budget():
     assert epochs_that_fit(70, budget_minutes=7.0, epoch_minutes=0.05) == 70
     assert epochs_that_fit(70, budget_minutes=7.0, epoch_minutes=0.2) == 35
     assert epochs_that_fit(70, budget_minutes=0.1, epoch_minutes=1.0) == 2
+
+
+def test_a_run_from_init_starts_at_those_weights_and_records_what_scores_its_genes(
+    tmp_path, monkeypatch
+):
+    import json
+
+    from safetensors.torch import load_file
+
+    from engine.training import train as training
+    from engine.training.train import save_checkpoint
+
+    chroms = {name: _random_chromosome(2048, seed=i) for i, name in enumerate(("I", *VALID_CHROMS))}
+    data = YeastData(
+        {name: d.codes["I"] for name, d in chroms.items()},
+        {name: d.counts["I"] for name, d in chroms.items()},
+    )
+    monkeypatch.setattr(training.YeastData, "load", classmethod(lambda cls, path: data))
+    geometry = ["--sequence-length", "256", "--crop-bp", "64", "--batch-size", "2"]
+    torch.manual_seed(3)
+    start = training.YeastNet(training.YeastNetConfig(sequence_length=256, crop_bp=64))
+    save_checkpoint(start.eval(), tmp_path / "start", {"note": "init"})
+    args = training.parse_args(
+        ["--out", str(tmp_path / "run"), "--epochs", "1", "--lr", "0", "--weight-decay", "0"]
+        + geometry
+        + ["--init-from", str(tmp_path / "start"), "--pool", "blur"]
+    )
+    training.train(args)
+    before, after = (
+        load_file(tmp_path / "start" / "model.safetensors"),
+        load_file(tmp_path / "run" / "model.safetensors"),
+    )
+    convs = [k for k in before if k.endswith("conv.weight")]
+    assert convs and all(torch.equal(before[k], after[k]) for k in convs)  # lr 0: unchanged
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["pool"] == "blur"
+    assert config["gene_region"] == {"upstream": 300, "downstream": 50}
+    summary = json.loads((tmp_path / "run" / "training.json").read_text())
+    assert summary["precision"] == "float32"  # no bf16 autocast on a CPU
