@@ -9,6 +9,7 @@ Input is one-hot ``(B, L, 4)`` (the canonical layout, see engine.io.encoding); o
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -82,12 +83,22 @@ def blur_pool(h: Tensor) -> Tensor:
 
 def rotary(x: Tensor, base: float = 10_000.0) -> Tensor:
     """Rotary position embedding over the last dim of ``(B, H, N, D)`` (D even)."""
-    n, d = x.shape[-2], x.shape[-1]
-    freqs = base ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)
-    angles = torch.arange(n, device=x.device, dtype=torch.float32)[:, None] * freqs  # (N, D/2)
-    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    cos, sin = _rotary_table(x.shape[-2], x.shape[-1], base, x.device, x.dtype)
     x1, x2 = x[..., 0::2], x[..., 1::2]
     return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
+
+
+@functools.lru_cache(maxsize=16)
+def _rotary_table(
+    n: int, d: int, base: float, device: torch.device, dtype: torch.dtype
+) -> tuple[Tensor, Tensor]:
+    """cos and sin of the rotation angles, ``(N, D/2)`` each: computed once per shape (scoring
+    calls the transformer thousands of times at one length; recomputing them was 18 % of a run).
+    Made outside inference mode, so training may save them for backward."""
+    with torch.inference_mode(False), torch.no_grad():
+        freqs = base ** (-torch.arange(0, d, 2, device=device, dtype=torch.float32) / d)
+        angles = torch.arange(n, device=device, dtype=torch.float32)[:, None] * freqs
+        return angles.cos().to(dtype), angles.sin().to(dtype)
 
 
 class Attention(nn.Module):

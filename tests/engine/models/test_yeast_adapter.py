@@ -142,3 +142,21 @@ def test_an_anti_aliased_yeast_net_predicts_whole_windows_and_round_trips(tmp_pa
 
 def test_the_shipped_max_pool_model_keeps_its_fast_path(adapter):
     assert adapter.model.config.pool == "max" and adapter.supports_substitutions
+
+
+def test_rotary_positions_rotate_each_pair_by_its_angle_and_train_after_inference():
+    from engine.models.yeast_net import rotary
+
+    x = torch.randn(2, 3, 5, 8)
+    with torch.inference_mode():
+        rotary(x)  # fills the table inside inference mode
+    n, d = x.shape[-2], x.shape[-1]
+    angles = torch.arange(n)[:, None] * 10_000.0 ** (-torch.arange(0, d, 2) / d)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    expected = torch.stack(
+        (x1 * angles.cos() - x2 * angles.sin(), x1 * angles.sin() + x2 * angles.cos()), dim=-1
+    ).flatten(-2)
+    torch.testing.assert_close(rotary(x), expected)
+    trained = x.clone().requires_grad_()
+    rotary(trained).sum().backward()  # the cached table may be saved for backward
+    assert trained.grad is not None and trained.grad.shape == x.shape
