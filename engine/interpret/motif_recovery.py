@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import re
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from engine.io.fasta import Genome
 from engine.io.intervals import Interval
 from engine.models.base import ModelAdapter
 
+logger = logging.getLogger(__name__)
 UPSTREAM, DOWNSTREAM = 300, 50
 
 
@@ -272,6 +274,7 @@ def motif_recovery(
             important(control_importance), caller.site_spans(control), len(control)
         )
         per_gene.append({"gene": gene.gene_id, "segments": one.segments, "matched": one.matched})
+        logger.info("motif recovery %d/%d %s: %s", len(per_gene), len(genes), gene.gene_id, one)
     distance_only = _distance_only(genome, genes, caller, profiles)
     return {
         "genes": len(genes),

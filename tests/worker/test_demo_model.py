@@ -58,3 +58,42 @@ def test_predict_tracks_over_xii_reproduces_the_card(db, tmp_path):
             predicted.append(np.array(bw.values("XII", 0, full_bins * 32))[::32])
         scores.append(log_pearson(np.concatenate(observed), np.concatenate(predicted)))
     assert np.mean(scores) == pytest.approx(expected, abs=2e-3)
+
+
+@pytest.mark.slow
+def test_the_cards_variant_proxies_reproduce(db):
+    """The TATA ranks exactly, and motif recovery's first promoters stretch for stretch (the
+    whole evaluation takes about an hour on two cores: ``evaluate_model yeast-demo --card``)."""
+    from engine.evaluation.proxies import tata_section
+    from engine.interpret.motif_recovery import (
+        SiteCaller,
+        genome_background,
+        motif_recovery,
+        promoter_matrices,
+        sample_genes,
+    )
+    from engine.interpret.motifs import load_matrices
+    from engine.io.annotation import read_genes
+    from engine.io.fasta import Genome
+    from engine.models import runtime
+    from engine.models.ensemble import Ensemble
+    from engine.models.yeast import YeastAdapter
+
+    stored = json.loads((MODEL / "metrics.json").read_text())["evaluation"]["variant_proxies"]
+    runtime.use_full_precision()
+    model = Ensemble([YeastAdapter(MODEL)], reverse_complement=True)
+    genome = Genome(YEAST / "sacCer3.fa.gz")
+    genes = read_genes(YEAST / "genes_R64.gff3")
+    assert tata_section(model, genome, genes)["genes"] == stored["tata_box_ranks"]["genes"]
+    chroms = stored["chromosomes"]
+    chosen = sample_genes([g for g in genes if g.chrom in chroms], genome, chroms, 300)
+    caller = SiteCaller.calibrated(
+        promoter_matrices(load_matrices("fungi")), genome_background(genome)
+    )
+    first = motif_recovery(model, genome, chosen[:4], caller)["per_gene"]
+    expected = {g["gene"]: g for g in stored["motif_recovery"]["per_gene"]}
+    for gene in first:  # the card keeps the promoters with at least one stretch
+        if gene["gene"] in expected:
+            assert expected[gene["gene"]] == gene
+        else:
+            assert gene["segments"] == 0
