@@ -48,8 +48,12 @@ NOT_VALIDATED = (
 
 
 def validation_text(metrics: dict) -> str:
-    """``variant_level_validation.statement`` of metrics.json: what was measured, in words."""
-    return (metrics.get("variant_level_validation") or {}).get("statement") or NOT_VALIDATED
+    """``variant_level_validation`` of metrics.json in words: its status, what was measured."""
+    declared = metrics.get("variant_level_validation") or {}
+    if not declared.get("statement"):
+        return NOT_VALIDATED
+    status = "Validated." if declared.get("status") == "validated" else "Not validated."
+    return f"{status} {declared['statement']}"
 
 
 def proxy_text(metrics: dict) -> str:
