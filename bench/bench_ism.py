@@ -3,8 +3,8 @@
     .venv/bin/python bench/bench_ism.py [--bp 192] [--batch-size 32] [--threads N]
 
 The 192 bp upstream of HIS3's start codon (the focused-ISM width of MODEL_NOTES.md), in an
-8,192 bp window centred on it, objective = log2(1 + HIS3's + strand tracks over its exon bins),
-reverse complement on. The fast path recomputes the conv tower only around each mutation; the
+8,192 bp window centred on it, objective = log2(1 + HIS3's + strand tracks over its gene
+region: 300 bp before to 50 bp into its start), reverse complement on. The fast path recomputes the conv tower only around each mutation; the
 plain path predicts every mutant whole. Both must give the same matrix (their largest
 difference is printed).
 """
