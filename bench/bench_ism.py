@@ -4,9 +4,9 @@
 
 The 192 bp upstream of HIS3's start codon (the focused-ISM width of MODEL_NOTES.md), in an
 8,192 bp window centred on it, objective = log2(1 + HIS3's + strand tracks over its gene
-region: 300 bp before to 50 bp into its start), reverse complement on. The fast path recomputes the conv tower only around each mutation; the
-plain path predicts every mutant whole. Both must give the same matrix (their largest
-difference is printed).
+region: 300 bp before to 50 bp into its start), reverse complement on. The fast path recomputes
+the conv tower only around each mutation; the plain path predicts every mutant whole. Both must
+give the same matrix (their largest difference is printed).
 """
 
 import argparse
