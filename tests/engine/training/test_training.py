@@ -171,11 +171,9 @@ def test_the_paired_loss_adds_the_weighted_spread_of_the_copies():
     assert paired_loss(torch.cat([a, b]), observed, 0.0) == pytest.approx(float(fit))
 
 
-def test_a_short_run_with_paired_copies_fits_its_schedule_and_keeps_the_best_epoch(
-    tmp_path, monkeypatch
-):
-    import json
-
+@pytest.fixture
+def small_genome(monkeypatch):
+    """Training reads random 2 kb chromosomes: one to train on, the validation ones."""
     from engine.training import train as training
 
     chroms = {name: _random_chromosome(2048, seed=i) for i, name in enumerate(("I", *VALID_CHROMS))}
@@ -184,6 +182,15 @@ def test_a_short_run_with_paired_copies_fits_its_schedule_and_keeps_the_best_epo
         {name: d.counts["I"] for name, d in chroms.items()},
     )
     monkeypatch.setattr(training.YeastData, "load", classmethod(lambda cls, path: data))
+
+
+def test_a_short_run_with_paired_copies_fits_its_schedule_and_keeps_the_best_epoch(
+    tmp_path, monkeypatch, small_genome
+):
+    import json
+
+    from engine.training import train as training
+
     monkeypatch.setattr(training, "epochs_that_fit", lambda planned, budget, minutes: 3)
     args = training.parse_args(
         ["--out", str(tmp_path / "run"), "--epochs", "9", "--fit-minutes", "5"]
@@ -207,7 +214,7 @@ def test_epochs_that_fit_the_budget():
 
 
 def test_a_run_from_init_starts_at_those_weights_and_records_what_scores_its_genes(
-    tmp_path, monkeypatch
+    tmp_path, small_genome
 ):
     import json
 
@@ -216,12 +223,6 @@ def test_a_run_from_init_starts_at_those_weights_and_records_what_scores_its_gen
     from engine.training import train as training
     from engine.training.train import save_checkpoint
 
-    chroms = {name: _random_chromosome(2048, seed=i) for i, name in enumerate(("I", *VALID_CHROMS))}
-    data = YeastData(
-        {name: d.codes["I"] for name, d in chroms.items()},
-        {name: d.counts["I"] for name, d in chroms.items()},
-    )
-    monkeypatch.setattr(training.YeastData, "load", classmethod(lambda cls, path: data))
     geometry = ["--sequence-length", "256", "--crop-bp", "64", "--batch-size", "2"]
     torch.manual_seed(3)
     start = training.YeastNet(training.YeastNetConfig(sequence_length=256, crop_bp=64))
