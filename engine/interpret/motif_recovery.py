@@ -288,6 +288,7 @@ def motif_recovery(
         "shuffled_segments": shuffled.segments,
         "shuffled_fraction_matched": _round(shuffled.fraction),
         "enrichment": _ratio(real.fraction, shuffled.fraction),
+        "distance_only_segments": distance_only.segments,  # per promoter × promoters
         "distance_only_fraction_matched": _round(distance_only.fraction),
         "per_gene": per_gene,
     }

@@ -86,8 +86,7 @@ def proxy_text(metrics: dict) -> str:
             f"(p < {motif['site_p']}; {motif['genes']} promoters, {motif['segments']} stretches)"
             f" | {_pct(motif['fraction_matched'])} | same lengths at random places "
             f"{_pct(motif['chance_fraction'])}; dinucleotide-shuffled promoters "
-            f"{_pct(motif['shuffled_fraction_matched'])}; distance-only profile "
-            f"{_pct(motif['distance_only_fraction_matched'])} |"
+            f"{_pct(motif['shuffled_fraction_matched'])}; {_distance_only(motif)} |"
         )
     rows += _stability_rows(p["stability"])
     return "\n".join(rows)
@@ -119,6 +118,12 @@ def _stability_rows(s: dict) -> list[str]:
         + (f"{pct(replicates)} |  |" if replicates is not None else "— (one replicate) |  |")
     )
     return rows
+
+
+def _distance_only(motif: dict) -> str:
+    if not motif.get("distance_only_segments"):
+        return "a distance-only profile (the promoters' mean importance) marks no stretch"
+    return f"distance-only profile {_pct(motif['distance_only_fraction_matched'])}"
 
 
 def _pct(value: float | None) -> str:

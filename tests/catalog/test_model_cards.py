@@ -27,6 +27,7 @@ PROXIES = {
             "fraction_matched": 0.4321,
             "chance_fraction": 0.2,
             "shuffled_fraction_matched": 0.1,
+            "distance_only_segments": 300,
             "distance_only_fraction_matched": 0.25,
         },
         "stability": {
@@ -71,6 +72,7 @@ def test_the_model_page_shows_validation_proxies_and_card(as_user, bob, tiny_mod
     assert "Unvalidated predictions." in page and statement in page
     assert "TDH3 2, HIS3 30" in page and "chance: 21.4" in page
     assert "43 %" in page and "random places: 20 %" in page  # stretches holding a site
+    assert "distance-only profile: 25 %" in page
     assert "0.677" in page and "0.834" in page and "one replicate" in page
     assert "A card." in page
 

@@ -86,7 +86,8 @@ def test_the_cards_variant_proxies_reproduce(db):
     genes = read_genes(YEAST / "genes_R64.gff3")
     assert tata_section(model, genome, genes)["genes"] == stored["tata_box_ranks"]["genes"]
     chroms = stored["chromosomes"]
-    chosen = sample_genes([g for g in genes if g.chrom in chroms], genome, chroms, 300)
+    count = stored["motif_recovery"]["genes"]  # the promoters sampled, as evaluate_model did
+    chosen = sample_genes([g for g in genes if g.chrom in chroms], genome, chroms, count)
     caller = SiteCaller.calibrated(
         promoter_matrices(load_matrices("fungi")), genome_background(genome)
     )
