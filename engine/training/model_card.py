@@ -69,7 +69,7 @@ def proxy_text(metrics: dict) -> str:
         "promoter sequence and whether its scores stay put when nothing biological changes; "
         "none of them measures a variant effect.",
         "",
-        "| measure | model | without sequence knowledge |",
+        "| measure | model | reference |",
         "|---|---|---|",
     ]
     tata = p["tata_box_ranks"]
@@ -110,7 +110,7 @@ def _stability_rows(s: dict) -> list[str]:
         if found:
             rows.append(
                 f"| {label}: Pearson (signs agreeing) | {pct(found['pearson'])} "
-                f"({_pct(found['sign_agreement'])}) | 1.000 ignores placement |"
+                f"({_pct(found['sign_agreement'])}) | 1.000 if placement did not matter |"
             )
     replicates = s.get("replicate_pearson")
     rows.append(
