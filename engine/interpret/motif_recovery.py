@@ -171,14 +171,20 @@ def genome_background(genome: Genome, bp: int = BACKGROUND_BP, seed: int = 0) ->
     """``bp`` of the genome in 10 kb pieces at random places (N-free pieces only)."""
     rng = random.Random(seed)
     contigs = [(c, n) for c, n in genome.contig_lengths.items() if n > 20_000]
+    if not contigs:
+        raise ValueError("no contig of this genome is long enough (20 kb) to sample a background")
     weights = [n for _, n in contigs]
     pieces: list[str] = []
-    while sum(map(len, pieces)) < bp:
+    for _ in range(100 * (bp // 10_000 + 1)):  # gives up on a genome that is mostly N
+        if sum(map(len, pieces)) >= bp:
+            break
         chrom, length = rng.choices(contigs, weights)[0]
         start = rng.randrange(0, length - 10_000)
         piece = genome.fetch(Interval(chrom, start, start + 10_000)).upper()
         if "N" not in piece:
             pieces.append(piece)
+    if not pieces:
+        raise ValueError("the genome has no N-free 10 kb stretch to sample a background from")
     return "N".join(pieces)  # an N between pieces: no site spans two of them
 
 

@@ -10,6 +10,7 @@ import pytest
 from engine.interpret.motif_recovery import (
     SiteCaller,
     dinucleotide_shuffle,
+    genome_background,
     motif_recovery,
     promoter,
     promoter_matrices,
@@ -86,3 +87,9 @@ def test_motif_recovery_runs_real_and_shuffled_ism_on_the_tiny_model(tiny_yeast_
     assert result["genes"] == 2 and len(result["per_gene"]) == 2
     assert result["segments"] == sum(g["segments"] for g in result["per_gene"])
     assert result["factors"][0] == "TATAWAWR"
+
+
+def test_a_background_needs_a_contig_long_enough_to_sample():
+    genome = Genome(DATA / "mini.fa.gz")  # contigs of 6 and 4 kb
+    with pytest.raises(ValueError, match="long enough"):
+        genome_background(genome)
