@@ -44,9 +44,7 @@ UPSTREAM, DOWNSTREAM = 300, 50
 
 def promoter(gene: Gene, upstream: int = UPSTREAM, downstream: int = DOWNSTREAM) -> Interval:
     """``upstream`` bp before to ``downstream`` bp after the annotated start, on its strand."""
-    if gene.strand == "-":
-        return Interval(gene.chrom, gene.tss + 1 - downstream, gene.tss + 1 + upstream)
-    return Interval(gene.chrom, gene.tss - upstream, gene.tss + downstream)
+    return gene.start_window(upstream, downstream)
 
 
 def dinucleotide_shuffle(sequence: str, rng: random.Random) -> str:
