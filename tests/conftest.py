@@ -107,16 +107,15 @@ def variant_set(workspace, genome, alice):
     return variant_set
 
 
-@pytest.fixture
-def tiny_yeast_dir(tmp_path):
+def make_tiny_yeast(directory, seed: int = 0):
     """A randomly initialised, tiny YeastNet checkpoint (1,024 bp in, 24 bins of 32 bp out)
-    whose output responds to single-base changes."""
+    whose output responds to single-base changes, saved in ``directory``."""
     import torch
 
     from engine.models.yeast_net import YeastNet, YeastNetConfig
     from engine.training.train import save_checkpoint
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     config = YeastNetConfig(
         sequence_length=1024,
         crop_bp=128,
@@ -138,9 +137,14 @@ def tiny_yeast_dir(tmp_path):
                 # sequence moves no bin by 3e-5); doubled, an SNV moves bins by ~0.02, so
                 # 1e-5 comparisons can tell a right alternative from a wrong one.
                 module.weight.mul_(2)
-    directory = tmp_path / "tiny-yeast"
     save_checkpoint(model.eval(), directory, {"note": "test fixture"})
     return directory
+
+
+@pytest.fixture
+def tiny_yeast_dir(tmp_path):
+    """The tiny random YeastNet of ``make_tiny_yeast`` (seed 0)."""
+    return make_tiny_yeast(tmp_path / "tiny-yeast")
 
 
 @pytest.fixture

@@ -54,10 +54,15 @@ class Ensemble(ModelAdapter):
         reverse_complement: bool = True,
         shifts: Sequence[int] = (0,),
     ) -> None:
+        orientations = (False, True) if reverse_complement else (False,)
+        self._setup(replicates, tuple((bp, rc) for bp in shifts for rc in orientations))
+
+    def _setup(self, replicates: Sequence[ModelAdapter], orients: tuple[tuple[int, bool], ...]):
         first = replicates[0]
         self.replicates = list(replicates)
-        self.use_rc = reverse_complement
-        self.shifts = tuple(shifts)
+        self.orients = orients  # (shift, reverse complement) of each pass of a replicate
+        self.use_rc = any(rc for _, rc in orients)
+        self.shifts = tuple(dict.fromkeys(bp for bp, _ in orients))
         self.name, self.tracks, self.device = first.name, first.tracks, first.device
         self.gene_region = first.gene_region
         self.sequence_length, self.bin_size, self.crop_bp = (
@@ -66,9 +71,28 @@ class Ensemble(ModelAdapter):
             first.crop_bp,
         )
 
+    @classmethod
+    def one_pass(cls, model: ModelAdapter, bp: int, rc: bool) -> Ensemble:
+        """The pass of ``model`` on the input shifted by ``bp``, reverse-complemented when
+        ``rc``, read back in forward orientation."""
+        single = cls.__new__(cls)
+        single._setup([model], ((bp, rc),))
+        return single
+
+    def passes_by_replicate(self) -> list[list[Ensemble]]:
+        """Every pass as a one-pass ensemble, grouped by replicate (in ``_passes`` order).
+
+        Scores are computed per pass and then averaged, Calico's order (MODEL_NOTES, "Calico's
+        variant scores"), and the spread of the replicates' means is their uncertainty.
+        """
+        return [
+            [Ensemble.one_pass(model, bp, rc) for bp, rc in self.orients]
+            for model in self.replicates
+        ]
+
     @property
     def passes_per_sequence(self) -> int:
-        return len(self.replicates) * len(self.shifts) * (2 if self.use_rc else 1)
+        return len(self.replicates) * len(self.orients)
 
     @property
     def supports_substitutions(self) -> bool:
@@ -77,10 +101,8 @@ class Ensemble(ModelAdapter):
     def _passes(self) -> Iterator[tuple[ModelAdapter, int, bool]]:
         """(replicate, shift, reverse complement) of every pass, always in the same order."""
         for model in self.replicates:
-            for bp in self.shifts:
-                yield model, bp, False
-                if self.use_rc:
-                    yield model, bp, True
+            for bp, rc in self.orients:
+                yield model, bp, rc
 
     def _mean(self, tracks: Sequence[int] | None, run: PassFunction) -> Tensor:
         """The mean of ``run(model, shift, rc, pass tracks)`` over the passes, read back in

@@ -183,6 +183,13 @@ def _write_exports(scores, ids, contigs, out_dir: Path, model_name: str) -> dict
         "application/octet-stream",
         "The same allele × track × scorer matrix, uncompressed (memory-mappable)",
     )
+    if scores.replicates > 1:
+        files["spread.npy"] = (
+            _save_npy(scores.spread, out_dir / "spread.npy"),
+            "application/octet-stream",
+            f"Standard deviation of each score over the {scores.replicates} model replicates, "
+            "in the layout of scores.npy",
+        )
     if scores.genes:
         files["genes.tsv"] = (
             write_gene_tsv(scores, ids, out_dir / "genes.tsv"),

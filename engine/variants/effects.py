@@ -58,6 +58,7 @@ from engine.io.fasta import Genome
 from engine.io.intervals import Interval
 from engine.io.vcf import Variant
 from engine.models.base import EXONS, ModelAdapter
+from engine.models.ensemble import Ensemble
 from engine.models.runtime import autocast, run_batched
 from engine.variants.scorers import SCORERS, gene_region_bins, gene_scores, score_all, strand_mask
 from engine.variants.windows import window_step
@@ -78,6 +79,12 @@ class GeneScores:
     track: np.ndarray  # int64, the model's track index
     sed: np.ndarray  # float32
     log_sed: np.ndarray  # float32
+    #: float32, the replicates' standard deviation (nan for one replicate; None: all nan)
+    log_sed_spread: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.log_sed_spread is None:
+            object.__setattr__(self, "log_sed_spread", np.full_like(self.log_sed, np.nan))
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,9 @@ class VariantScores:
 
     ``scores`` is ``(V, T, S)`` float32 for ``scorers`` on the model tracks ``tracks``;
     ``ref_sum`` and ``alt_sum`` are ``(V, T)`` (ΣR, ΣA over the window's bins). Alleles listed in
-    ``unscored`` (longer than ``max_allele_bp``) have nan rows.
+    ``unscored`` (longer than ``max_allele_bp``) have nan rows. Each score is the mean of the
+    model's replicates' scores; ``spread`` ``(V, T, S)`` is their standard deviation (n − 1),
+    nan for a model of one replicate.
     """
 
     variants: list[Variant]
@@ -100,6 +109,12 @@ class VariantScores:
     unscored: list[int]
     #: what the gene-level scores sum, in words (``GeneRegion.describe``)
     gene_region: str = EXONS.describe()
+    spread: np.ndarray | None = None  # None: filled with nan
+    replicates: int = 1
+
+    def __post_init__(self) -> None:
+        if self.spread is None:
+            object.__setattr__(self, "spread", np.full_like(self.scores, np.nan))
 
 
 def scores_to_arrays(scores: VariantScores) -> dict[str, np.ndarray]:
@@ -118,7 +133,10 @@ def scores_to_arrays(scores: VariantScores) -> dict[str, np.ndarray]:
         "gene_track": gene.track,
         "gene_sed": gene.sed,
         "gene_log_sed": gene.log_sed,
+        "gene_log_sed_spread": gene.log_sed_spread,
         "gene_region": np.asarray(scores.gene_region),
+        "spread": scores.spread,
+        "replicates": np.int64(scores.replicates),
     }
 
 
@@ -148,9 +166,12 @@ def scores_from_arrays(
             joined("gene_track"),
             joined("gene_sed"),
             joined("gene_log_sed"),
+            joined("gene_log_sed_spread"),
         ),
         [int(i) for i in joined("unscored", shift=True)],
         str(parts[0]["gene_region"]),
+        joined("spread"),
+        int(parts[0]["replicates"]),
     )
 
 
@@ -263,15 +284,21 @@ class _GeneIndex:
 class _Results:
     """Output arrays filled allele by allele (input order), and the gene-level entries."""
 
-    def __init__(self, variants: Sequence[Variant], scorers: list[str], tracks: list[int]):
+    def __init__(
+        self, variants: Sequence[Variant], scorers: list[str], tracks: list[int], replicates: int
+    ):
         self.variants, self.scorers, self.tracks = list(variants), scorers, tracks
-        self.values = np.full((len(variants), len(tracks), len(scorers) + 2), np.nan, np.float32)
+        self.replicates = replicates
+        shape = (len(variants), len(tracks), len(scorers) + 2)
+        self.values = np.full(shape, np.nan, np.float32)
+        self.spread = np.full(shape, np.nan, np.float32)
         self.gene_parts: list[tuple[np.ndarray, ...]] = []
         self.unscored: list[int] = []
 
-    def add(self, variants: np.ndarray, values: np.ndarray) -> None:
-        """``values``: ``(n, T, S + 2)``, the scorers then REF and ALT."""
+    def add(self, variants: np.ndarray, values: np.ndarray, spread: np.ndarray) -> None:
+        """``values``, ``spread``: ``(n, T, S + 2)``, the scorers then REF and ALT."""
         self.values[variants] = values
+        self.spread[variants] = spread
 
     def add_genes(
         self,
@@ -280,8 +307,10 @@ class _Results:
         keep: np.ndarray,
         sed: np.ndarray,
         log_sed: np.ndarray,
+        log_sed_spread: np.ndarray,
     ) -> None:
-        """``keep``, ``sed``, ``log_sed``: ``(n, G, T)`` for the ``genes`` (indices, ``(G,)``)."""
+        """``keep``, ``sed``, ``log_sed``, ``log_sed_spread``: ``(n, G, T)`` for the ``genes``
+        (indices, ``(G,)``)."""
         allele, gene, track = np.nonzero(keep)
         self.gene_parts.append(
             (
@@ -290,15 +319,16 @@ class _Results:
                 np.asarray(self.tracks)[track],
                 sed[allele, gene, track],
                 log_sed[allele, gene, track],
+                log_sed_spread[allele, gene, track],
             )
         )
 
     def finish(self, genes: Sequence[Gene], gene_region: str) -> VariantScores:
         parts = [np.concatenate(p) for p in zip(*self.gene_parts, strict=True)]
         if not parts:
-            parts = [np.zeros(0, np.int64)] * 3 + [np.zeros(0, np.float32)] * 2
+            parts = [np.zeros(0, np.int64)] * 3 + [np.zeros(0, np.float32)] * 3
         order = np.lexsort((parts[2], parts[1], parts[0]))
-        variant, gene, track, sed, log_sed = (part[order] for part in parts)
+        variant, gene, track, sed, log_sed, log_sed_spread = (part[order] for part in parts)
         return VariantScores(
             self.variants,
             self.scorers,
@@ -313,10 +343,28 @@ class _Results:
                 track.astype(np.int64),
                 sed.astype(np.float32),
                 log_sed.astype(np.float32),
+                log_sed_spread.astype(np.float32),
             ),
             sorted(self.unscored),
             gene_region,
+            self.spread[..., :-2],
+            self.replicates,
         )
+
+
+def _replicate_passes(model: ModelAdapter) -> list[list[ModelAdapter]]:
+    """The passes scored one by one, grouped by replicate: an ensemble's own, or the model."""
+    if isinstance(model, Ensemble):
+        return model.passes_by_replicate()
+    return [[model]]
+
+
+def _mean_and_spread(per_replicate: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The mean over replicates and their standard deviation (n − 1; nan for one)."""
+    stacked = np.stack(per_replicate)
+    if len(stacked) == 1:
+        return stacked[0], np.full_like(stacked[0], np.nan)
+    return stacked.mean(axis=0), stacked.std(axis=0, ddof=1)
 
 
 @dataclass
@@ -328,6 +376,7 @@ class _Setup:
     tracks: list[int]
     genes: _GeneIndex
     step: int
+    passes: list[list[ModelAdapter]]  # scored one by one, grouped by replicate
 
     @classmethod
     def make(
@@ -345,7 +394,8 @@ class _Setup:
         if not 1 <= step <= model.output_bins * model.bin_size // 2:
             raise ValueError(f"window_step must be 1 … half the output span, got {step}")
         tracks = list(range(len(model.tracks))) if tracks is None else list(tracks)
-        return cls(model, list(scorers), tracks, _GeneIndex(genes or []), step)
+        genes_index = _GeneIndex(genes or [])
+        return cls(model, list(scorers), tracks, genes_index, step, _replicate_passes(model))
 
     @property
     def names(self) -> list[str]:
@@ -408,7 +458,7 @@ def score_variants(
         Scores in the order of ``variants``.
     """
     setup = _Setup.make(model, scorers, tracks, genes, window_step)
-    results = _Results(variants, setup.scorers, setup.tracks)
+    results = _Results(variants, setup.scorers, setup.tracks, len(setup.passes))
     scorable = [i for i, variant in enumerate(variants) if setup.is_scorable(variant)]
     results.unscored = sorted(set(range(len(variants))) - set(scorable))
     windows = plan_windows(variants, model.sequence_length, setup.step, scorable)
@@ -502,8 +552,44 @@ def _alt_rows(chunk: _Chunk, ids: Tensor, length: int, *, right: bool) -> Tensor
 
 
 def _score_chunk(setup: _Setup, chunk: _Chunk, results: _Results, batch_size: int) -> None:
-    """Reference passes, then the alleles in batches; writes their scores into ``results``."""
-    model = setup.model
+    """Every pass of every replicate over the chunk, their scores averaged per replicate, then
+    the replicates' mean and spread written into ``results``."""
+    gene_rows, gene_bins = _chunk_genes(setup, chunk.windows)  # (G,), (W, G, bins)
+    strands = setup.strand_mask(gene_rows)  # (G, T)
+    per_replicate = [
+        np.mean(
+            [_pass_scores(one, setup, chunk, gene_bins, strands, batch_size) for one in passes],
+            axis=0,
+        )
+        for passes in setup.passes
+    ]
+    out, spread = _mean_and_spread(per_replicate)  # (n, T * (S + 2) [+ 2 G T])
+    n, tracks, names = len(chunk.members), len(setup.tracks), len(setup.names)
+    results.add(
+        chunk.members,
+        out[:, : tracks * names].reshape(n, tracks, names),
+        spread[:, : tracks * names].reshape(n, tracks, names),
+    )
+    if len(gene_rows):
+        genes = out[:, tracks * names :].reshape(n, 2, len(gene_rows), tracks)
+        genes_spread = spread[:, tracks * names :].reshape(n, 2, len(gene_rows), tracks)
+        group = chunk.group.cpu().numpy()
+        keep = gene_bins.any(axis=-1)[group][..., None] & strands[None]
+        results.add_genes(
+            chunk.members, gene_rows, keep, genes[:, 0], genes[:, 1], genes_spread[:, 1]
+        )
+
+
+def _pass_scores(
+    model: ModelAdapter,
+    setup: _Setup,
+    chunk: _Chunk,
+    gene_bins: np.ndarray,
+    strands: np.ndarray,
+    batch_size: int,
+) -> np.ndarray:
+    """One pass's reference predictions, then its alleles in batches:
+    ``(n, T * (S + 2) [+ 2 G T])`` float32 scores."""
     if model.supports_substitutions:
         ref_pred, state = run_batched(
             lambda x: _predict_reference(model, x, setup.tracks), chunk.refs, batch_size
@@ -511,18 +597,9 @@ def _score_chunk(setup: _Setup, chunk: _Chunk, results: _Results, batch_size: in
     else:
         ref_pred = run_batched(lambda x: _predict(model, x, setup.tracks), chunk.refs, batch_size)
         state = None
-    gene_rows, gene_bins = _chunk_genes(setup, chunk.windows)  # (G,), (W, G, bins)
-    strands = setup.strand_mask(gene_rows)  # (G, T)
-    scorer = _AlleleScorer(setup, chunk, ref_pred, state, gene_bins, strands)
+    scorer = _AlleleScorer(model, setup, chunk, ref_pred, state, gene_bins, strands)
     ids = torch.arange(len(chunk.members), device=model.device)
-    out = run_batched(scorer, ids, batch_size).cpu().numpy()  # (n, T * (S + 2) [+ 2 G T])
-    n, tracks, names = len(ids), len(setup.tracks), len(setup.names)
-    results.add(chunk.members, out[:, : tracks * names].reshape(n, tracks, names))
-    if len(gene_rows):
-        genes = out[:, tracks * names :].reshape(n, 2, len(gene_rows), tracks)
-        group = chunk.group.cpu().numpy()
-        keep = gene_bins.any(axis=-1)[group][..., None] & strands[None]
-        results.add_genes(chunk.members, gene_rows, keep, genes[:, 0], genes[:, 1])
+    return run_batched(scorer, ids, batch_size).cpu().numpy()
 
 
 def _chunk_genes(setup: _Setup, windows: list[Window]) -> tuple[np.ndarray, np.ndarray]:
@@ -545,6 +622,7 @@ class _AlleleScorer:
 
     def __init__(
         self,
+        model: ModelAdapter,
         setup: _Setup,
         chunk: _Chunk,
         ref_pred: Tensor,
@@ -552,15 +630,14 @@ class _AlleleScorer:
         gene_bins: np.ndarray,
         strands: np.ndarray,
     ) -> None:
-        device = setup.model.device
-        self.setup, self.chunk, self.ref_pred, self.state = setup, chunk, ref_pred, state
+        device = model.device
+        self.model, self.setup, self.chunk = model, setup, chunk
+        self.ref_pred, self.state = ref_pred, state
         self.gene_bins = torch.as_tensor(gene_bins, device=device)  # (W, G, bins)
         self.strands = torch.as_tensor(strands, device=device)  # (G, T)
-        self.bin_index = torch.arange(setup.model.output_bins, device=device)
+        self.bin_index = torch.arange(model.output_bins, device=device)
         # output bin of each variant's first base: where its left and right predictions meet
-        self.cut = (chunk.offset - setup.model.crop_bp).div(
-            setup.model.bin_size, rounding_mode="floor"
-        )
+        self.cut = (chunk.offset - model.crop_bp).div(model.bin_size, rounding_mode="floor")
 
     def __call__(self, ids: Tensor) -> Tensor:
         alt = self._alternatives(ids)  # (b, bins, T)
@@ -579,7 +656,7 @@ class _AlleleScorer:
         if fast.all():
             return self._substituted(ids)
         alt = torch.empty(
-            (len(ids), self.setup.model.output_bins, len(self.setup.tracks)), device=ids.device
+            (len(ids), self.model.output_bins, len(self.setup.tracks)), device=ids.device
         )
         if fast.any():
             alt[fast] = self._substituted(ids[fast])
@@ -588,7 +665,7 @@ class _AlleleScorer:
 
     def _substituted(self, ids: Tensor) -> Tensor:
         """Alleles whose REF and ALT have the same length, by the model's fast path."""
-        model, chunk = self.setup.model, self.chunk
+        model, chunk = self.model, self.chunk
         rows = _alt_rows(chunk, ids, model.sequence_length, right=False)
         width = int(chunk.ref_len[ids].max())
         with autocast(model.device):
@@ -603,7 +680,7 @@ class _AlleleScorer:
 
     def _whole_windows(self, ids: Tensor) -> Tensor:
         """Alleles by whole-window passes; an indel's two anchorings stitched at its bin."""
-        length = self.setup.model.sequence_length
+        length = self.model.sequence_length
         is_indel = self.chunk.ref_len[ids] != self.chunk.alt_len[ids]
         indels = ids[is_indel]
         rows = torch.cat(
@@ -612,7 +689,7 @@ class _AlleleScorer:
                 _alt_rows(self.chunk, indels, length, right=True),
             ]
         )
-        pred = _predict(self.setup.model, self.chunk.table[rows], self.setup.tracks)
+        pred = _predict(self.model, self.chunk.table[rows], self.setup.tracks)
         alt = pred[: len(ids)]  # (b, bins, T), left-anchored
         if len(indels):
             right_side = (self.bin_index >= self.cut[indels, None])[..., None]  # (k, bins, 1)
@@ -641,7 +718,7 @@ def naive_score_variants(
     Arguments and return as ``score_variants``.
     """
     setup = _Setup.make(model, scorers, tracks, genes, window_step)
-    results = _Results(variants, setup.scorers, setup.tracks)
+    results = _Results(variants, setup.scorers, setup.tracks, len(setup.passes))
     with torch.inference_mode():
         for index, variant in enumerate(variants):
             if setup.is_scorable(variant):
@@ -691,18 +768,50 @@ def allele_profiles(
 def _naive_score_one(
     setup: _Setup, genome: Genome, variant: Variant, index: int, results: _Results
 ) -> None:
+    """Each pass on its own, averaged per replicate, then over replicates (as the engine)."""
     model = setup.model
     start = window_start(variant.start, model.sequence_length, setup.step)
-    ref, alt = allele_profiles(model, genome, variant, setup.tracks, start)
-    results.add(np.array([index]), score_all(ref, alt, setup.names).cpu().numpy())
     output = setup.output(variant.chrom, start)
     rows = np.asarray(setup.nearby_genes(output), dtype=np.int64)
+    bins = setup.gene_bins([setup.genes.genes[g] for g in rows], output)  # (G, bins)
+    strands = setup.strand_mask(rows)  # (G, T)
+    per_replicate = [
+        np.mean(
+            [
+                _naive_pass_scores(one, setup, genome, variant, start, bins, strands)
+                for one in passes
+            ],
+            axis=0,
+        )
+        for passes in setup.passes
+    ]
+    out, spread = _mean_and_spread(per_replicate)  # (1, T, S + 2 [+ 2 G])
+    names = len(setup.names)
+    results.add(np.array([index]), out[..., :names], spread[..., :names])
     if len(rows):
-        bins = setup.gene_bins([setup.genes.genes[g] for g in rows], output)
-        strands = setup.strand_mask(rows)
+        sed, log_sed = out[..., names::2].transpose(0, 2, 1), out[..., names + 1 :: 2]
+        log_sed = log_sed.transpose(0, 2, 1)
+        log_sed_spread = spread[..., names + 1 :: 2].transpose(0, 2, 1)  # (1, G, T)
+        keep = bins.any(axis=-1)[None, :, None] & strands[None]
+        results.add_genes(np.array([index]), rows, keep, sed, log_sed, log_sed_spread)
+
+
+def _naive_pass_scores(
+    model: ModelAdapter,
+    setup: _Setup,
+    genome: Genome,
+    variant: Variant,
+    start: int,
+    bins: np.ndarray,
+    strands: np.ndarray,
+) -> np.ndarray:
+    """``(1, T, S + 2 [+ 2 G])``: the scorers, REF and ALT, then SED and logSED per gene."""
+    ref, alt = allele_profiles(model, genome, variant, setup.tracks, start)
+    out = [score_all(ref, alt, setup.names)]  # (1, T, S + 2)
+    if len(strands):
         device = model.device
         sed, log_sed = gene_scores(
             ref, alt, torch.as_tensor(bins, device=device), torch.as_tensor(strands, device=device)
-        )
-        keep = bins.any(axis=-1)[None, :, None] & strands[None]
-        results.add_genes(np.array([index]), rows, keep, sed.cpu().numpy(), log_sed.cpu().numpy())
+        )  # (1, G, T) each
+        out.append(torch.stack([sed, log_sed], dim=-1).transpose(1, 2).flatten(2))
+    return torch.cat(out, dim=-1).cpu().numpy()

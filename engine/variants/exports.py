@@ -76,7 +76,9 @@ def write_scores_long_tsv(scores: VariantScores, track_ids: Sequence[str], path:
     """One row per (scored allele, track): the ``manage.py score_variants`` format.
 
     Columns: chrom, pos (1-based), ref, alt, id, track, one per scorer (``scores.scorers``),
-    ref_sum, alt_sum; numbers with 6 significant digits. Unscored alleles have no rows.
+    ref_sum, alt_sum, and for a model of several replicates ``<scorer>_sd`` for each scorer
+    (the replicates' standard deviation; the scorer's column is their mean); numbers with 6
+    significant digits. Unscored alleles have no rows.
 
     Args:
         scores: ``(V, T, S)`` scores, ``(V, T)`` sums.
@@ -113,8 +115,9 @@ def write_scores_wide_tsv(scores: VariantScores, track_ids: Sequence[str], path:
 def write_gene_tsv(scores: VariantScores, track_ids: Sequence[str], path: Path) -> Path:
     """One row per gene score: the ``<out>.genes.tsv`` of ``manage.py score_variants``.
 
-    Columns: chrom, pos (1-based), ref, alt, id, gene_id, gene_name, track, SED, logSED; rows
-    in the order of ``scores.gene_scores`` (variant, gene, track).
+    Columns: chrom, pos (1-based), ref, alt, id, gene_id, gene_name, track, SED, logSED, and
+    for a model of several replicates logSED_sd (their standard deviation); rows in the order
+    of ``scores.gene_scores`` (variant, gene, track).
 
     Args:
         scores: scores whose ``gene_scores`` has ``(N,)`` arrays.
@@ -129,14 +132,18 @@ def write_gene_tsv(scores: VariantScores, track_ids: Sequence[str], path: Path) 
 
 
 def _long_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list]:
-    yield [*LOCUS_COLUMNS, "track", *scores.scorers, "ref_sum", "alt_sum"]
+    spreads = [f"{name}_sd" for name in scores.scorers] if scores.replicates > 1 else []
+    yield [*LOCUS_COLUMNS, "track", *scores.scorers, "ref_sum", "alt_sum", *spreads]
     unscored = set(scores.unscored)
     for index, variant in enumerate(scores.variants):
         if index in unscored:
             continue
         locus = _locus(variant)
-        for identifier, values in zip(track_ids, _with_sums(scores, index).tolist(), strict=True):
-            yield [*locus, identifier, *map(_number, values)]
+        values = _with_sums(scores, index)
+        if spreads:
+            values = np.concatenate([values, scores.spread[index]], axis=1)
+        for identifier, row in zip(track_ids, values.tolist(), strict=True):
+            yield [*locus, identifier, *map(_number, row)]
 
 
 def _wide_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list]:
@@ -148,20 +155,24 @@ def _wide_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list
 
 
 def _gene_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list]:
-    yield [*LOCUS_COLUMNS, "gene_id", "gene_name", "track", "SED", "logSED"]
+    spread = scores.replicates > 1
+    header = [*LOCUS_COLUMNS, "gene_id", "gene_name", "track", "SED", "logSED"]
+    yield header + ["logSED_sd"] * spread
     found = scores.gene_scores
     columns = _track_columns(scores, found.track)
-    for index, g, column, sed, log_sed in zip(
+    for index, g, column, sed, log_sed, log_sed_sd in zip(
         found.variant.tolist(),
         found.gene.tolist(),
         columns.tolist(),
         found.sed.tolist(),
         found.log_sed.tolist(),
+        found.log_sed_spread.tolist(),
         strict=True,
     ):
         gene = scores.genes[g]
         locus = _locus(scores.variants[index])
-        yield [*locus, gene.gene_id, gene.name, track_ids[column], _number(sed), _number(log_sed)]
+        numbers = [_number(sed), _number(log_sed)] + [_number(log_sed_sd)] * spread
+        yield [*locus, gene.gene_id, gene.name, track_ids[column], *numbers]
 
 
 def _write_tsv(path: Path, rows: Iterable[Sequence]) -> Path:
@@ -240,6 +251,9 @@ def _info_fields(scores: VariantScores, tracks: int, model: str) -> list[tuple[s
         key, meaning = INFO_PREFIX + name, _SCORER_MEANINGS.get(name, "variant effect score")
         text = f"{name} ({meaning}; {counts}): the signed value at the track of {over}"
         fields.append((key, "Float", f"{text}, named in {key}_TRACK"))
+        if scores.replicates > 1:
+            text = f"Standard deviation of {key} over the {scores.replicates} model replicates"
+            fields.append((f"{key}_SD", "Float", f"{text} (their mean is {key})"))
         text = f"Identifier (percent-encoded) of the track of {key}, the {over} of {name}"
         fields.append((f"{key}_TRACK", "String", f"{text} ({counts})"))
     if scores.scorers:
@@ -253,6 +267,9 @@ def _info_fields(scores: VariantScores, tracks: int, model: str) -> list[tuple[s
         fields.append((key, "String", f"{text}, among the genes in the window"))
         text = f"Signed {gene} of {key}, at its track of max |logSED|"
         fields.append((f"{key}_logSED", "Float", text))
+        if scores.replicates > 1:
+            text = f"Standard deviation of {key}_logSED over the {scores.replicates} replicates"
+            fields.append((f"{key}_logSED_SD", "Float", text))
     return fields
 
 
@@ -265,12 +282,14 @@ def _vcf_records(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[st
 
 def _info_column(scores: VariantScores, track_ids: Sequence[str]) -> list[str]:
     """The INFO text of every allele, built field by field over all alleles."""
-    at, value = _strongest(scores)  # (V, S), (V, S)
+    at, value, spread = _strongest(scores)  # (V, S) each
     tracks = [_info_text(track) for track in track_ids]
     fields: list[list[str]] = []  # (fields, V)
     for s, name in enumerate(scores.scorers):
         found = ~np.isnan(value[:, s])
         fields.append(_float_pairs(INFO_PREFIX + name, value[:, s], found))
+        if scores.replicates > 1:
+            fields.append(_float_pairs(f"{INFO_PREFIX}{name}_SD", spread[:, s], found))
         names = (tracks[t] for t in at[:, s].tolist())
         fields.append(_pairs(f"{INFO_PREFIX}{name}_TRACK", names, found))
     if scores.scorers:
@@ -278,10 +297,13 @@ def _info_column(scores: VariantScores, track_ids: Sequence[str]) -> list[str]:
         for allele, sums in (("REF", scores.ref_sum), ("ALT", scores.alt_sum)):
             fields.append(_float_pairs(f"{INFO_PREFIX}{allele}_SUM", sums[rows, at[:, 0]], found))
     if scores.genes:
-        gene, log_sed = _top_genes(scores)  # (V,), (V,)
+        gene, log_sed, gene_spread = _top_genes(scores)  # (V,) each
         ids = [_info_text(g.gene_id) for g in scores.genes]
         fields.append(_pairs(f"{INFO_PREFIX}TOP_GENE", (ids[g] for g in gene.tolist()), gene >= 0))
         fields.append(_float_pairs(f"{INFO_PREFIX}TOP_GENE_logSED", log_sed, gene >= 0))
+        if scores.replicates > 1:
+            key = f"{INFO_PREFIX}TOP_GENE_logSED_SD"
+            fields.append(_float_pairs(key, gene_spread, gene >= 0))
     if not fields:
         return ["."] * len(scores.variants)
     return [";".join(filter(None, parts)) or "." for parts in zip(*fields, strict=True)]
@@ -323,11 +345,13 @@ def _check_sorted(scores: VariantScores, contigs: dict[str, int]) -> None:
 def write_scores_npz(scores: VariantScores, track_ids: Sequence[str], path: Path) -> Path:
     """Every array in a compressed npz that ``np.load(path, allow_pickle=False)`` reads.
 
-    Arrays: ``scores`` ``(V, T, S)``, ``ref_sum`` and ``alt_sum`` ``(V, T)`` float32 (nan for
-    unscored alleles); ``scorers`` ``(S,)``, ``track_ids`` ``(T,)``; per allele ``chrom``,
-    ``pos`` (1-based int64), ``ref``, ``alt``, ``id`` ``(V,)``; per gene score ``gene_variant``
-    (index into the alleles), ``gene_id``, ``gene_name``, ``gene_track`` (index into
-    ``track_ids``, not the model's track index), ``gene_sed``, ``gene_log_sed`` ``(N,)``.
+    Arrays: ``scores`` ``(V, T, S)`` (the mean over the model's replicates), ``spread``
+    ``(V, T, S)`` (their standard deviation, nan for one replicate), ``replicates`` (a count),
+    ``ref_sum`` and ``alt_sum`` ``(V, T)`` float32 (nan for unscored alleles); ``scorers``
+    ``(S,)``, ``track_ids`` ``(T,)``; per allele ``chrom``, ``pos`` (1-based int64), ``ref``,
+    ``alt``, ``id`` ``(V,)``; per gene score ``gene_variant`` (index into the alleles),
+    ``gene_id``, ``gene_name``, ``gene_track`` (index into ``track_ids``, not the model's track
+    index), ``gene_sed``, ``gene_log_sed``, ``gene_log_sed_spread`` ``(N,)``.
     Text is fixed-width unicode (no object arrays), so an array is as wide as its longest
     string: one long allele widens ``ref`` for every allele (see ``NPZ_MAX_TEXT_BYTES``).
 
@@ -355,6 +379,8 @@ def _npz_arrays(scores: VariantScores, track_ids: Sequence[str]) -> dict[str, np
     genes = [scores.genes[g] for g in found.gene.tolist()]
     return {
         "scores": np.asarray(scores.scores, np.float32),
+        "spread": np.asarray(scores.spread, np.float32),
+        "replicates": np.int64(scores.replicates),
         "ref_sum": np.asarray(scores.ref_sum, np.float32),
         "alt_sum": np.asarray(scores.alt_sum, np.float32),
         "scorers": _text_array("scorers", scores.scorers),
@@ -370,6 +396,7 @@ def _npz_arrays(scores: VariantScores, track_ids: Sequence[str]) -> dict[str, np
         "gene_track": _track_columns(scores, found.track),
         "gene_sed": np.asarray(found.sed, np.float32),
         "gene_log_sed": np.asarray(found.log_sed, np.float32),
+        "gene_log_sed_spread": np.asarray(found.log_sed_spread, np.float32),
     }
 
 
@@ -391,10 +418,12 @@ def summarize(scores: VariantScores, track_ids: Sequence[str], primary: str) -> 
     """Per allele, the values a database row keeps for sorting and filtering.
 
     Each dict: ``max_abs`` (largest ``|primary|`` over tracks), ``primary`` (the signed value
-    there), ``top_track`` (its identifier), ``scorer_max`` (per scorer, the signed value at its
-    own track of largest ``|value|``), ``top_gene``, ``top_gene_name`` and ``top_gene_log_sed``
-    (the gene row of largest ``|logSED|``). nan becomes None, and an unscored allele (or one
-    without gene scores) gets ``""`` for the names. Ties go to the first track or gene row.
+    there), ``primary_spread`` (its replicates' standard deviation), ``top_track`` (its
+    identifier), ``scorer_max`` (per scorer, the signed value at its own track of largest
+    ``|value|``), ``top_gene``, ``top_gene_name``, ``top_gene_log_sed`` and
+    ``top_gene_log_sed_spread`` (the gene row of largest ``|logSED|``). nan becomes None (every
+    spread of a one-replicate model), and an unscored allele (or one without gene scores) gets
+    ``""`` for the names. Ties go to the first track or gene row.
     Vectorised: 250,000 alleles × 12 tracks × 9 scorers take about a second.
 
     Args:
@@ -408,24 +437,35 @@ def summarize(scores: VariantScores, track_ids: Sequence[str], primary: str) -> 
     _check_tracks(scores, track_ids)
     if primary not in scores.scorers:
         raise ValueError(f"primary scorer {primary} was not computed ({scores.scorers})")
-    at, value = _strongest(scores)  # (V, S), (V, S)
+    at, value, spread = _strongest(scores)  # (V, S) each
     column = scores.scorers.index(primary)
     values = _nullable(value)  # V lists of S
     tops = [track_ids[t] for t in at[:, column].tolist()]
-    gene, log_sed = _top_genes(scores)  # (V,), (V,)
+    gene, log_sed, gene_spread = _top_genes(scores)  # (V,) each
     ids = [g.gene_id for g in scores.genes] + [""]  # gene −1 (none) → ""
     names = [g.name for g in scores.genes] + [""]
+    rows = zip(
+        values,
+        _nullable(spread[:, column]),
+        tops,
+        gene.tolist(),
+        _nullable(log_sed),
+        _nullable(gene_spread),
+        strict=True,
+    )
     return [
         {
             "max_abs": None if row[column] is None else abs(row[column]),
             "primary": row[column],
+            "primary_spread": row_spread,
             "top_track": "" if row[column] is None else top,
             "scorer_max": dict(zip(scores.scorers, row, strict=True)),
             "top_gene": ids[g],
             "top_gene_name": names[g],
             "top_gene_log_sed": sed,
+            "top_gene_log_sed_spread": sed_spread,
         }
-        for row, top, g, sed in zip(values, tops, gene.tolist(), _nullable(log_sed), strict=True)
+        for row, row_spread, top, g, sed, sed_spread in rows
     ]
 
 
@@ -442,35 +482,42 @@ def _nullable(values: np.ndarray) -> list:
 # --- shared pieces ----------------------------------------------------------------------------
 
 
-def _strongest(scores: VariantScores) -> tuple[np.ndarray, np.ndarray]:
-    """Per allele and scorer, the track column of largest ``|score|`` and the signed score.
+def _strongest(scores: VariantScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per allele and scorer, the track column of largest ``|score|``, the signed score and
+    its replicate spread.
 
     Returns:
-        ``(V, S)`` int64 columns (the first on ties, 0 when all are nan) and ``(V, S)`` float32
-        values (nan when all tracks are nan, and for every unscored allele).
+        ``(V, S)`` int64 columns (the first on ties, 0 when all are nan), ``(V, S)`` float32
+        values (nan when all tracks are nan, and for every unscored allele) and ``(V, S)``
+        float32 spreads (nan there too, and for a model of one replicate).
     """
     values = scores.scores  # (V, T, S)
     shape = (values.shape[0], values.shape[2])
     if values.shape[1] == 0:
-        return np.zeros(shape, np.int64), np.full(shape, np.nan, np.float32)
+        nothing = np.full(shape, np.nan, np.float32)
+        return np.zeros(shape, np.int64), nothing, nothing.copy()
     magnitude = np.abs(values)
     magnitude[np.isnan(magnitude)] = -1.0  # below every real |value|
     at = magnitude.argmax(axis=1)  # (V, S)
     value = np.take_along_axis(values, at[:, None, :], axis=1)[:, 0, :]  # (V, S)
+    spread = np.take_along_axis(scores.spread, at[:, None, :], axis=1)[:, 0, :]
     value[scores.unscored] = np.nan
-    return at, value
+    spread[scores.unscored] = np.nan
+    return at, value, spread
 
 
-def _top_genes(scores: VariantScores) -> tuple[np.ndarray, np.ndarray]:
-    """Per allele, the gene of its gene row of largest ``|logSED|``, and that logSED.
+def _top_genes(scores: VariantScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per allele, the gene of its gene row of largest ``|logSED|``, that logSED and its
+    replicate spread.
 
     Returns:
-        ``(V,)`` int64 indices into ``scores.genes`` (−1: no gene row, or all nan) and ``(V,)``
-        float32 signed logSED (nan where −1).
+        ``(V,)`` int64 indices into ``scores.genes`` (−1: no gene row, or all nan), ``(V,)``
+        float32 signed logSED and ``(V,)`` float32 spread (nan where −1, or one replicate).
     """
     found = scores.gene_scores
     gene = np.full(len(scores.variants), -1, np.int64)
     log_sed = np.full(len(scores.variants), np.nan, np.float32)
+    spread = np.full(len(scores.variants), np.nan, np.float32)
     magnitude = np.abs(found.log_sed)
     magnitude[np.isnan(magnitude)] = -1.0
     order = np.lexsort((-magnitude, found.variant))  # by allele, then largest |logSED| first
@@ -479,9 +526,11 @@ def _top_genes(scores: VariantScores) -> tuple[np.ndarray, np.ndarray]:
     kept = ~np.isnan(found.log_sed[best])
     gene[alleles[kept]] = found.gene[best[kept]]
     log_sed[alleles[kept]] = found.log_sed[best[kept]]
+    spread[alleles[kept]] = found.log_sed_spread[best[kept]]
     gene[scores.unscored] = -1
     log_sed[scores.unscored] = np.nan
-    return gene, log_sed
+    spread[scores.unscored] = np.nan
+    return gene, log_sed, spread
 
 
 def _with_sums(scores: VariantScores, index: int) -> np.ndarray:

@@ -6,13 +6,10 @@ the reduction over bins happens on the model's device, so only ``(variants, trac
 leave it. Definitions follow Calico's baskerville ``snps.py`` and borzoi ``borzoi_sed.py``
 (MODEL_NOTES.md, "Calico's variant scores").
 
-One difference from Calico: there, R and A are ``(shifts, bins, tracks)`` and the nonlinear
-scorers (logSUM, logSED, D1, D2, logD1, logD2, SAX, JS) are computed per shift (and per
-reverse-complement pass) and then averaged, ``mean_s f(R_s, A_s)``. Here the ``Ensemble``
-wrapper has already averaged the predictions over reverse complement, shifts and replicates,
-so each scorer is ``f(mean_s R_s, mean_s A_s)``. SUM, REF and ALT are linear and identical
-either way; for the others the two differ by a Jensen gap that is small when the passes agree
-(e.g. log2 of a mean is ≥ the mean of the log2s) and is zero without RC or shifts.
+As in Calico's code, where R and A are ``(shifts, bins, tracks)``, every scorer is computed per
+pass (each shift and reverse-complement pass of each replicate) and then averaged,
+``mean_s f(R_s, A_s)`` (``engine.variants.effects`` runs the passes of an ``Ensemble`` one by
+one); the replicates' spread of those means is each score's uncertainty.
 """
 
 from __future__ import annotations

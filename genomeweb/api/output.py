@@ -66,7 +66,16 @@ def variant_set_out(request: HttpRequest, variant_set: VariantSet) -> dict:
 
 def effect_out(effect: VariantEffect) -> dict:
     variant = effect.variant
-    fields = ("max_abs", "primary", "top_track", "top_gene", "top_gene_name", "top_gene_log_sed")
+    fields = (
+        "max_abs",
+        "primary",
+        "primary_spread",
+        "top_track",
+        "top_gene",
+        "top_gene_name",
+        "top_gene_log_sed",
+        "top_gene_log_sed_spread",
+    )
     return {name: getattr(effect, name) for name in fields} | {
         "id": effect.pk,
         "chrom": variant.chrom,

@@ -181,7 +181,11 @@ class ScoreIn(Input):
     )
     reverse_complement: bool | None = Field(None, description="Default: the model's default")
     shifts: list[Annotated[int, Field(ge=-1000, le=1000)]] = Field([0], max_length=20)
-    replicates: Annotated[int, Field(ge=1, le=1000)] = 1
+    replicates: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        None,
+        description="Model replicates (folds) to score with: each allele's score is their "
+        "mean, its spread their standard deviation. Default: all of the model's",
+    )
     genes: bool = Field(True, description="Also score genes in each variant's window")
 
 
@@ -194,10 +198,16 @@ class EffectOut(Schema):
     ident: str = Field(description="The VCF ID column")
     max_abs: float | None = Field(description="max |primary scorer| over the tracks")
     primary: float | None = Field(description="The signed primary score at that track")
+    primary_spread: float | None = Field(
+        description="Standard deviation of primary over the model's replicates (null: one)"
+    )
     top_track: str
     top_gene: str
     top_gene_name: str
     top_gene_log_sed: float | None
+    top_gene_log_sed_spread: float | None = Field(
+        description="Standard deviation of top_gene_log_sed over the replicates (null: one)"
+    )
     scorer_max: dict[str, float | None] = Field(description="scorer → signed value at max |.|")
 
 

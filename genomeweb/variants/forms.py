@@ -62,7 +62,10 @@ class ScoreForm(forms.Form):
         initial="0", help_text="Input shifts in bp, comma-separated, e.g. -1,0,1 (× passes)"
     )
     replicates = forms.IntegerField(
-        min_value=1, initial=1, help_text="Model replicates (folds) to average"
+        min_value=1,
+        initial=1,
+        help_text="Model replicates (folds): each score is their mean, shown ± their standard "
+        "deviation",
     )
     genes = forms.BooleanField(
         required=False,
@@ -85,7 +88,7 @@ class ScoreForm(forms.Form):
             "track_query": "",
             "assay": "",
             "shifts": "0",
-            "replicates": "1",
+            "replicates": str(max(len(predictor.replicates), 1)),
             "genes": "on",
         }
         if predictor.reverse_complement_by_default:

@@ -180,11 +180,15 @@ class VariantEffect(models.Model):
     variant = models.ForeignKey(Variant, models.CASCADE, related_name="effects")
     max_abs = models.FloatField(null=True, help_text="max |primary scorer| over the tracks")
     primary = models.FloatField(null=True, help_text="signed primary score at that track")
+    primary_spread = models.FloatField(
+        null=True, help_text="standard deviation of primary over the replicates (null: one)"
+    )
     top_track = models.CharField(max_length=200, blank=True)
     scorer_max = models.JSONField(default=dict, help_text="scorer -> signed value at max |.|")
     top_gene = models.CharField(max_length=100, blank=True)
     top_gene_name = models.CharField(max_length=100, blank=True)
     top_gene_log_sed = models.FloatField(null=True)
+    top_gene_log_sed_spread = models.FloatField(null=True)
 
     class Meta:
         indexes = [
@@ -212,6 +216,7 @@ class GeneEffect(models.Model):
     track = models.CharField(max_length=200)
     sed = models.FloatField()
     log_sed = models.FloatField()
+    log_sed_spread = models.FloatField(null=True, help_text="over the replicates (null: one)")
 
     class Meta:
         indexes = [

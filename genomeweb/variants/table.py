@@ -1,6 +1,7 @@
 """Browsing a scoring job's results: filters, server-side sort, pagination, histogram."""
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -221,18 +222,35 @@ def tracks_job_for(job, effect: VariantEffect, chosen: list[str]):
 
 
 def track_score_rows(job, effect: VariantEffect) -> list[dict]:
-    """Every track's scores for this allele, read from the job's memory-mapped matrix."""
-    artifact = job.artifacts.filter(name="scores.npy").first()
-    if artifact is None or not artifact.path.is_file():
-        return []
-    matrix = np.load(artifact.path, mmap_mode="r")  # (alleles, tracks, scorers)
-    row = np.asarray(matrix[effect.variant.index])
+    """Every track's scores for this allele, and their replicate spreads where the job used
+    several replicates, read from the job's memory-mapped matrices."""
+    row = _matrix_row(job, "scores.npy", effect)
     scorers = job.params["scorers"]
-    return (
-        [
-            {"track": track, "scores": [None if np.isnan(v) else float(v) for v in row[t]]}
-            for t, track in enumerate(job.params["tracks"])
-        ]
-        if row.shape[-1] == len(scorers)
-        else []
-    )
+    if row is None or row.shape[-1] != len(scorers):
+        return []
+    spread = _matrix_row(job, "spread.npy", effect)
+    if spread is None or spread.shape != row.shape:
+        spread = np.full_like(row, np.nan)
+    return [
+        {
+            "track": track,
+            "scores": [
+                {"value": _nullable(value), "spread": _nullable(sd)}
+                for value, sd in zip(row[t].tolist(), spread[t].tolist(), strict=True)
+            ],
+        }
+        for t, track in enumerate(job.params["tracks"])
+    ]
+
+
+def _matrix_row(job, name: str, effect: VariantEffect) -> np.ndarray | None:
+    """This allele's ``(tracks, scorers)`` row of the job's ``name`` matrix (None: none)."""
+    artifact = job.artifacts.filter(name=name).first()
+    if artifact is None or not artifact.path.is_file():
+        return None
+    matrix = np.load(artifact.path, mmap_mode="r")  # (alleles, tracks, scorers)
+    return np.asarray(matrix[effect.variant.index])
+
+
+def _nullable(value: float) -> float | None:
+    return None if math.isnan(value) else value

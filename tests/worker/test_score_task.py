@@ -147,6 +147,66 @@ def test_the_page_lists_scores_by_track_and_gene(as_user, victor, scored):
     assert "Predict these tracks" not in page  # viewers may not start jobs
 
 
+def test_a_model_of_two_replicates_stores_and_shows_their_spread(
+    as_user, eddie, victor, validated_set, tiny_yeast_dir, tmp_path
+):
+    from django.core.management import call_command
+
+    from genomeweb.catalog.models import Predictor
+    from tests.conftest import make_tiny_yeast
+
+    second = make_tiny_yeast(tmp_path / "second", seed=1)
+    call_command(
+        "register_model", "tiny2", architecture="yeast", weights=[tiny_yeast_dir, second],
+        genome="mini",
+    )  # fmt: skip
+    tiny2 = Predictor.objects.get(name="tiny2")
+    url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
+    assert as_user(eddie).post(url, score_form(model=tiny2.pk, replicates="2")).status_code == 302
+    job = Job.objects.get(kind=JobKind.SCORE_VARIANTS, params__model="tiny2")
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    effects = list(VariantEffect.objects.filter(job=job).order_by("-max_abs"))
+    assert all(e.primary_spread is not None and e.primary_spread > 0 for e in effects)
+    assert GeneEffect.objects.filter(job=job, log_sed_spread__gt=0).exists()
+    with np.load(job.artifacts.get(name="scores.npz").path) as npz:
+        assert int(npz["replicates"]) == 2
+        spread = np.load(job.artifacts.get(name="spread.npy").path)
+        np.testing.assert_array_equal(spread, npz["spread"])
+    viewer = as_user(victor)
+    table = viewer.get(reverse("gw-effects", kwargs={"code": job.code})).content.decode()
+    assert "2 replicates (each score their mean, ± their standard deviation)" in table
+    with_genes = sum(e.top_gene_log_sed_spread is not None for e in effects)
+    assert with_genes and table.count('<span class="spread"') == len(effects) + with_genes
+    top = effects[0]
+    page = viewer.get(reverse("gw-effect", kwargs={"code": job.code, "effect_id": top.pk}))
+    assert f"± {top.primary_spread:.4f}" in page.content.decode()
+    from genomeweb.api.models import ApiToken
+
+    token = ApiToken.issue(victor, "test")[1]
+    api = viewer.get(
+        f"/api/v1/jobs/{job.code}/results", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert {item["primary_spread"] for item in api["items"]} == {e.primary_spread for e in effects}
+
+
+def test_the_form_defaults_to_all_of_a_models_replicates(validated_set, tiny_yeast_dir, tmp_path):
+    from django.core.management import call_command
+
+    from genomeweb.catalog.models import Predictor
+    from genomeweb.variants.forms import ScoreForm
+    from tests.conftest import make_tiny_yeast
+
+    Predictor.objects.all().delete()
+    second = make_tiny_yeast(tmp_path / "second", seed=1)
+    call_command(
+        "register_model", "tiny2", architecture="yeast", weights=[tiny_yeast_dir, second],
+        genome="mini",
+    )  # fmt: skip
+    assert ScoreForm.defaults(validated_set.genome)["replicates"] == "2"
+
+
 def test_a_failed_analysis_can_be_run_again(as_user, eddie, validated_set):
     url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
     client = as_user(eddie)

@@ -2,6 +2,7 @@
 tracks around one scored variant."""
 
 import logging
+import math
 
 from django.conf import settings
 from django.db import transaction
@@ -245,12 +246,13 @@ def _gene_effects(job: Job, rows: list[Variant], scores) -> list[GeneEffect]:
     track_ids = job.params["tracks"]
     positions = {index: i for i, index in enumerate(scores.tracks)}
     effects = []
-    for v, g, t, sed, log_sed in zip(
+    for v, g, t, sed, log_sed, spread in zip(
         gene_scores.variant,
         gene_scores.gene,
         gene_scores.track,
         gene_scores.sed,
         gene_scores.log_sed,
+        gene_scores.log_sed_spread.tolist(),
         strict=True,
     ):
         gene = scores.genes[g]
@@ -263,6 +265,7 @@ def _gene_effects(job: Job, rows: list[Variant], scores) -> list[GeneEffect]:
                 track=track_ids[positions[int(t)]],
                 sed=float(sed),
                 log_sed=float(log_sed),
+                log_sed_spread=None if math.isnan(spread) else spread,
             )
         )
     return effects

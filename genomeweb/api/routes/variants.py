@@ -119,13 +119,14 @@ def _require_accepted_variants(variant_set: VariantSet) -> None:
 def _score_form_data(payload: ScoreIn, predictor: Predictor | None) -> dict:
     """ScoreForm's fields as the page posts them."""
     default_rc = predictor.reverse_complement_by_default if predictor else True
+    all_replicates = len(predictor.replicates) if predictor else 1
     data = {
         "model": predictor.pk if predictor else payload.model,
         "track_query": payload.track_query,
         "assay": payload.assay,
         "scorers": payload.scorers,
         "shifts": ",".join(str(shift) for shift in payload.shifts),
-        "replicates": str(payload.replicates),
+        "replicates": str(payload.replicates or all_replicates),
     }
     if default_rc if payload.reverse_complement is None else payload.reverse_complement:
         data["reverse_complement"] = "on"

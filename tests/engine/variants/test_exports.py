@@ -1,5 +1,6 @@
 """Exports of variant scores, checked cell by cell on a small hand-made VariantScores."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,20 @@ def make_scores(genes: bool = True) -> VariantScores:
         genes=GENES if genes else [],
         gene_scores=GeneScores(*integers, *floats),
         unscored=[2],
+    )
+
+
+def with_replicates(scores: VariantScores) -> VariantScores:
+    """``scores`` as the mean of two replicates whose spread is a quarter of each |score|
+    (gene logSED: an eighth)."""
+    gene = scores.gene_scores
+    spread = np.abs(scores.scores) / 4
+    gene_spread = np.abs(gene.log_sed) / 8
+    return dataclasses.replace(
+        scores,
+        spread=spread,
+        replicates=2,
+        gene_scores=dataclasses.replace(gene, log_sed_spread=gene_spread),
     )
 
 
@@ -275,29 +290,35 @@ def test_summarize_keeps_the_sign_at_the_largest_magnitude_and_nan_as_none():
         {
             "max_abs": 2.0,
             "primary": -2.0,
+            "primary_spread": None,
             "top_track": "t.minus",
             "scorer_max": {"SUM": -2.0, "logSED": -0.375},
             "top_gene": "YAL001C",
             "top_gene_name": "TFC3",
             "top_gene_log_sed": -0.625,
+            "top_gene_log_sed_spread": None,
         },
         {
             "max_abs": 1.5,
             "primary": 1.5,
+            "primary_spread": None,
             "top_track": "t.plus",
             "scorer_max": {"SUM": 1.5, "logSED": -0.5},
             "top_gene": "YBR002W",
             "top_gene_name": "RER2",
             "top_gene_log_sed": -0.75,
+            "top_gene_log_sed_spread": None,
         },
         {
             "max_abs": None,
             "primary": None,
+            "primary_spread": None,
             "top_track": "",
             "scorer_max": {"SUM": None, "logSED": None},
             "top_gene": "",
             "top_gene_name": "",
             "top_gene_log_sed": None,
+            "top_gene_log_sed_spread": None,
         },
     ]
 
@@ -333,3 +354,37 @@ def test_summarize_handles_a_quarter_million_alleles():
     at = int(np.abs(values[123, :, 3]).argmax())
     assert summary[123]["primary"] == values[123, at, 3].item()
     assert summary[123]["top_track"] == f"t{at}"
+
+
+def test_every_export_carries_the_replicate_spread_of_a_multi_replicate_model(tmp_path):
+    scores = with_replicates(make_scores())
+    long = lines(write_scores_long_tsv(scores, TRACK_IDS, tmp_path / "s.tsv"))
+    assert long[0].endswith("ref_sum\talt_sum\tSUM_sd\tlogSED_sd")
+    assert long[2] == "I\t100\tA\tG\t\tt.minus\t-2\t0.0625\t20\t18\t0.5\t0.015625"
+    genes = lines(write_gene_tsv(scores, TRACK_IDS, tmp_path / "g.tsv"))
+    assert genes[0].endswith("SED\tlogSED\tlogSED_sd")
+    assert genes[1].endswith("\t-1.5\t-0.625\t0.078125")
+    path = tmp_path / "scored.vcf.gz"
+    write_annotated_vcf(scores, TRACK_IDS, CONTIGS, path, model_name="tiny")
+    header, records = read_vcf(path)
+    assert "over the 2 model replicates" in header.info["GW_SUM_SD"].description
+    info = dict(records[0].info)
+    assert (info["GW_SUM"], info["GW_SUM_SD"], info["GW_logSED_SD"]) == (-2.0, 0.5, 0.09375)
+    assert info["GW_TOP_GENE_logSED_SD"] == 0.078125
+    assert "GW_SUM_SD" not in records[2].info  # unscored
+    with np.load(write_scores_npz(scores, TRACK_IDS, tmp_path / "s.npz")) as npz:
+        np.testing.assert_array_equal(npz["spread"], scores.spread)
+        assert int(npz["replicates"]) == 2
+        assert npz["gene_log_sed_spread"].tolist() == [0.078125, 0.03125, 0.09375]
+    first = summarize(scores, TRACK_IDS, "SUM")[0]
+    assert (first["primary"], first["primary_spread"]) == (-2.0, 0.5)
+    assert first["top_gene_log_sed_spread"] == 0.078125
+
+
+def test_a_one_replicate_model_adds_no_spread_columns(tmp_path):
+    scores = make_scores()
+    assert "_sd" not in lines(write_scores_long_tsv(scores, TRACK_IDS, tmp_path / "s.tsv"))[0]
+    assert "_sd" not in lines(write_gene_tsv(scores, TRACK_IDS, tmp_path / "g.tsv"))[0]
+    path = tmp_path / "scored.vcf.gz"
+    write_annotated_vcf(scores, TRACK_IDS, CONTIGS, path, model_name="tiny")
+    assert not [key for key in read_vcf(path)[0].info if key.endswith("_SD")]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from engine.io.annotation import Exon, Gene, read_genes
 from engine.io.encoding import reverse_complement
@@ -63,21 +64,22 @@ def test_an_snv_scores_as_worked_out_on_paper(repeat_genome, counting):
     result = score_variants(Ensemble([counting]), repeat_genome, [variant], scorers=ALL)
     scores = dict(zip(ALL, result.scores[0].T, strict=True))  # name -> (4 tracks,)
     # gc: R = 8 in each of 12 bins (ΣR = 96); A = 9 in the variant's bin (ΣA = 97).
-    # a (unstranded, so averaged with the reverse complement, which counts T): R = (4 + 4) / 2
-    # per bin, A = (3 + 4) / 2 in the variant's bin. a.plus counts A: −1. a.minus counts T: 0.
+    # a (unstranded, so the mean of two passes' scores, Calico's order): the forward pass counts
+    # A (R = 4 per bin, A = 3 in the variant's bin), the reverse complement counts T (no change).
+    # a.plus counts A: −1. a.minus counts T: 0.
     np.testing.assert_allclose(scores["SUM"], [1, -0.5, -1, 0])
     np.testing.assert_allclose(result.ref_sum[0], [96, 48, 48, 48])
     np.testing.assert_allclose(result.alt_sum[0], [97, 47.5, 47, 48])
     np.testing.assert_allclose(
-        scores["logSUM"], [log2(10 / 9), log2(4.5 / 5), log2(4 / 5), 0], rtol=1e-5
+        scores["logSUM"], [log2(10 / 9), log2(4 / 5) / 2, log2(4 / 5), 0], rtol=1e-5
     )
     np.testing.assert_allclose(
-        scores["logSED"][:3], [log2(98 / 97), log2(48.5 / 49), log2(48 / 49)], rtol=1e-5
+        scores["logSED"][:3], [log2(98 / 97), log2(48 / 49) / 2, log2(48 / 49)], rtol=1e-5
     )
     np.testing.assert_allclose(scores["D1"], [1, 0.5, 1, 0])
     np.testing.assert_allclose(scores["D2"], [1, 0.5, 1, 0])
     np.testing.assert_allclose(
-        scores["logD2"], [log2(10 / 9), log2(5 / 4.5), log2(5 / 4), 0], rtol=1e-5
+        scores["logD2"], [log2(10 / 9), log2(5 / 4) / 2, log2(5 / 4), 0], rtol=1e-5
     )
     np.testing.assert_allclose(scores["SAX"], [1, -0.5, -1, 0])
     # JS on gc: pseudocount 8, so p = 16 / 192 in every bin, q = 16 / 193 and 17 / 193 once.
@@ -163,7 +165,8 @@ def assert_same_scores(engine, naive, tolerance=1e-5):
     np.testing.assert_allclose(engine.alt_sum, naive.alt_sum, rtol=tolerance, atol=tolerance)
     for field in ("variant", "gene", "track"):
         assert np.array_equal(getattr(engine.gene_scores, field), getattr(naive.gene_scores, field))
-    for field in ("sed", "log_sed"):
+    np.testing.assert_allclose(engine.spread, naive.spread, rtol=tolerance, atol=tolerance)
+    for field in ("sed", "log_sed", "log_sed_spread"):
         np.testing.assert_allclose(
             getattr(engine.gene_scores, field),
             getattr(naive.gene_scores, field),
@@ -209,6 +212,66 @@ def test_the_engine_predicts_fewer_sequences_than_the_naive_version(mini_genome,
     )
     assert engine == 10 + 1  # one pass per allele plus the shared reference
     assert sum(shape[0] for shape in counting.shapes) == 2 * 10
+
+
+class ScaledCountingModel(CountingModel):
+    """``CountingModel`` times ``factor``: a replicate that disagrees by a known amount."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def predict(self, onehot, tracks=None):
+        return super().predict(onehot, tracks) * self.factor
+
+
+def test_replicates_are_scored_one_by_one_and_their_spread_kept(repeat_genome, counting):
+    variant = snv(repeat_genome, "T", 500, "C")  # gc: +1 count in one bin (see above)
+    replicates = [counting, ScaledCountingModel(3.0)]
+    result = score_variants(
+        Ensemble(replicates, reverse_complement=False), repeat_genome, [variant], scorers=ALL
+    )
+    gc = ALL.index("SUM"), ALL.index("logSED")
+    assert result.replicates == 2
+    # SUM: 1 and 3, mean 2, sample standard deviation √2.
+    assert result.scores[0, 0, gc[0]] == pytest.approx(2)
+    assert result.spread[0, 0, gc[0]] == pytest.approx(math.sqrt(2))
+    # logSED: the mean of each replicate's own logSED, not the logSED of the mean prediction.
+    each = [log2(98 / 97), log2((3 * 97 + 1) / (3 * 96 + 1))]
+    assert result.scores[0, 0, gc[1]] == pytest.approx(np.mean(each), rel=1e-5)
+    assert result.spread[0, 0, gc[1]] == pytest.approx(np.std(each, ddof=1), rel=1e-4)
+
+
+def test_one_replicate_has_no_spread(repeat_genome, counting):
+    result = score_variants(
+        Ensemble([counting]), repeat_genome, [snv(repeat_genome, "T", 500, "C")], scorers=ALL
+    )
+    assert result.replicates == 1
+    assert np.isnan(result.spread).all() and np.isfinite(result.scores).all()
+
+
+def test_replicate_spread_of_the_engine_equals_the_per_variant_recomputation(
+    tiny_yeast_dir, mini_genome
+):
+    second = YeastAdapter(tiny_yeast_dir)
+    with torch.no_grad():
+        for parameter in second.model.parameters():
+            parameter.mul_(1.1)
+    model = Ensemble([YeastAdapter(tiny_yeast_dir), second], reverse_complement=True)
+    variants = mini_snvs(mini_genome)[:10] + indels(mini_genome, "I", 1200, sizes=(3,))
+    genes = read_genes(DATA / "mini.gff3")
+    engine = score_variants(model, mini_genome, variants, scorers=ALL, genes=genes, batch_size=4)
+    naive = naive_score_variants(
+        model,
+        mini_genome,
+        variants,
+        scorers=ALL,
+        genes=genes,
+        window_step=default_window_step(model),
+    )
+    assert np.nanmin(engine.spread) >= 0 and np.nanmax(engine.spread[..., 0]) > 1e-3
+    assert np.isfinite(engine.gene_scores.log_sed_spread).any()
+    assert_same_scores(engine, naive)
 
 
 def indels(genome: Genome, chrom: str, start: int, sizes=(1, 3, 10, 40)) -> list[Variant]:
