@@ -5,7 +5,8 @@ default, every allele × track) between two ways of scoring the same SNVs, over 
 over the strongest tenth (by |score| under the first way):
 
 - shift: windows centred on each variant, against the same windows moved by ``shift`` bp (the
-  model's bin and pooling phase change, the biology does not);
+  model's bin and pooling phase change, the biology does not); an ensemble's own input shifts
+  (``--shifts``, averaged) all move by ``shift``;
 - placement: windows centred on each variant, against the engine's shared tiles;
 - replicates: the mean over pairs of replicates of their correlation on centred windows.
 
@@ -128,7 +129,9 @@ def gene_agreement(first: dict, second: dict) -> dict | None:
 
 
 def _with_shift(model: Ensemble, bp: int) -> Ensemble:
-    return Ensemble(model.replicates, reverse_complement=model.use_rc, shifts=(bp,))
+    """``model`` with each of its input shifts moved by ``bp``."""
+    shifts = tuple(shift + bp for shift in model.shifts)
+    return Ensemble(model.replicates, reverse_complement=model.use_rc, shifts=shifts)
 
 
 def stability(
@@ -191,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chroms", nargs="+", default=["XI", "XIII", "XV"])
     parser.add_argument("--variants", type=int, default=300)
     parser.add_argument("--shift", type=int, default=7)
+    parser.add_argument(
+        "--shifts", type=int, nargs="+", default=[0], help="the ensemble's input shifts (bp)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     runtime.use_full_precision()  # bf16 rounding would read as instability
@@ -198,8 +204,9 @@ def main(argv: list[str] | None = None) -> None:
     genes = read_genes(args.data / "genes_R64.gff3")
     variants = promoter_snvs(genome, genes, args.chroms, args.variants, seed=args.seed)
     replicates = [YeastAdapter(path, device=runtime.device()) for path in args.model]
-    model = Ensemble(replicates, reverse_complement=True)
+    model = Ensemble(replicates, reverse_complement=True, shifts=args.shifts)
     result = {"models": [str(path) for path in args.model], "chroms": args.chroms}
+    result["shifts"] = args.shifts
     measured = stability(model, genome, variants, shift=args.shift, genes=genes)
     print(json.dumps(result | measured, indent=2))
 
