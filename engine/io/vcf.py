@@ -7,7 +7,7 @@ Uploads are untrusted, so they go through three stages (see RELIABILITY_NOTES, "
    structure of every record. It writes a cleaned copy that we own, with our own header.
 2. htslib (pysam) parses the cleaned copy, never the user's file or strings from it as paths.
 3. every record is checked against the genome (contig, POS range, REF), split per ALT allele,
-   deduplicated and sorted.
+   each allele left-aligned and trimmed (``engine.io.alleles``), deduplicated and sorted.
 
 A problem with the whole file raises ``VcfFileError``; a problem with one record becomes a
 ``RecordIssue`` and the rest of the file goes on.
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pysam
 
+from engine.io.alleles import normalize
 from engine.io.contigs import ContigResolver
 from engine.io.fasta import Genome
 from engine.io.files import replace_durably
@@ -74,7 +75,9 @@ _DEFAULT_LIMITS = VcfLimits()  # frozen, so one shared default is safe
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """One accepted allele, in 0-based coordinates on the genome's own contig names."""
+    """One accepted allele, in 0-based coordinates on the genome's own contig names, left-aligned
+    and trimmed; ``written`` is the allele as the upload wrote it (``CHROM:POS:REF:ALT``, 1-based)
+    when that differs, else empty."""
 
     chrom: str
     start: int
@@ -82,6 +85,7 @@ class Variant:
     alt: str
     ident: str
     line: int
+    written: str = ""
 
     @property
     def end(self) -> int:
@@ -98,6 +102,11 @@ class VcfReport:
     duplicates: int = 0
     multiallelic_split: int = 0
     contigs_renamed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def realigned(self) -> int:
+        """Accepted alleles that left-alignment or trimming rewrote."""
+        return sum(1 for variant in self.accepted if variant.written)
 
     def counts(self) -> dict[str, int]:
         """Alleles per outcome: ``{"accepted": n, "skipped": n, "rejected": n}``."""
@@ -257,7 +266,12 @@ class _GenomeChecker:
                 self.issues.append(record_issue(line, problem, text))
                 continue
             # VCF POS is 1-based; everything past this line is 0-based half-open.
-            self.accepted.append(Variant(chrom, pos - 1, ref, alt, ident, line))
+            start, new_ref, new_alt = normalize(pos - 1, ref, alt, self._fetcher(chrom))
+            written = "" if start == pos - 1 and new_ref == ref else f"{chrom}:{pos}:{ref}:{alt}"
+            self.accepted.append(Variant(chrom, start, new_ref, new_alt, ident, line, written))
+
+    def _fetcher(self, chrom: str):
+        return functools.partial(self.reference.fetch, chrom)
 
     def _check_locus(self, chrom: str, pos: int, ref: str) -> None:
         if pos < 1:
@@ -321,11 +335,7 @@ def _assemble_report(prepass: PrePass, checker: _GenomeChecker, genome: Genome) 
     accepted, duplicates = _sort_and_dedupe(checker.accepted, genome)
     texts = _sidecar_texts(prepass.sidecar_path, {variant.line for variant, _ in duplicates})
     duplicate_issues = [
-        record_issue(
-            variant.line,
-            skip("duplicate", f"same variant as line {first}"),
-            texts[variant.line],
-        )
+        record_issue(variant.line, _duplicate(variant, first), texts[variant.line])
         for variant, first in duplicates
     ]
     issues = prepass.issues + checker.issues + duplicate_issues
@@ -338,6 +348,13 @@ def _assemble_report(prepass: PrePass, checker: _GenomeChecker, genome: Genome) 
         multiallelic_split=checker.multiallelic,
         contigs_renamed=dict(prepass.renamed),
     )
+
+
+def _duplicate(variant: Variant, first: int) -> Problem:
+    if variant.written:
+        where = f"{variant.chrom}:{variant.start + 1}:{variant.ref}:{variant.alt}"
+        return skip("duplicate", f"same variant as line {first} once left-aligned ({where})")
+    return skip("duplicate", f"same variant as line {first}")
 
 
 def _sort_and_dedupe(
@@ -416,10 +433,22 @@ def write_issues_tsv(report: VcfReport, out_path: Path) -> Path:
     return out_path
 
 
+NORMALIZED_HEADER = (
+    "##genomeweb_normalization=one record per ALT allele, left-aligned and trimmed against the "
+    "reference (as bcftools norm -f), sorted, duplicates removed\n",
+    '##INFO=<ID=OLD_VARIANT,Number=1,Type=String,Description="The allele as the upload wrote '
+    'it (CHROM:POS:REF:ALT), where left-alignment or trimming changed it">\n',
+)
+
+
 def _normalized_lines(report: VcfReport, genome: Genome) -> Iterator[str]:
-    yield from header_lines(genome)
+    for line in header_lines(genome):
+        if line.startswith("#CHROM"):
+            yield from NORMALIZED_HEADER
+        yield line
     for v in report.accepted:
-        yield f"{v.chrom}\t{v.start + 1}\t{v.ident or '.'}\t{v.ref}\t{v.alt}\t.\t.\t.\n"
+        info = f"OLD_VARIANT={v.written}" if v.written else "."
+        yield f"{v.chrom}\t{v.start + 1}\t{v.ident or '.'}\t{v.ref}\t{v.alt}\t.\t.\t{info}\n"
 
 
 def write_bgzip(path: Path, lines: Iterable[str]) -> None:

@@ -55,7 +55,7 @@ def job_out(request: HttpRequest, job: Job) -> dict:
 def variant_set_out(request: HttpRequest, variant_set: VariantSet) -> dict:
     job = variant_set.validation_job
     fields = ("code", "name", "original_filename", "size", "created", "records_read")
-    counts = ("accepted", "skipped", "rejected", "duplicates", "reasons", "warnings")
+    counts = ("accepted", "skipped", "rejected", "duplicates", "realigned", "reasons", "warnings")
     return {name: getattr(variant_set, name) for name in fields + counts} | {
         "workspace": variant_set.workspace.code,
         "genome": variant_set.genome.name,

@@ -146,6 +146,7 @@ class VariantSetOut(Schema):
     skipped: int
     rejected: int
     duplicates: int
+    realigned: int = Field(description="Accepted alleles left-aligned or trimmed at intake")
     reasons: dict[str, int] = Field(description="Why records were not accepted: reason → count")
     warnings: list[str]
 

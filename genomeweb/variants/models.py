@@ -34,6 +34,9 @@ class VariantSet(models.Model):
     skipped = models.PositiveBigIntegerField(default=0)
     rejected = models.PositiveBigIntegerField(default=0)
     duplicates = models.PositiveBigIntegerField(default=0)
+    realigned = models.PositiveBigIntegerField(
+        default=0, help_text="accepted alleles rewritten by left-alignment or trimming"
+    )
     reasons = models.JSONField(default=dict, blank=True, help_text="reason -> count")
     first_issues = models.JSONField(default=list, blank=True)
     contigs_renamed = models.JSONField(default=dict, blank=True)

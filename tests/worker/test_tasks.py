@@ -79,6 +79,35 @@ def test_a_valid_upload_is_validated_and_stored(workspace, eddie, genome):
         assert artifact.path.stat().st_mode & 0o777 == 0o644
 
 
+def test_a_right_anchored_deletion_is_stored_left_aligned_and_counted(
+    workspace, eddie, genome, client
+):
+    from engine.io.fasta import Genome as Fasta
+    from engine.io.intervals import Interval
+
+    text = Fasta(genome.fasta_file).fetch(Interval("I", 0, 3000))
+    run_at = next(
+        i
+        for i in range(1, 2990)
+        if len(set(text[i : i + 3])) == 1 and text[i] not in (text[i - 1], text[i + 3])
+    )
+    base, last = text[run_at], run_at + 3  # 1-based POS of the run's last base
+    record = f"I\t{last}\tdel\t{base}{text[last]}\t{text[last]}\t.\t.\t.\n"
+    variant_set = submit(workspace, eddie, genome, (HEADER + record).encode())
+    assert run(variant_set.validation_job).status == JobStatus.SUCCEEDED
+    variant_set.refresh_from_db()
+    stored = variant_set.variants.get()
+    assert (stored.start, stored.ref, stored.alt) == (
+        run_at - 1,
+        text[run_at - 1] + base,
+        text[run_at - 1],
+    )
+    assert variant_set.realigned == 1
+    client.force_login(eddie)
+    page = client.get(f"/variant-sets/{variant_set.code}/").content.decode()
+    assert "1 allele left-aligned or trimmed" in page
+
+
 def test_a_file_that_is_not_a_vcf_fails_with_a_clear_message(workspace, eddie, genome):
     variant_set = submit(workspace, eddie, genome, b"PK\x03\x04 not really a zip")
     job = run(variant_set.validation_job)

@@ -58,7 +58,8 @@ def store_validation(job: Job, variant_set: VariantSet, output: ValidationOutput
             job,
             output.normalized_vcf,
             content_type="application/gzip",
-            description="Accepted variants: split, sorted, deduplicated (bgzip)",
+            description="Accepted variants: split, left-aligned and trimmed, sorted, deduplicated "
+            "(bgzip; INFO OLD_VARIANT keeps an allele as written where that changed it)",
         )
         record_artifact(
             job,
@@ -104,6 +105,7 @@ def _save_counts(variant_set: VariantSet, report) -> None:
     variant_set.skipped = counts["skipped"]
     variant_set.rejected = counts["rejected"]
     variant_set.duplicates = report.duplicates
+    variant_set.realigned = report.realigned
     variant_set.reasons = report.reasons()
     variant_set.contigs_renamed = report.contigs_renamed
     variant_set.warnings = report.warnings()

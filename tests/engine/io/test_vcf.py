@@ -307,3 +307,50 @@ def test_the_issues_tsv_holds_every_issue(tmp_path: Path, mini: Genome, out_dir:
 
 def test_variant_end_follows_the_ref_length() -> None:
     assert Variant("I", 99, "ACG", "A", "", 3).end == 102
+
+
+def homopolymer(genome: Genome, chrom: str, length: int = 4) -> tuple[int, str]:
+    """1-based POS of the first base of a run of ``length`` equal bases, and the base before."""
+    text = genome.fetch(Interval(chrom, 0, genome.contig_lengths[chrom]))
+    for i in range(1, len(text) - length):
+        run = text[i : i + length]
+        if run == run[0] * length and text[i - 1] != run[0] and text[i + length] != run[0]:
+            return i + 1, text[i - 1]
+    raise AssertionError("no run")
+
+
+def test_one_deletion_written_three_ways_is_one_left_aligned_allele(tmp_path, mini, out_dir):
+    pos, before = homopolymer(mini, "I")  # run at pos … pos + 3, `before` at pos − 1
+    base = ref(mini, "I", pos)
+    after = ref(mini, "I", pos + 4)
+    report = validate(
+        tmp_path,
+        mini,
+        record("I", pos - 1, before + base, before, "left"),  # already left-aligned
+        record("I", pos + 2, base + base, base, "inside"),
+        record("I", pos + 3, base + after, after, "right"),  # right-anchored
+    )
+    (kept,) = report.accepted
+    assert (kept.start, kept.ref, kept.alt, kept.ident, kept.written) == (
+        pos - 2,
+        before + base,
+        before,
+        "left",
+        "",
+    )
+    duplicates = [issue for issue in report.issues if issue.reason == "duplicate"]
+    assert [issue.line for issue in duplicates] == [HEADER_LINES + 2, HEADER_LINES + 3]
+    assert f"same variant as line {HEADER_LINES + 1} once left-aligned" in duplicates[0].detail
+
+
+def test_the_normalized_vcf_keeps_the_written_allele_in_info(tmp_path, mini, out_dir):
+    pos, before = homopolymer(mini, "I")
+    base = ref(mini, "I", pos)
+    report = validate(tmp_path, mini, record("I", pos + 2, base + base, base, "inside"))
+    out = write_normalized_vcf(report, mini, out_dir / "normalized.vcf.gz")
+    with pysam.VariantFile(str(out)) as normalized:
+        assert "OLD_VARIANT" in normalized.header.info
+        assert any("bcftools norm" in str(r) for r in normalized.header.records)
+        (rec,) = list(normalized)
+    assert (rec.pos, rec.ref, rec.alts) == (pos - 1, before + base, (before,))
+    assert rec.info["OLD_VARIANT"] == f"I:{pos + 2}:{base}{base}:{base}"

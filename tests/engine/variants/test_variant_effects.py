@@ -437,3 +437,35 @@ def test_it_reports_progress_and_scores_a_chosen_track_subset(repeat_genome, cou
 def test_unknown_scorers_are_refused(repeat_genome, counting):
     with pytest.raises(ValueError, match="unknown scorers: NOPE"):
         score_variants(counting, repeat_genome, [], scorers=["SUM", "NOPE"])
+
+
+def test_equivalent_spellings_of_an_indel_score_identically(tmp_path, tiny_model, mini_genome):
+    """A deletion and an insertion in a homopolymer, each written left- and right-anchored."""
+    text = mini_genome.fetch(Interval("I", 1000, 2000))
+    run = next(
+        i
+        for i in range(1, 990)
+        if len(set(text[i : i + 4])) == 1 and text[i] not in (text[i - 1], text[i + 4])
+    )
+    pos = 1000 + run + 1  # 1-based first base of the run
+    base, before = text[run], text[run - 1]
+    spellings = {
+        "left": [(pos - 1, before + base, before), (pos - 1, before, before + base)],
+        "right": [(pos + 2, base + base, base), (pos + 3, base, base + base)],
+    }
+    scores = {}
+    for name, records in spellings.items():
+        path = tmp_path / f"{name}.vcf"
+        body = "".join(f"I\t{p}\t.\t{r}\t{a}\t.\t.\t.\n" for p, r, a in records)
+        path.write_text(
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + body
+        )
+        variants = validate_vcf(path, mini_genome).accepted
+        scores[name] = score_variants(tiny_model, mini_genome, variants, scorers=ALL)
+    left, right = scores["left"], scores["right"]
+    assert [(v.start, v.ref, v.alt) for v in left.variants] == [
+        (v.start, v.ref, v.alt) for v in right.variants
+    ]
+    assert all(v.written for v in right.variants) and not any(v.written for v in left.variants)
+    assert np.abs(left.scores[:, :, ALL.index("SUM")]).max() > 1e-3
+    np.testing.assert_array_equal(left.scores, right.scores)

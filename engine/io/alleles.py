@@ -1,0 +1,50 @@
+"""One spelling per allele: left-aligned and trimmed against the reference.
+
+A VCF may write one haplotype several ways: a deletion of one T in a run of Ts at any T of the
+run, with or without extra shared bases around it. Scored as written, each spelling puts the
+change at another position (and another bin), so one deletion got different scores. Intake
+rewrites every allele into the one parsimonious, left-aligned form (Tan, Abecasis & Kang 2015,
+"Unified representation of genetic variants"; what ``bcftools norm -f`` and ``vt normalize``
+write):
+
+1. while both alleles end with the same base, drop it; while one allele is empty, move one base
+   to the left and put the reference base there in front of both; repeat until neither applies;
+2. while both alleles are at least 2 bases long and start with the same base, drop it.
+
+Coordinates are 0-based (``start`` is the first REF base).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Fetch = Callable[[int, int], str]  # reference bases of [start, end) on the allele's contig
+
+
+def normalize(start: int, ref: str, alt: str, fetch: Fetch) -> tuple[int, str, str]:
+    """The left-aligned, trimmed ``(start, ref, alt)`` of an allele (``ref != alt``).
+
+    At the start of a contig an indel cannot move further left; it keeps one base of anchor on
+    its right instead (VCF's rule for a variant at position 1).
+    """
+    if len(ref) == 1 and len(alt) == 1:
+        return start, ref, alt
+    start, ref, alt = _left_align(start, ref, alt, fetch)
+    while len(ref) > 1 and len(alt) > 1 and ref[0] == alt[0]:
+        start, ref, alt = start + 1, ref[1:], alt[1:]
+    return start, ref, alt
+
+
+def _left_align(start: int, ref: str, alt: str, fetch: Fetch) -> tuple[int, str, str]:
+    while True:
+        if ref and alt and ref[-1] == alt[-1]:
+            ref, alt = ref[:-1], alt[:-1]
+        elif not ref or not alt:
+            if start == 0:
+                after = fetch(len(ref), len(ref) + 1)  # the base right of REF
+                return 0, ref + after, alt + after
+            start -= 1
+            base = fetch(start, start + 1)
+            ref, alt = base + ref, base + alt
+        else:
+            return start, ref, alt
