@@ -100,12 +100,14 @@ def ensemble(
     spec: dict,
     *,
     reverse_complement: bool | None = None,
-    shifts: tuple[int, ...] = (0,),
+    shifts: tuple[int, ...] | None = (0,),
     replicates: int | None = None,
 ) -> Ensemble:
-    """The model as a job asked for it; defaults follow the model's registration."""
+    """The model as a job asked for it; ``None`` takes the model's registered default
+    (reverse complement; shifts: those that make its variant scores placement-robust)."""
     models = load_replicates(spec)[: replicates or None]
     rc = spec["reverse_complement"] if reverse_complement is None else reverse_complement
+    shifts = tuple(spec.get("shifts", (0,))) if shifts is None else shifts
     return Ensemble(models, reverse_complement=rc, shifts=shifts)
 
 

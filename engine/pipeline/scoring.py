@@ -61,8 +61,10 @@ def score_alleles(
     genes: list[Gene] | None,
     progress: Progress | None = None,
     batch_size: int = SCORING_BATCH_SIZE,
+    window_step: int | None = None,
 ) -> ScoredAlleles:
-    """Score alleles with the engine (``batch_size`` sequences per forward pass), and time it."""
+    """Score alleles with the engine (``batch_size`` sequences per forward pass), and time it.
+    ``window_step`` 1 centres a window on each variant; None shares windows (the default)."""
     genome = Genome(fasta)
     try:
         began = time.monotonic()
@@ -75,13 +77,14 @@ def score_alleles(
             genes=genes,
             batch_size=batch_size,
             progress=progress,
+            window_step=window_step,
         )
         seconds = time.monotonic() - began
     finally:
         genome.close()
     passes = forward_passes(
         ((v.chrom, v.start, len(v.ref), len(v.alt)) for v in variants),
-        default_window_step(model),
+        window_step or default_window_step(model),
         per_pass=getattr(model, "passes_per_sequence", 1),
     )
     return ScoredAlleles(scores, passes, seconds)

@@ -198,15 +198,16 @@ def main(argv: list[str] | None = None) -> None:
         "--shifts", type=int, nargs="+", default=[0], help="the ensemble's input shifts (bp)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-rc", action="store_true", help="no reverse-complement passes")
     args = parser.parse_args(argv)
     runtime.use_full_precision()  # bf16 rounding would read as instability
     genome = Genome(args.data / "sacCer3.fa.gz")
     genes = read_genes(args.data / "genes_R64.gff3")
     variants = promoter_snvs(genome, genes, args.chroms, args.variants, seed=args.seed)
     replicates = [YeastAdapter(path, device=runtime.device()) for path in args.model]
-    model = Ensemble(replicates, reverse_complement=True, shifts=args.shifts)
+    model = Ensemble(replicates, reverse_complement=not args.no_rc, shifts=args.shifts)
     result = {"models": [str(path) for path in args.model], "chroms": args.chroms}
-    result["shifts"] = args.shifts
+    result |= {"shifts": args.shifts, "reverse_complement": not args.no_rc}
     measured = stability(model, genome, variants, shift=args.shift, genes=genes)
     print(json.dumps(result | measured, indent=2))
 

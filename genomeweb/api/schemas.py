@@ -67,6 +67,7 @@ class ModelOut(Schema):
     track_count: int
     replicates: int
     reverse_complement_by_default: bool
+    default_shifts: list[int] = Field(description="Input shifts (bp) scoring averages by default")
 
 
 class TrackOut(Schema):
@@ -181,7 +182,12 @@ class ScoreIn(Input):
         description="The first ranks the results (their max_abs and primary)",
     )
     reverse_complement: bool | None = Field(None, description="Default: the model's default")
-    shifts: list[Annotated[int, Field(ge=-1000, le=1000)]] = Field([0], max_length=20)
+    shifts: list[Annotated[int, Field(ge=-1000, le=1000)]] | None = Field(
+        None,
+        max_length=20,
+        description="Input shifts (bp) whose scores are averaged. Default: the model's "
+        "default_shifts, which make its scores robust to the window's placement",
+    )
     replicates: Annotated[int, Field(ge=1, le=1000)] | None = Field(
         None,
         description="Model replicates (folds) to score with: each allele's score is their "

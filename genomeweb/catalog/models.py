@@ -132,6 +132,10 @@ class Architecture(models.TextChoices):
     ENFORMER = "enformer", "Enformer"
 
 
+def default_shifts_value() -> list[int]:
+    return [0]
+
+
 class Predictor(models.Model):
     """A registered sequence-to-function model: where its weights are and what it predicts.
 
@@ -148,6 +152,11 @@ class Predictor(models.Model):
     bin_size = models.PositiveIntegerField()
     crop_bp = models.PositiveIntegerField(help_text="Input bp on each side with no output bins")
     reverse_complement_by_default = models.BooleanField(default=True)
+    default_shifts = models.JSONField(
+        default=default_shifts_value,
+        help_text="Input shifts (bp) a job averages over unless it asks otherwise: the set that "
+        "makes the model's variant scores placement-robust, from its config.json",
+    )
     measured_passes_per_second = models.FloatField(
         null=True, blank=True, help_text="Forward passes per second the last scoring job reached"
     )
@@ -184,6 +193,7 @@ class Predictor(models.Model):
             ],
             "tracks": list(self.tracks.order_by("index").values(*fields)),
             "reverse_complement": self.reverse_complement_by_default,
+            "shifts": list(self.default_shifts),
             "genome": self.genome.name,
         }
 

@@ -42,6 +42,27 @@ def replicate_entries(directories: list[Path]) -> list[dict]:
     return entries
 
 
+MAX_SHIFTS, MAX_SHIFT_BP = 9, 64  # as the scoring form allows
+
+
+def configured_shifts(directory: Path) -> list[int]:
+    """The ``default_shifts`` a weights folder's config.json names (``[0]`` when none): the
+    input shifts that, averaged, make the model's variant scores placement-robust."""
+    config = json.loads((directory / "config.json").read_text())
+    shifts = config.get("default_shifts", [0])
+    valid = isinstance(shifts, list) and all(type(s) is int for s in shifts)
+    if (
+        not valid
+        or not 1 <= len(shifts) <= MAX_SHIFTS
+        or any(abs(s) > MAX_SHIFT_BP for s in shifts)
+    ):
+        raise ValueError(
+            f"{directory}/config.json: default_shifts must be a list of 1 to {MAX_SHIFTS} whole "
+            f"numbers between -{MAX_SHIFT_BP} and {MAX_SHIFT_BP}, got {shifts!r}"
+        )
+    return sorted(set(shifts))
+
+
 def yeast_geometry_and_tracks(directory: Path) -> tuple[Geometry, list[TrackRow]]:
     config = json.loads((directory / "config.json").read_text())
     geometry = Geometry(config["sequence_length"], 32, config["crop_bp"])
@@ -83,8 +104,10 @@ def register_predictor(
     tracks: list[TrackRow],
     geometry: Geometry,
     description: str = "",
+    default_shifts: list[int] | None = None,
 ) -> Predictor:
-    """Create or replace the predictor ``name`` and its track table."""
+    """Create or replace the predictor ``name`` and its track table; ``default_shifts`` default
+    to what the first weights folder's config.json names."""
     predictor, _ = Predictor.objects.update_or_create(
         name=name,
         defaults={
@@ -95,6 +118,7 @@ def register_predictor(
             "sequence_length": geometry.sequence_length,
             "bin_size": geometry.bin_size,
             "crop_bp": geometry.crop_bp,
+            "default_shifts": default_shifts or configured_shifts(directories[0]),
         },
     )
     predictor.tracks.all().delete()

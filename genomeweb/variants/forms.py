@@ -59,7 +59,9 @@ class ScoreForm(forms.Form):
         required=False, initial=True, help_text="Average with the reverse complement (2× passes)"
     )
     shifts = forms.CharField(
-        initial="0", help_text="Input shifts in bp, comma-separated, e.g. -1,0,1 (× passes)"
+        initial="0",
+        help_text="Input shifts in bp, comma-separated (× passes); each score is averaged over "
+        "them. The model's default makes its scores robust to where the window falls",
     )
     replicates = forms.IntegerField(
         min_value=1,
@@ -87,7 +89,7 @@ class ScoreForm(forms.Form):
             "model": predictor.pk,
             "track_query": "",
             "assay": "",
-            "shifts": "0",
+            "shifts": ",".join(str(shift) for shift in predictor.default_shifts),
             "replicates": str(max(len(predictor.replicates), 1)),
             "genes": "on",
         }

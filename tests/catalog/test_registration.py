@@ -41,6 +41,46 @@ def test_register_model_records_geometry_tracks_and_sha256(genome, tiny_yeast_di
     assert plus.assay == "STRIPE-seq" and plus.sample == "S288C_WT_1"
 
 
+def test_default_shifts_come_from_the_config_and_reach_the_form_api_and_spec(
+    genome, tiny_yeast_dir, as_user, bob
+):
+    from genomeweb.variants.forms import ScoreForm
+
+    call_command(
+        "register_model", "tiny", architecture="yeast", weights=[tiny_yeast_dir], genome="mini"
+    )
+    assert Predictor.objects.get(name="tiny").default_shifts == [0]  # none configured
+    config = json.loads((tiny_yeast_dir / "config.json").read_text())
+    (tiny_yeast_dir / "config.json").write_text(
+        json.dumps(config | {"default_shifts": [3, 0, 1, 2]})
+    )
+    call_command(
+        "register_model", "tiny", architecture="yeast", weights=[tiny_yeast_dir], genome="mini"
+    )
+    predictor = Predictor.objects.get(name="tiny")
+    assert predictor.default_shifts == [0, 1, 2, 3] and predictor.spec()["shifts"] == [0, 1, 2, 3]
+    assert ScoreForm.defaults(genome)["shifts"] == "0,1,2,3"
+    call_command(
+        "register_model",
+        "tiny",
+        architecture="yeast",
+        weights=[tiny_yeast_dir],
+        genome="mini",
+        shifts=[0, -1],
+    )
+    assert Predictor.objects.get(name="tiny").default_shifts == [-1, 0]  # the command's word wins
+
+
+@pytest.mark.parametrize("shifts", [[], [0.5], "0", list(range(10)), [65]])
+def test_bad_default_shifts_in_a_config_are_explained(genome, tiny_yeast_dir, shifts):
+    config = json.loads((tiny_yeast_dir / "config.json").read_text())
+    (tiny_yeast_dir / "config.json").write_text(json.dumps(config | {"default_shifts": shifts}))
+    with pytest.raises(CommandError, match="default_shifts must be a list of 1 to 9 whole"):
+        call_command(
+            "register_model", "tiny", architecture="yeast", weights=[tiny_yeast_dir], genome="mini"
+        )
+
+
 def test_register_model_wants_a_known_genome(db, tiny_yeast_dir):
     with pytest.raises(CommandError, match="no genome 'hg99'"):
         call_command(

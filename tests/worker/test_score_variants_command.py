@@ -76,10 +76,25 @@ def test_it_writes_one_row_per_allele_and_track(tiny_model, vcf, tmp_path):
     assert len(rows) == 6 * 12  # alleles × tracks
     alleles = {(r["chrom"], r["pos"], r["ref"], r["alt"], r["id"]) for r in rows}
     assert ("I", "1101", base("I", 1101), other(base("I", 1101)), "snv2") in alleles
-    assert ("I", "1501", base("I", 1501, 4), base("I", 1501), "del3") in alleles
+    # TTAT>T at 1501 follows a T (1500): left-aligned, the same deletion is TTTA>T at 1500
+    assert base("I", 1500, 5) == "TTTAT"
+    assert ("I", "1500", "TTTA", "T", "del3") in alleles
     assert sum(1 for allele in alleles if allele[4] == "multi") == 2  # one per ALT
     assert all(math.isfinite(float(r[c])) for r in rows for c in ("SUM", "logSED", "ref_sum"))
     assert {r["track"] for r in rows} >= {"stripeseq_S288C_WT_1.plus", "stripeseq_S288C_D_3.minus"}
+
+
+def test_shifts_and_centred_windows_are_chosen_on_the_command_line(tiny_model, vcf, tmp_path):
+    shared, centred = tmp_path / "shared.tsv", tmp_path / "centred.tsv"
+    stdout, _ = run(model="tiny", vcf=vcf, out=shared, scorers=["SUM"])
+    assert "(shifts 0, shared windows)" in stdout  # the model's default: no shifts configured
+    stdout, _ = run(
+        model="tiny", vcf=vcf, out=centred, scorers=["SUM"], shifts=[1, 0], placement="centred"
+    )
+    assert "(shifts 0, 1, centred windows)" in stdout
+    first, second = read_tsv(shared), read_tsv(centred)
+    assert [r["pos"] for r in first] == [r["pos"] for r in second]
+    assert any(a["SUM"] != b["SUM"] for a, b in zip(first, second, strict=True))
 
 
 def test_it_writes_gene_scores_on_strand_matched_tracks(tiny_model, vcf, tmp_path):

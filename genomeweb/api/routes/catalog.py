@@ -36,6 +36,7 @@ def _model_out(predictor: Predictor) -> dict:
         "track_count": predictor.track_count,
         "replicates": len(predictor.replicates),
         "reverse_complement_by_default": predictor.reverse_complement_by_default,
+        "default_shifts": predictor.default_shifts,
     }
 
 

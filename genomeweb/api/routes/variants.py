@@ -125,7 +125,7 @@ def _score_form_data(payload: ScoreIn, predictor: Predictor | None) -> dict:
         "track_query": payload.track_query,
         "assay": payload.assay,
         "scorers": payload.scorers,
-        "shifts": ",".join(str(shift) for shift in payload.shifts),
+        "shifts": ",".join(str(shift) for shift in _shifts(payload, predictor)),
         "replicates": str(payload.replicates or all_replicates),
     }
     if default_rc if payload.reverse_complement is None else payload.reverse_complement:
@@ -133,6 +133,12 @@ def _score_form_data(payload: ScoreIn, predictor: Predictor | None) -> dict:
     if payload.genes:
         data["genes"] = "on"
     return data
+
+
+def _shifts(payload: ScoreIn, predictor: Predictor | None) -> list[int]:
+    if payload.shifts is not None:
+        return payload.shifts
+    return predictor.default_shifts if predictor else [0]
 
 
 def _chosen_tracks(form: ScoreForm, wanted: list[str]) -> list[str]:

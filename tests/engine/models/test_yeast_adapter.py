@@ -160,3 +160,22 @@ def test_rotary_positions_rotate_each_pair_by_its_angle_and_train_after_inferenc
     trained = x.clone().requires_grad_()
     rotary(trained).sum().backward()  # the cached table may be saved for backward
     assert trained.grad is not None and trained.grad.shape == x.shape
+
+
+def test_rotary_positions_rotate_each_pair_by_its_angle():
+    import torch
+
+    from engine.models.yeast_net import rotary
+
+    x = torch.randn(2, 3, 16, 8)
+    n, d = x.shape[-2:]
+    angles = torch.arange(n)[:, None] * 10_000.0 ** (-torch.arange(0, d, 2) / d)  # (N, D/2)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    expected = torch.empty_like(x)
+    expected[..., 0::2] = even * angles.cos() - odd * angles.sin()
+    expected[..., 1::2] = even * angles.sin() + odd * angles.cos()
+    torch.testing.assert_close(rotary(x), expected)  # float32: the complex multiplication
+    as_bf16 = rotary(x.to(torch.bfloat16)).float()  # bf16: the sliced halves
+    torch.testing.assert_close(as_bf16, expected, atol=0.05, rtol=0.02)
+    transposed = x.transpose(1, 2).contiguous().transpose(1, 2)  # not contiguous, as q and k are
+    torch.testing.assert_close(rotary(transposed), expected)

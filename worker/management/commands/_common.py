@@ -17,13 +17,19 @@ def find_predictor(name: str) -> Predictor:
     return predictor
 
 
-def load_model(predictor: Predictor, identifiers: list[str] | None, no_rc: bool):
-    """The model as an Ensemble, and the track indices asked for (None: all)."""
+def load_model(
+    predictor: Predictor,
+    identifiers: list[str] | None,
+    no_rc: bool,
+    shifts: tuple[int, ...] | None = (0,),
+):
+    """The model as an Ensemble (``shifts`` None: the model's default shifts), and the track
+    indices asked for (None: all)."""
     from engine.errors import InputError
     from engine.models import runtime
 
     try:
-        model = runtime.ensemble(predictor.spec(), reverse_complement=not no_rc)
+        model = runtime.ensemble(predictor.spec(), reverse_complement=not no_rc, shifts=shifts)
         tracks = model.tracks.indices(identifiers) if identifiers else None
     except (InputError, KeyError) as error:
         raise CommandError(str(error).strip("'\"")) from error

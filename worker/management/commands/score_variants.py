@@ -31,6 +31,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-rc", action="store_true", help="skip reverse-complement averaging"
         )
+        parser.add_argument(
+            "--shifts",
+            type=int,
+            nargs="+",
+            help="input shifts (bp) whose scores are averaged; default: the model's own "
+            "(see its page), the set that makes its scores placement-robust",
+        )
+        parser.add_argument(
+            "--placement",
+            choices=("shared", "centred"),
+            default="shared",
+            help="shared: variants near each other share a reference window (fast; the "
+            "default); centred: one window centred on each variant (the per-variant definition)",
+        )
         parser.add_argument("--genes", action="store_true", help="also score the genes nearby")
         parser.add_argument("--batch-size", type=int, default=SCORING_BATCH_SIZE)
 
@@ -41,7 +55,8 @@ class Command(BaseCommand):
         predictor = find_predictor(options["model"])
         _check_scorers(options["scorers"])
         # Model and tracks before the VCF: a typo in the command fails in seconds.
-        model, tracks = load_model(predictor, options["tracks"], options["no_rc"])
+        shifts = tuple(sorted(set(options["shifts"]))) if options["shifts"] else None
+        model, tracks = load_model(predictor, options["tracks"], options["no_rc"], shifts)
         genes = _read_genes(predictor) if options["genes"] else None
         genome = Genome(predictor.genome.fasta_file)
         try:
@@ -56,6 +71,7 @@ class Command(BaseCommand):
             tracks=tracks,
             genes=genes,
             batch_size=options["batch_size"],
+            window_step=1 if options["placement"] == "centred" else None,
         ).scores
         for index in result.unscored:
             line = result.variants[index].line
@@ -65,7 +81,8 @@ class Command(BaseCommand):
         scored = len(result.variants) - len(result.unscored)
         self.stdout.write(
             self.style.SUCCESS(
-                f"scored {scored} alleles on {len(identifiers)} tracks -> "
+                f"scored {scored} alleles on {len(identifiers)} tracks (shifts "
+                f"{', '.join(map(str, model.shifts))}, {options['placement']} windows) -> "
                 + ", ".join(str(path) for path in written)
             )
         )

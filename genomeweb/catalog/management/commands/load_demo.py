@@ -8,6 +8,7 @@ from engine.io.files import sha256_file
 from genomeweb.catalog.loading import load_genome
 from genomeweb.catalog.models import Architecture, Genome, Predictor
 from genomeweb.catalog.registration import (
+    configured_shifts,
     pair_observed_tracks,
     register_observed,
     register_predictor,
@@ -64,7 +65,8 @@ class Command(BaseCommand):
 
     def _register_model(self, genome: Genome) -> Predictor:
         existing = Predictor.objects.filter(name=DEMO_MODEL_NAME).first()
-        if existing and existing.replicates == replicate_entries([DEMO_MODEL]):
+        current = (replicate_entries([DEMO_MODEL]), configured_shifts(DEMO_MODEL))
+        if existing and (existing.replicates, existing.default_shifts) == current:
             return existing
         geometry, tracks = yeast_geometry_and_tracks(DEMO_MODEL)
         return register_predictor(

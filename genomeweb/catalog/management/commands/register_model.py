@@ -30,6 +30,13 @@ class Command(BaseCommand):
             "default to the human table shipped in borzoi-pytorch",
         )
         parser.add_argument("--description", default="")
+        parser.add_argument(
+            "--shifts",
+            type=int,
+            nargs="+",
+            help="input shifts (bp) jobs average over by default; default: the config.json's "
+            "default_shifts, else 0",
+        )
 
     def handle(self, *args, **options) -> None:
         genome = Genome.objects.filter(name=options["genome"]).first()
@@ -45,6 +52,7 @@ class Command(BaseCommand):
                 tracks=tracks,
                 geometry=geometry,
                 description=options["description"],
+                default_shifts=sorted(set(options["shifts"])) if options["shifts"] else None,
             )
         except (ValueError, OSError, KeyError) as error:
             raise CommandError(str(error)) from error
