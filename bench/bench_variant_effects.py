@@ -17,8 +17,11 @@ pass scored and the scores averaged, Calico's order):
 Sets: ``dense`` (SNVs packed into one 8 kb stretch, a fine-mapping interval) and ``spread`` (one
 SNV near each of randomly chosen gene starts genome-wide, at least a window apart). Printed:
 alleles/s, CPU seconds per allele, the FLOP rate reached as a fraction of this CPU's measured
-float32 matmul rate, the ratios engine / others, and how far the engine's logSEDs agree with the
-centred windows' (Pearson).
+float32 matmul rate (FLOPs counted by torch's FlopCounterMode on the first ``--flop-sample``
+alleles and scaled to the set: an estimate where windows are shared), the ratios engine /
+others, and how far the engine's logSEDs agree with the centred windows' (Pearson).
+tangermeme scores the prediction averaged over the passes (it has no per-pass scoring), so its
+numbers differ slightly from the other two; its speed is what is compared.
 """
 
 import argparse

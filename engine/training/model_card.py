@@ -92,6 +92,36 @@ def proxy_text(metrics: dict) -> str:
     return "\n".join(rows)
 
 
+def scoring_stability_text(metrics: dict) -> str:
+    """The default scoring's placement stability (metrics.json ``scoring_stability``, written by
+    ``python -m engine.variants.stability --card``), as a Markdown table."""
+    s = metrics.get("scoring_stability")
+    if not s:
+        return "Not measured yet: `python -m engine.variants.stability --model <folder> --card`."
+    genes = s.get("gene_logSED") or {}
+    rows = [
+        f"Scores averaged over reverse complement and input shifts of "
+        f"{', '.join(map(str, s['shifts']))} bp (the default), on {s['variants']} random SNVs in "
+        f"promoters of genes on chromosomes {', '.join(s['chroms'])}; nothing biological "
+        "changes between the placements compared, so 1.000 is the ideal.",
+        "",
+        "| compared | Pearson | signs agreeing | signs agreeing, strongest 10 % |",
+        "|---|---|---|---|",
+    ]
+    for label, found in (
+        ("logSED (allele × track), window moved 7 bp", s.get("shift_0_vs_7")),
+        ("logSED, centred vs shared windows", s.get("centred_vs_shared_windows")),
+        ("gene-level logSED, window moved 7 bp", genes.get("shift_0_vs_7")),
+        ("gene-level logSED, centred vs shared windows", genes.get("centred_vs_shared_windows")),
+    ):
+        if found:
+            rows.append(
+                f"| {label} | {pct(found['pearson'])} | {_pct(found['sign_agreement'])} "
+                f"| {_pct(found['sign_agreement_top10'])} |"
+            )
+    return "\n".join(rows)
+
+
 def _stability_rows(s: dict) -> list[str]:
     rows = []
     measures = [
@@ -195,6 +225,7 @@ def render(directory: Path) -> str:
         per_chrom=", ".join(f"{c} {pct(v['WT'])}" for c, v in per_chrom.items()),
         validation=validation_text(metrics),
         proxies=proxy_text(metrics),
+        scoring_stability=scoring_stability_text(metrics),
     )
 
 

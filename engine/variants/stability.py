@@ -195,7 +195,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variants", type=int, default=300)
     parser.add_argument("--shift", type=int, default=7)
     parser.add_argument(
-        "--shifts", type=int, nargs="+", default=[0], help="the ensemble's input shifts (bp)"
+        "--shifts",
+        type=int,
+        nargs="+",
+        help="the ensemble's input shifts (bp); default: the first model's config.json "
+        "default_shifts, the scoring default",
+    )
+    parser.add_argument(
+        "--card",
+        action="store_true",
+        help="store the result as scoring_stability in the first model's metrics.json (the "
+        "model card's figures for its default scoring)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-rc", action="store_true", help="no reverse-complement passes")
@@ -205,11 +215,25 @@ def main(argv: list[str] | None = None) -> None:
     genes = read_genes(args.data / "genes_R64.gff3")
     variants = promoter_snvs(genome, genes, args.chroms, args.variants, seed=args.seed)
     replicates = [YeastAdapter(path, device=runtime.device()) for path in args.model]
-    model = Ensemble(replicates, reverse_complement=not args.no_rc, shifts=args.shifts)
+    shifts = args.shifts or configured_shifts(args.model[0])
+    model = Ensemble(replicates, reverse_complement=not args.no_rc, shifts=shifts)
     result = {"models": [str(path) for path in args.model], "chroms": args.chroms}
-    result |= {"shifts": args.shifts, "reverse_complement": not args.no_rc}
-    measured = stability(model, genome, variants, shift=args.shift, genes=genes)
-    print(json.dumps(result | measured, indent=2))
+    result |= {"shifts": list(shifts), "reverse_complement": not args.no_rc}
+    result |= stability(model, genome, variants, shift=args.shift, genes=genes)
+    if args.card:
+        _store(args.model[0] / "metrics.json", "scoring_stability", result)
+    print(json.dumps(result, indent=2))
+
+
+def configured_shifts(folder: Path) -> list[int]:
+    """The ``default_shifts`` a model folder's config.json names (``[0]`` when none)."""
+    return json.loads((folder / "config.json").read_text()).get("default_shifts", [0])
+
+
+def _store(path: Path, key: str, value: dict) -> None:
+    metrics = json.loads(path.read_text()) if path.exists() else {}
+    metrics[key] = value
+    path.write_text(json.dumps(metrics, indent=2) + "\n")
 
 
 if __name__ == "__main__":

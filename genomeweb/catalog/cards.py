@@ -28,6 +28,7 @@ class ModelCard:
     validated: bool  # whether measured variant effects support its predictions
     validation: str  # what was measured, in words
     evaluation: dict | None  # metrics.json's "evaluation"
+    scoring_stability: dict | None = None  # metrics.json's "scoring_stability"
 
 
 def read_card(predictor: Predictor) -> ModelCard:
@@ -39,7 +40,25 @@ def read_card(predictor: Predictor) -> ModelCard:
         validated=declared.get("status") == "validated",
         validation=declared.get("statement") or UNVALIDATED,
         evaluation=metrics.get("evaluation"),
+        scoring_stability=_with_rows(metrics.get("scoring_stability")),
     )
+
+
+def _with_rows(stability: dict | None) -> dict | None:
+    """``scoring_stability`` with ``rows``: (what was compared, its agreement) to show."""
+    if not stability:
+        return None
+    genes = stability.get("gene_logSED") or {}
+    found = [
+        ("logSED of every allele × track, window shifted by 7 bp", stability.get("shift_0_vs_7")),
+        (
+            "logSED, a window centred on each variant vs the engine's shared windows",
+            stability.get("centred_vs_shared_windows"),
+        ),
+        ("gene-level logSED, window shifted by 7 bp", genes.get("shift_0_vs_7")),
+        ("gene-level logSED, centred vs shared windows", genes.get("centred_vs_shared_windows")),
+    ]
+    return stability | {"rows": [(label, measure) for label, measure in found if measure]}
 
 
 def _folder(predictor: Predictor) -> Path | None:

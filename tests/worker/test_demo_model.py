@@ -75,13 +75,13 @@ def test_the_cards_variant_proxies_reproduce(db):
     from engine.interpret.motifs import load_matrices
     from engine.io.annotation import read_genes
     from engine.io.fasta import Genome
-    from engine.models import runtime
     from engine.models.ensemble import Ensemble
     from engine.models.yeast import YeastAdapter
 
     stored = json.loads((MODEL / "metrics.json").read_text())["evaluation"]["variant_proxies"]
-    runtime.use_full_precision()
-    model = Ensemble([YeastAdapter(MODEL)], reverse_complement=True)
+    model = Ensemble(  # float32 on a CPU
+        [YeastAdapter(MODEL)], reverse_complement=True
+    )
     genome = Genome(YEAST / "sacCer3.fa.gz")
     genes = read_genes(YEAST / "genes_R64.gff3")
     assert tata_section(model, genome, genes)["genes"] == stored["tata_box_ranks"]["genes"]
@@ -98,3 +98,32 @@ def test_the_cards_variant_proxies_reproduce(db):
             assert expected[gene["gene"]] == gene
         else:
             assert gene["segments"] == 0
+
+
+@pytest.mark.slow
+def test_the_default_scoring_keeps_scores_put_when_the_window_moves():
+    """Pinned on a fixed real set (100 promoter SNVs of the validation chromosomes, seed 0):
+    with the model's default shifts (0-3 bp) and reverse complement, logSED moves little with a
+    7-bp shift or with centred instead of shared windows; a single shift measured 0.39 / 0.86
+    on this set, so a regression of the default or of the engine fails here."""
+    from engine.io.annotation import read_genes
+    from engine.io.fasta import Genome
+    from engine.models.ensemble import Ensemble
+    from engine.models.yeast import YeastAdapter
+    from engine.variants.stability import configured_shifts, promoter_snvs, stability
+
+    shifts = configured_shifts(MODEL)
+    assert shifts == [0, 1, 2, 3]
+    genome = Genome(YEAST / "sacCer3.fa.gz")
+    genes = read_genes(YEAST / "genes_R64.gff3")
+    variants = promoter_snvs(genome, genes, ["XI", "XIII", "XV"], 100, seed=0)
+    model = Ensemble(  # float32 on a CPU
+        [YeastAdapter(MODEL)], reverse_complement=True, shifts=shifts
+    )
+    found = stability(model, genome, variants, genes=genes)
+    assert found["shift_0_vs_7"]["pearson"] >= 0.94
+    assert found["centred_vs_shared_windows"]["pearson"] >= 0.94
+    assert found["shift_0_vs_7"]["sign_agreement_top10"] >= 0.95
+    assert found["centred_vs_shared_windows"]["sign_agreement_top10"] >= 0.95
+    for measure in found["gene_logSED"].values():
+        assert measure["pearson"] >= 0.95
