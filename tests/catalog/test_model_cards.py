@@ -84,3 +84,22 @@ def test_a_validated_model_says_so_without_the_warning(as_user, bob, tiny_model,
     page = as_user(bob).get(reverse("gw-model", args=["tiny"])).content.decode()
     assert statement in page and "Unvalidated predictions." not in page
     assert "Not evaluated yet" in page
+
+
+def test_the_model_page_shows_the_default_scorings_placement_stability(
+    as_user, bob, tiny_model, card_folder
+):
+    measure = {"pearson": 0.9806, "sign_agreement": 0.9285, "sign_agreement_top10": 1.0}
+    stability = {
+        "chroms": ["XII", "XIV"],
+        "shifts": [0, 1, 2, 3],
+        "variants": 500,
+        "shift_0_vs_7": measure,
+        "centred_vs_shared_windows": measure | {"pearson": 0.9642},
+        "gene_logSED": {"shift_0_vs_7": measure | {"pearson": 0.9762}},
+    }
+    (card_folder / "metrics.json").write_text(json.dumps({"scoring_stability": stability}))
+    page = as_user(bob).get(reverse("gw-model", args=["tiny"])).content.decode()
+    assert "input shifts of 0, 1, 2, 3 bp" in page and "chromosomes XII, XIV" in page
+    assert page.count('<td class="num">0.98') == 2 and "0.964" in page
+    assert "gene-level logSED, window shifted by 7 bp" in page and "100 %" in page
