@@ -64,7 +64,8 @@ def proxy_text(metrics: dict) -> str:
     p = evaluation["variant_proxies"]
     rows = [
         f"Measured on chromosomes {', '.join(p['chromosomes'])} with "
-        f"{evaluation['replicates']} replicate(s) and reverse-complement averaging, in float32; "
+        f"{evaluation['replicates']} replicate(s), reverse-complement averaging and no input "
+        "shift (the default scoring's placement figures are in the next section), in float32; "
         f"a gene is scored over {p['gene_region']}. These test whether the model reads "
         "promoter sequence and whether its scores stay put when nothing biological changes; "
         "none of them measures a variant effect.",
