@@ -22,6 +22,7 @@ import torch
 
 from engine.io.annotation import Gene, read_genes
 from engine.io.fasta import Genome
+from engine.io.files import merge_json
 from engine.io.intervals import Interval
 from engine.models.ensemble import Ensemble
 from engine.models.regions import predict_region
@@ -156,6 +157,5 @@ if __name__ == "__main__":
     text = json.dumps(metrics, indent=2)
     if args.out:
         # keep what other commands stored there (evaluate_model's proxies, the validation note)
-        kept = json.loads(args.out.read_text()) if args.out.exists() else {}
-        args.out.write_text(json.dumps(kept | metrics, indent=2) + "\n")
+        merge_json(args.out, metrics)
     print(text)

@@ -359,9 +359,12 @@ def _replicate_passes(model: ModelAdapter) -> list[list[ModelAdapter]]:
     return [[model]]
 
 
-def _mean_and_spread(per_replicate: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The mean over replicates and their standard deviation (n − 1; nan for one)."""
-    stacked = np.stack(per_replicate)
+def _over_replicates(
+    passes: list[list[ModelAdapter]], score: Callable[[ModelAdapter], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``score`` of every pass, averaged within each replicate; then the replicates' mean and
+    standard deviation (n − 1; nan for one replicate)."""
+    stacked = np.stack([np.mean([score(one) for one in group], axis=0) for group in passes])
     if len(stacked) == 1:
         return stacked[0], np.full_like(stacked[0], np.nan)
     return stacked.mean(axis=0), stacked.std(axis=0, ddof=1)
@@ -556,14 +559,10 @@ def _score_chunk(setup: _Setup, chunk: _Chunk, results: _Results, batch_size: in
     the replicates' mean and spread written into ``results``."""
     gene_rows, gene_bins = _chunk_genes(setup, chunk.windows)  # (G,), (W, G, bins)
     strands = setup.strand_mask(gene_rows)  # (G, T)
-    per_replicate = [
-        np.mean(
-            [_pass_scores(one, setup, chunk, gene_bins, strands, batch_size) for one in passes],
-            axis=0,
-        )
-        for passes in setup.passes
-    ]
-    out, spread = _mean_and_spread(per_replicate)  # (n, T * (S + 2) [+ 2 G T])
+    out, spread = _over_replicates(  # (n, T * (S + 2) [+ 2 G T]) each
+        setup.passes,
+        lambda one: _pass_scores(one, setup, chunk, gene_bins, strands, batch_size),
+    )
     n, tracks, names = len(chunk.members), len(setup.tracks), len(setup.names)
     results.add(
         chunk.members,
@@ -775,17 +774,10 @@ def _naive_score_one(
     rows = np.asarray(setup.nearby_genes(output), dtype=np.int64)
     bins = setup.gene_bins([setup.genes.genes[g] for g in rows], output)  # (G, bins)
     strands = setup.strand_mask(rows)  # (G, T)
-    per_replicate = [
-        np.mean(
-            [
-                _naive_pass_scores(one, setup, genome, variant, start, bins, strands)
-                for one in passes
-            ],
-            axis=0,
-        )
-        for passes in setup.passes
-    ]
-    out, spread = _mean_and_spread(per_replicate)  # (1, T, S + 2 [+ 2 G])
+    out, spread = _over_replicates(  # (1, T, S + 2 [+ 2 G]) each
+        setup.passes,
+        lambda one: _naive_pass_scores(one, setup, genome, variant, start, bins, strands),
+    )
     names = len(setup.names)
     results.add(np.array([index]), out[..., :names], spread[..., :names])
     if len(rows):

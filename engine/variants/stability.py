@@ -29,6 +29,7 @@ import numpy as np
 
 from engine.io.annotation import Gene
 from engine.io.fasta import Genome
+from engine.io.files import configured_shifts, merge_json
 from engine.io.intervals import Interval
 from engine.io.vcf import Variant
 from engine.models.base import ModelAdapter
@@ -221,19 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     result |= {"shifts": list(shifts), "reverse_complement": not args.no_rc}
     result |= stability(model, genome, variants, shift=args.shift, genes=genes)
     if args.card:
-        _store(args.model[0] / "metrics.json", "scoring_stability", result)
+        merge_json(args.model[0] / "metrics.json", {"scoring_stability": result})
     print(json.dumps(result, indent=2))
-
-
-def configured_shifts(folder: Path) -> list[int]:
-    """The ``default_shifts`` a model folder's config.json names (``[0]`` when none)."""
-    return json.loads((folder / "config.json").read_text()).get("default_shifts", [0])
-
-
-def _store(path: Path, key: str, value: dict) -> None:
-    metrics = json.loads(path.read_text()) if path.exists() else {}
-    metrics[key] = value
-    path.write_text(json.dumps(metrics, indent=2) + "\n")
 
 
 if __name__ == "__main__":

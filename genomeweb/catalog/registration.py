@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from engine.io.files import sha256_file, weights_file
+from engine.io.files import configured_shifts, sha256_file, weights_file
 from genomeweb.catalog.loading import stored_path
 from genomeweb.catalog.models import Architecture, Genome, ObservedTrack, Predictor, PredictorTrack
 from genomeweb.catalog.tracks import TrackRow, split_description, strand_of
@@ -40,27 +40,6 @@ def replicate_entries(directories: list[Path]) -> list[dict]:
             {"path": stored_path(directory), "sha256": sha256_file(weights_file(directory))}
         )
     return entries
-
-
-MAX_SHIFTS, MAX_SHIFT_BP = 9, 64  # as the scoring form allows
-
-
-def configured_shifts(directory: Path) -> list[int]:
-    """The ``default_shifts`` a weights folder's config.json names (``[0]`` when none): the
-    input shifts that, averaged, make the model's variant scores placement-robust."""
-    config = json.loads((directory / "config.json").read_text())
-    shifts = config.get("default_shifts", [0])
-    valid = isinstance(shifts, list) and all(type(s) is int for s in shifts)
-    if (
-        not valid
-        or not 1 <= len(shifts) <= MAX_SHIFTS
-        or any(abs(s) > MAX_SHIFT_BP for s in shifts)
-    ):
-        raise ValueError(
-            f"{directory}/config.json: default_shifts must be a list of 1 to {MAX_SHIFTS} whole "
-            f"numbers between -{MAX_SHIFT_BP} and {MAX_SHIFT_BP}, got {shifts!r}"
-        )
-    return sorted(set(shifts))
 
 
 def yeast_geometry_and_tracks(directory: Path) -> tuple[Geometry, list[TrackRow]]:

@@ -2,6 +2,7 @@ import uuid
 
 from django import forms
 
+from engine.io.files import MAX_SHIFT_BP, MAX_SHIFTS
 from genomeweb.catalog.models import Genome, Predictor
 from genomeweb.variants.models import NOTE_MAX_LENGTH, Mark
 
@@ -103,8 +104,10 @@ class ScoreForm(forms.Form):
             shifts = sorted({int(part) for part in text.replace(" ", "").split(",") if part})
         except ValueError:
             raise forms.ValidationError(f"'{text}' is not a list of whole numbers") from None
-        if not shifts or any(abs(s) > 64 for s in shifts) or len(shifts) > 9:
-            raise forms.ValidationError("Give 1 to 9 shifts between -64 and 64 bp")
+        if not shifts or any(abs(s) > MAX_SHIFT_BP for s in shifts) or len(shifts) > MAX_SHIFTS:
+            raise forms.ValidationError(
+                f"Give 1 to {MAX_SHIFTS} shifts between -{MAX_SHIFT_BP} and {MAX_SHIFT_BP} bp"
+            )
         return shifts
 
     def clean(self) -> dict:

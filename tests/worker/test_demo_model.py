@@ -108,9 +108,10 @@ def test_the_default_scoring_keeps_scores_put_when_the_window_moves():
     on this set, so a regression of the default or of the engine fails here."""
     from engine.io.annotation import read_genes
     from engine.io.fasta import Genome
+    from engine.io.files import configured_shifts
     from engine.models.ensemble import Ensemble
     from engine.models.yeast import YeastAdapter
-    from engine.variants.stability import configured_shifts, promoter_snvs, stability
+    from engine.variants.stability import promoter_snvs, stability
 
     shifts = configured_shifts(MODEL)
     assert shifts == [0, 1, 2, 3]

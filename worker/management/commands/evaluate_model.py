@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from engine.io.files import merge_json
 from worker.management.commands._common import find_predictor, load_model
 
 
@@ -76,7 +77,7 @@ class Command(BaseCommand):
         if options["out"]:
             options["out"].write_text(text + "\n")
         if options["card"]:
-            _store(folder / "metrics.json", result)
+            merge_json(folder / "metrics.json", {"evaluation": result})
         self.stdout.write(text)
 
 
@@ -89,9 +90,3 @@ def _test_chromosomes(folder: Path) -> list[str]:
             "chromosomes with --chroms"
         )
     return chroms
-
-
-def _store(path: Path, result: dict) -> None:
-    metrics = json.loads(path.read_text()) if path.exists() else {}
-    metrics["evaluation"] = result
-    path.write_text(json.dumps(metrics, indent=2) + "\n")

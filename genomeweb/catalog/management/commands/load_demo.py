@@ -4,11 +4,10 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
-from engine.io.files import sha256_file
+from engine.io.files import configured_shifts, sha256_file
 from genomeweb.catalog.loading import load_genome
 from genomeweb.catalog.models import Architecture, Genome, Predictor
 from genomeweb.catalog.registration import (
-    configured_shifts,
     pair_observed_tracks,
     register_observed,
     register_predictor,
