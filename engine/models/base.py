@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -136,6 +137,23 @@ class ModelAdapter(ABC):
 
     #: what its gene-level scores and gene objectives sum (exons unless its tracks say else)
     gene_region: GeneRegion = EXONS
+
+    #: its published log scores add 1 to predictions still multiplied by each track's
+    #: ``scale`` (Calico's Borzoi convention), so its pseudocount is ``1 / scale`` counts
+    scaled_pseudocount: bool = False
+
+    def log_pseudocounts(self, tracks: Sequence[int]) -> np.ndarray:
+        """The pseudocount, in counts, that the log scores add on each of ``tracks``
+        (``engine.variants.scorers``): 1, or ``1 / scale`` for ``scaled_pseudocount``."""
+        if not self.scaled_pseudocount:
+            return np.ones(len(tracks), dtype=np.float32)
+        return np.array([1 / self.tracks.tracks[t].scale for t in tracks], dtype=np.float32)
+
+    def describe_pseudocount(self) -> str:
+        """``log_pseudocounts`` in words, for the exports' headers."""
+        if not self.scaled_pseudocount:
+            return "1 count"
+        return "1 / the track's scale in counts, i.e. 1 in Calico's scaled units"
 
     def predict_reference(
         self, onehot: Tensor, tracks: Sequence[int] | None = None

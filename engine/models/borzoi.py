@@ -134,6 +134,10 @@ class BorzoiAdapter(ModelAdapter):
             current transform (see ``untransform_borzoi``).
     """
 
+    # Calico's scores add 1 to predictions left multiplied by the track scale
+    # (``untransform_preds1(unscale=False)``), under either target transform.
+    scaled_pseudocount = True
+
     def __init__(
         self,
         directory: Path,

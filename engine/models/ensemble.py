@@ -64,7 +64,7 @@ class Ensemble(ModelAdapter):
         self.use_rc = any(rc for _, rc in orients)
         self.shifts = tuple(dict.fromkeys(bp for bp, _ in orients))
         self.name, self.tracks, self.device = first.name, first.tracks, first.device
-        self.gene_region = first.gene_region
+        self.gene_region, self.scaled_pseudocount = first.gene_region, first.scaled_pseudocount
         self.sequence_length, self.bin_size, self.crop_bp = (
             first.sequence_length,
             first.bin_size,

@@ -80,7 +80,9 @@ def predict_design(
         "interval": [output.chrom, output.start, output.end],
         "tracks": ids,
         "length_change": len(edited) - len(window),
-        "track_scores": _track_rows(ref, alt, ids),
+        "track_scores": _track_rows(
+            ref, alt, ids, torch.as_tensor(model.log_pseudocounts(tracks), device=ref.device)
+        ),
         "gene_scores": _gene_rows(model, ref, alt, tracks, genes, output),
         "gene_region": model.gene_region.describe(),
     }
@@ -102,8 +104,8 @@ def _coverage_files(ref, alt, ids, output, contigs, out_dir: Path, bin_size: int
 DESIGN_LABELS = {"ref": "reference", "alt": "edited design", "delta": "edited − reference"}
 
 
-def _track_rows(ref, alt, ids) -> list[dict]:
-    values = score_all(ref, alt, DESIGN_SCORES)[0].cpu().numpy()  # (T, 4)
+def _track_rows(ref, alt, ids, pseudocount) -> list[dict]:
+    values = score_all(ref, alt, DESIGN_SCORES, pseudocount)[0].cpu().numpy()  # (T, 4)
     return [
         {"track": ident, **{name: float(v) for name, v in zip(DESIGN_SCORES, row, strict=True)}}
         for ident, row in zip(ids, values, strict=True)
@@ -129,6 +131,7 @@ def _gene_rows(model, ref, alt, tracks, genes, output: Interval) -> list[dict]:
         alt,
         torch.as_tensor(bins, device=device)[None],
         torch.as_tensor(strands, device=device),
+        torch.as_tensor(model.log_pseudocounts(tracks), device=device),
     )
     sed, log_sed = sed[0].cpu().numpy(), log_sed[0].cpu().numpy()  # (G, T)
     rows = [

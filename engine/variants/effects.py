@@ -111,6 +111,8 @@ class VariantScores:
     gene_region: str = EXONS.describe()
     spread: np.ndarray | None = None  # None: filled with nan
     replicates: int = 1
+    #: the log scores' pseudocount, in words (``ModelAdapter.describe_pseudocount``)
+    pseudocount: str = "1 count"
 
     def __post_init__(self) -> None:
         if self.spread is None:
@@ -137,6 +139,7 @@ def scores_to_arrays(scores: VariantScores) -> dict[str, np.ndarray]:
         "gene_region": np.asarray(scores.gene_region),
         "spread": scores.spread,
         "replicates": np.int64(scores.replicates),
+        "pseudocount": np.asarray(scores.pseudocount),
     }
 
 
@@ -172,6 +175,8 @@ def scores_from_arrays(
         str(parts[0]["gene_region"]),
         joined("spread"),
         int(parts[0]["replicates"]),
+        # results stored before the pseudocount was recorded all used one count
+        str(parts[0]["pseudocount"]) if "pseudocount" in parts[0] else "1 count",
     )
 
 
@@ -323,7 +328,7 @@ class _Results:
             )
         )
 
-    def finish(self, genes: Sequence[Gene], gene_region: str) -> VariantScores:
+    def finish(self, setup: _Setup) -> VariantScores:
         parts = [np.concatenate(p) for p in zip(*self.gene_parts, strict=True)]
         if not parts:
             parts = [np.zeros(0, np.int64)] * 3 + [np.zeros(0, np.float32)] * 3
@@ -336,7 +341,7 @@ class _Results:
             self.values[..., :-2],
             self.values[..., -2],
             self.values[..., -1],
-            list(genes),
+            list(setup.genes.genes),
             GeneScores(
                 variant.astype(np.int64),
                 gene.astype(np.int64),
@@ -346,9 +351,10 @@ class _Results:
                 log_sed_spread.astype(np.float32),
             ),
             sorted(self.unscored),
-            gene_region,
+            setup.model.gene_region.describe(),
             self.spread[..., :-2],
             self.replicates,
+            setup.model.describe_pseudocount(),
         )
 
 
@@ -380,6 +386,7 @@ class _Setup:
     genes: _GeneIndex
     step: int
     passes: list[list[ModelAdapter]]  # scored one by one, grouped by replicate
+    pseudocount: np.ndarray  # (T,) the log scores' pseudocount on each scored track
 
     @classmethod
     def make(
@@ -398,7 +405,15 @@ class _Setup:
             raise ValueError(f"window_step must be 1 … half the output span, got {step}")
         tracks = list(range(len(model.tracks))) if tracks is None else list(tracks)
         genes_index = _GeneIndex(genes or [])
-        return cls(model, list(scorers), tracks, genes_index, step, _replicate_passes(model))
+        return cls(
+            model,
+            list(scorers),
+            tracks,
+            genes_index,
+            step,
+            _replicate_passes(model),
+            model.log_pseudocounts(tracks),
+        )
 
     @property
     def names(self) -> list[str]:
@@ -473,7 +488,7 @@ def score_variants(
             done += sum(len(window.members) for window in chunk)
             if progress:
                 progress(done, len(scorable))
-    return results.finish(setup.genes.genes, setup.model.gene_region.describe())
+    return results.finish(setup)
 
 
 @dataclass(frozen=True)
@@ -634,6 +649,7 @@ class _AlleleScorer:
         self.ref_pred, self.state = ref_pred, state
         self.gene_bins = torch.as_tensor(gene_bins, device=device)  # (W, G, bins)
         self.strands = torch.as_tensor(strands, device=device)  # (G, T)
+        self.pseudocount = torch.as_tensor(setup.pseudocount, device=device)  # (T,)
         self.bin_index = torch.arange(model.output_bins, device=device)
         # output bin of each variant's first base: where its left and right predictions meet
         self.cut = (chunk.offset - model.crop_bp).div(model.bin_size, rounding_mode="floor")
@@ -642,9 +658,11 @@ class _AlleleScorer:
         alt = self._alternatives(ids)  # (b, bins, T)
         group = self.chunk.group[ids]
         ref = self.ref_pred[group]  # (b, bins, T)
-        out = [score_all(ref, alt, self.setup.names).flatten(1)]
+        out = [score_all(ref, alt, self.setup.names, self.pseudocount).flatten(1)]
         if self.strands.shape[0]:
-            sed, log_sed = gene_scores(ref, alt, self.gene_bins[group], self.strands)
+            sed, log_sed = gene_scores(
+                ref, alt, self.gene_bins[group], self.strands, self.pseudocount
+            )
             out += [sed.flatten(1), log_sed.flatten(1)]
         return torch.cat(out, dim=1)
 
@@ -724,7 +742,7 @@ def naive_score_variants(
                 _naive_score_one(setup, genome, variant, index, results)
             else:
                 results.unscored.append(index)
-    return results.finish(setup.genes.genes, setup.model.gene_region.describe())
+    return results.finish(setup)
 
 
 def _naive_sequences(genome: Genome, variant: Variant, start: int, length: int) -> list[str]:
@@ -799,11 +817,16 @@ def _naive_pass_scores(
 ) -> np.ndarray:
     """``(1, T, S + 2 [+ 2 G])``: the scorers, REF and ALT, then SED and logSED per gene."""
     ref, alt = allele_profiles(model, genome, variant, setup.tracks, start)
-    out = [score_all(ref, alt, setup.names)]  # (1, T, S + 2)
+    device = model.device
+    pseudocount = torch.as_tensor(setup.pseudocount, device=device)
+    out = [score_all(ref, alt, setup.names, pseudocount)]  # (1, T, S + 2)
     if len(strands):
-        device = model.device
         sed, log_sed = gene_scores(
-            ref, alt, torch.as_tensor(bins, device=device), torch.as_tensor(strands, device=device)
+            ref,
+            alt,
+            torch.as_tensor(bins, device=device),
+            torch.as_tensor(strands, device=device),
+            pseudocount,
         )  # (1, G, T) each
         out.append(torch.stack([sed, log_sed], dim=-1).transpose(1, 2).flatten(2))
     return torch.cat(out, dim=-1).cpu().numpy()

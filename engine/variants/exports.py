@@ -58,12 +58,12 @@ _INFO_ESCAPES = str.maketrans(
 # What each scorer is (engine.variants.scorers has the definitions; importing it imports torch).
 _SCORER_MEANINGS = {
     "SUM": "sum(A) - sum(R) over bins",
-    "logSUM": "sum(log2(A + 1)) - sum(log2(R + 1)) over bins",
-    "logSED": "log2(sum(A) + 1) - log2(sum(R) + 1) over bins",
+    "logSUM": "sum(log2(A + c)) - sum(log2(R + c)) over bins",
+    "logSED": "log2(sum(A) + c) - log2(sum(R) + c) over bins",
     "D1": "L1 norm of A - R over bins",
     "D2": "L2 norm of A - R over bins",
-    "logD1": "L1 norm of log2(A + 1) - log2(R + 1) over bins",
-    "logD2": "L2 norm of log2(A + 1) - log2(R + 1) over bins",
+    "logD1": "L1 norm of log2(A + c) - log2(R + c) over bins",
+    "logD2": "L2 norm of log2(A + c) - log2(R + c) over bins",
     "SAX": "signed A - R at the bin of largest |A - R|",
     "JS": "symmetrised KL divergence of the R and A profiles over bins",
 }
@@ -249,6 +249,8 @@ def _info_fields(scores: VariantScores, tracks: int, model: str) -> list[tuple[s
     fields = []
     for name in scores.scorers:
         key, meaning = INFO_PREFIX + name, _SCORER_MEANINGS.get(name, "variant effect score")
+        if "+ c" in meaning:
+            meaning += f", pseudocount c = {scores.pseudocount}"
         text = f"{name} ({meaning}; {counts}): the signed value at the track of {over}"
         fields.append((key, "Float", f"{text}, named in {key}_TRACK"))
         if scores.replicates > 1:
@@ -263,6 +265,7 @@ def _info_fields(scores: VariantScores, tracks: int, model: str) -> list[tuple[s
             fields.append((f"{INFO_PREFIX}{allele}_SUM", "Float", text))
     if scores.genes:
         key, gene = f"{INFO_PREFIX}TOP_GENE", f"gene logSED over {scores.gene_region} ({counts})"
+        gene = f"{gene[:-1]}, pseudocount {scores.pseudocount})"
         text = f"Gene ID (percent-encoded) with the max |{gene}| over its strand-matched tracks"
         fields.append((key, "String", f"{text}, among the genes in the window"))
         text = f"Signed {gene} of {key}, at its track of max |logSED|"

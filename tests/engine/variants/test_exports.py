@@ -10,7 +10,12 @@ import pytest
 from engine.io.annotation import Gene
 from engine.io.vcf import Variant
 from engine.variants import exports
-from engine.variants.effects import GeneScores, VariantScores
+from engine.variants.effects import (
+    GeneScores,
+    VariantScores,
+    scores_from_arrays,
+    scores_to_arrays,
+)
 from engine.variants.exports import (
     summarize,
     write_annotated_vcf,
@@ -206,6 +211,18 @@ def test_the_annotated_vcf_header_says_what_each_field_is(tmp_path):
         assert "model tiny, untransformed predicted counts" in info[key].description
     assert "max |value| over 3 tracks" in info["GW_logSED"].description
     assert "logSED" in info["GW_TOP_GENE"].description
+    assert "pseudocount c = 1 count" in info["GW_logSED"].description
+    assert "pseudocount" not in info["GW_SUM"].description
+
+
+def test_the_vcf_header_names_a_borzoi_models_pseudocount(tmp_path):
+    path = tmp_path / "scored.vcf.gz"
+    scaled = "1 / the track's scale in counts, i.e. 1 in Calico's scaled units"
+    scores = dataclasses.replace(make_scores(), pseudocount=scaled)
+    write_annotated_vcf(scores, TRACK_IDS, CONTIGS, path, model_name="flashzoi")
+    info = read_vcf(path)[0].info
+    assert f"pseudocount c = {scaled}" in info["GW_logSED"].description
+    assert f"pseudocount {scaled}" in info["GW_TOP_GENE_logSED"].description
 
 
 def test_the_vcf_has_no_gene_fields_without_genes(tmp_path):
@@ -388,3 +405,12 @@ def test_a_one_replicate_model_adds_no_spread_columns(tmp_path):
     path = tmp_path / "scored.vcf.gz"
     write_annotated_vcf(scores, TRACK_IDS, CONTIGS, path, model_name="tiny")
     assert not [key for key in read_vcf(path)[0].info if key.endswith("_SD")]
+
+
+def test_the_pseudocount_survives_the_workers_parts_and_old_parts_read_as_one_count():
+    scores = dataclasses.replace(make_scores(), pseudocount="1 / the track's scale")
+    arrays = scores_to_arrays(scores)
+    again = scores_from_arrays([arrays], scores.variants, scores.genes)
+    assert again.pseudocount == "1 / the track's scale"
+    del arrays["pseudocount"]  # a part stored before the field existed
+    assert scores_from_arrays([arrays], scores.variants, scores.genes).pseudocount == "1 count"
