@@ -34,7 +34,7 @@ import pysam
 
 from engine.io.files import replace_durably
 from engine.io.vcf import write_bgzip
-from engine.io.vcf_prepass import FIXED_COLUMNS
+from engine.io.vcf_text import FIXED_COLUMNS
 
 if TYPE_CHECKING:  # engine.variants.effects imports torch
     from engine.variants.effects import VariantScores

@@ -21,9 +21,11 @@ from pathlib import Path
 import pysam
 import pytest
 
+from engine.io import vcf
 from engine.io.fasta import Genome
 from engine.io.intervals import Interval
 from engine.io.vcf import VcfFileError, VcfLimits, validate_vcf
+from engine.io.vcf_text import RecordReader
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 HEADER = [
@@ -567,3 +569,69 @@ def test_mutated_files_give_a_report_or_a_vcf_file_error(corpus: Corpus, tmp_pat
             continue
         for variant in report.accepted:
             assert variant.ref == corpus.ref(variant.chrom, variant.start + 1, len(variant.ref))
+
+
+def _detailed_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn off both short cuts: every line takes the checks that say what is wrong."""
+    monkeypatch.setattr(RecordReader, "_plain_record", lambda self, number, body: None)
+    monkeypatch.setattr(
+        vcf._GenomeChecker, "check_all", lambda self, records: [self.check(r) for r in records]
+    )
+
+
+def _outcome(path: Path, genome: Genome) -> object:
+    try:
+        report = validate_vcf(path, genome)
+    except VcfFileError as error:
+        return str(error)
+    return report.accepted, report.issues, report.records_read, report.multiallelic_split
+
+
+def _varied(corpus: Corpus, rng: random.Random, count: int = 300) -> bytes:
+    """Records of every kind intake meets: SNVs, multi-allelic, indels placed anywhere in
+    repeats, lowercase, "." and real IDs, REF mismatches, N, symbolic and '*' alleles."""
+    records = []
+    for _ in range(count):
+        chrom = rng.choice(["I", "II", "chrI"])
+        length = 6000 if chrom != "II" else 4000
+        pos = rng.randint(1, length - 15)
+        base = corpus.ref(chrom.removeprefix("chr"), pos, rng.randint(1, 6))
+        roll = rng.random()
+        if roll < 0.4:
+            ref, alt = base[0], corpus.alt(chrom.removeprefix("chr"), pos)
+        elif roll < 0.55:
+            ref, alt = base, base[0]
+        elif roll < 0.7:
+            ref, alt = base[0], base[0] + rng.choice(["A", "TT", "CAG", base[:2]])
+        elif roll < 0.8:
+            ref, alt = base[0], ",".join(rng.sample("ACGTN*", 2) + ["<DEL>"][: rng.randint(0, 1)])
+        elif roll < 0.9:
+            ref, alt = base.lower(), base[0].lower()
+        else:
+            ref, alt = rng.choice("ACGTN") + base[1:], rng.choice(["A", "C", "G", "T", "."])
+        ident = rng.choice([".", f"rs{pos}", "a;b"])
+        records.append(f"{chrom}\t{pos}\t{ident}\t{ref}\t{alt}\t.\t.\t.\tGT\t0/1")
+    return corpus.vcf(records)
+
+
+def test_the_short_cuts_change_no_outcome(
+    corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every corpus case and 300 damaged files give the same report (or error), variant by
+    variant and issue by issue, with the fast checks on and with only the detailed ones."""
+    rng = random.Random(7)
+    base = corpus.with_line(corpus.record("I", 150, corpus.ref("I", 150), "A,<DEL>,*"))
+    files = [case.build(corpus) for case in CASES if case.limits == VcfLimits()]
+    varied = _varied(corpus, rng)
+    files += [varied] + [_mutate(base, rng) for _ in range(200)]
+    files += [_mutate(varied, rng) for _ in range(100)]
+    paths = []
+    for index, data in enumerate(files):
+        paths.append(tmp_path / f"{index}.vcf")
+        paths[-1].write_bytes(data)
+    fast = [_outcome(path, corpus.genome) for path in paths]
+    _detailed_only(monkeypatch)
+    detailed = [_outcome(path, corpus.genome) for path in paths]
+    assert sum(isinstance(outcome, tuple) for outcome in fast) > 100  # most give a report
+    for path, one, other in zip(paths, fast, detailed, strict=True):
+        assert one == other, path.name

@@ -1,9 +1,9 @@
-"""Stage 1 of VCF validation: a pure-Python streaming pre-pass over the raw upload bytes.
+"""Stage 1 of VCF validation: the raw upload bytes to checked fields, in pure Python.
 
 Format sniffing; caps on size, inflated size, compression ratio, line length, header lines and
-records; strict UTF-8; the column structure of every record. It writes a cleaned copy that we
-own, with our own header, for htslib to parse in ``vcf``. The small types both stages share live
-here too, so ``vcf`` imports this module and never the reverse.
+records; strict UTF-8; the column structure of every record and the five columns intake uses.
+The small types both stages share live here too, so ``vcf`` imports this module and never the
+reverse.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _VCF_MAGIC = b"##fileformat=VCF"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _CHUNK_BYTES = 1 << 20
+_BLOCK_BYTES = 1 << 18  # lines are checked a block at a time; progress follows each block
 _RATIO_FLOOR_BYTES = 16 << 20  # small files with long runs of one base compress very well
-PROGRESS_EVERY = 10_000
 # What a file that is not a VCF looks like, by its first bytes (after any gzip layer).
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (_GZIP_MAGIC, "a file compressed twice (gzip inside gzip); decompress it once"),
@@ -193,50 +193,84 @@ def _gzip_errors() -> Iterator[None]:
         raise VcfFileError(f"The compressed data is corrupt ({exc}). Compress it again.") from exc
 
 
-# --- stage 1b: line structure, into a cleaned copy we own -----------------------------------
+# --- stage 1b: lines to checked fields ---------------------------------------------------------
 
 
-class PrePass:
-    """Turns the upload's lines into a cleaned VCF plus a sidecar of line numbers and texts.
+# One structurally valid record: (line, text, CHROM as the genome names it, POS (1-based), ID
+# ("" for "."), REF, ALT as written). A tuple, not a dataclass: a file has millions of them.
+Record = tuple[int, str, str, int, str, str, str]
 
-    The cleaned VCF has our own header (the genome's contigs, the 8 fixed columns) and, for every
-    structurally valid record, its fixed columns with the contig renamed to the genome's name. The
-    sidecar holds ``line<TAB>text`` in the same order, so htslib's records map back to lines.
+
+class RecordReader:
+    """The upload's lines as ``Record`` tuples, with an issue for every record line that is not
+    one (wrong columns, bad POS, unknown contig, not UTF-8, ...).
+
+    Only the five columns intake uses are read (CHROM, POS, ID, REF, ALT); QUAL, FILTER, INFO
+    and samples pass unparsed, so a malformed INFO never costs a variant. Lines go through a
+    fast check for the common case (``_plain_record``); any line it does not pass takes the
+    detailed checks (``_record``), which say what is wrong, so both give the same results.
     """
 
-    def __init__(
-        self, genome: Genome, limits: VcfLimits, resolver: ContigResolver, workdir: Path
-    ) -> None:
-        self.limits, self.resolver, self.lengths = limits, resolver, genome.contig_lengths
-        self.clean_path, self.sidecar_path = workdir / "clean.vcf", workdir / "lines.tsv"
+    def __init__(self, lengths: dict[str, int], limits: VcfLimits, resolver: ContigResolver):
+        self.limits, self.resolver, self.lengths = limits, resolver, lengths
         self.columns: int | None = None
         self.header_lines = self.records = 0
         self.issues: list[RecordIssue] = []
         self.renamed: dict[str, str] = {}
         self._contigs: dict[str, str | None] = {}
-        self._clean = self.clean_path.open("w", encoding="utf-8", newline="\n")
-        self._sidecar = self.sidecar_path.open("w", encoding="utf-8", newline="\n")
-        self._clean.write("".join(header_lines(genome)))
 
-    def __enter__(self) -> PrePass:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._clean.close()
-        self._sidecar.close()
-
-    def feed(self, number: int, body: bytes) -> None:
-        if self.columns is None:
-            self._header_line(number, body)
-        elif body.strip():  # blank lines between records carry nothing
-            self._record_line(number, body)
-
-    def finish(self) -> None:
+    def read(
+        self, path: Path, progress: ProgressCallback | None = None, total: int = 0
+    ) -> Iterator[list[Record]]:
+        """The records of ``path`` (plain or gzip) in file order, a block of lines at a time."""
+        with path.open("rb") as raw, _open_inflated(raw) as stream, _gzip_errors():
+            for first, bodies in read_blocks(stream, self.limits.max_line_bytes):
+                skip_to = 0
+                while self.columns is None and skip_to < len(bodies):
+                    self._header_line(first + skip_to, bodies[skip_to])
+                    skip_to += 1
+                yield self._records(first + skip_to, bodies[skip_to:])
+                if progress:
+                    progress(raw.tell(), total)
         if self.columns is None:
             raise VcfFileError(
                 "The file has no '#CHROM' header line. A VCF needs one naming the columns "
                 f"#{' '.join(FIXED_COLUMNS)}, separated by tabs."
             )
+
+    def _records(self, first: int, bodies: list[bytes]) -> list[Record]:
+        records: list[Record] = []
+        for number, body in enumerate(bodies, first):
+            if not body or body.isspace():  # blank lines between records carry nothing
+                continue
+            record = self._plain_record(number, body) or self._record(number, body)
+            if record is not None:
+                records.append(record)
+        self.records += sum(1 for body in bodies if body and not body.isspace())
+        if self.records > self.limits.max_records:
+            raise VcfFileError(
+                f"The file has more than {self.limits.max_records:,} records; split it by "
+                "chromosome."
+            )
+        return records
+
+    def _plain_record(self, number: int, body: bytes) -> Record | None:
+        """The record of a line that is plainly fine, or None to let ``_record`` look closer:
+        UTF-8, no NUL, the header's column count, a known contig, a POS of at most 9 digits,
+        letters for REF and each ALT allele."""
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if "\x00" in text or text[0] == "#" or text.count("\t") != self.columns - 1:
+            return None
+        chrom, pos, ident, ref, alt, _ = text.split("\t", 5)  # columns >= 8
+        contig = self._contigs.get(chrom)
+        if contig is None or not (pos.isascii() and pos.isdigit() and len(pos) < 10):
+            return None
+        if not ref.isalpha() or not (alt.isalpha() or _plain_alleles(alt)):
+            return None
+        return number, text, contig, int(pos), "" if ident == "." else ident, ref, alt
 
     def _header_line(self, number: int, body: bytes) -> None:
         self.header_lines += 1
@@ -255,25 +289,17 @@ class PrePass:
         if text.split(maxsplit=1)[0].upper() == "#CHROM":
             self.columns = _parse_chrom_line(number, text)
 
-    def _record_line(self, number: int, body: bytes) -> None:
-        self.records += 1
-        if self.records > self.limits.max_records:
-            raise VcfFileError(
-                f"The file has more than {self.limits.max_records:,} records; split it by "
-                "chromosome."
-            )
+    def _record(self, number: int, body: bytes) -> Record | None:
+        """The record of a line, or None with an issue that says what is wrong with it."""
         text = body.decode("utf-8", "replace")
         try:
             fields = _split_record(body, self.columns or len(FIXED_COLUMNS))
             chrom = self._resolve(fields[0])
         except Problem as problem:
             self.issues.append(record_issue(number, problem, text))
-            return
-        pos, ident, ref, alt, qual, filters, info = fields[1:8]
-        # Samples are dropped (never used); '.' stands in for empty optional columns.
-        cleaned = (chrom, pos, ident or ".", ref, alt, qual or ".", filters or ".", info or ".")
-        self._clean.write("\t".join(cleaned) + "\n")
-        self._sidecar.write(f"{number}\t{text[:TEXT_EXCERPT_CHARS]}\n")
+            return None
+        ident = fields[2]
+        return number, text, chrom, int(fields[1]), "" if ident == "." else ident, *fields[3:5]
 
     def _resolve(self, name: str) -> str:
         if name not in self._contigs:
@@ -292,32 +318,62 @@ class PrePass:
         return found
 
 
-def run_prepass(
-    path: Path, prepass: PrePass, progress: ProgressCallback | None, total: int
-) -> None:
+def line_texts(path: Path, lines: set[int], max_bytes: int) -> dict[int, str]:
+    """The text of a few lines, read again from the upload rather than kept for every line."""
+    if not lines:
+        return {}
     with path.open("rb") as raw, _open_inflated(raw) as stream, _gzip_errors():
-        for number, body in _read_lines(stream, prepass.limits.max_line_bytes):
-            prepass.feed(number, body)
-            if progress and number % PROGRESS_EVERY == 0:
-                progress(raw.tell(), total)
-    prepass.finish()
-    if progress:
-        progress(total, total)
+        return {
+            number: body.decode("utf-8", "replace")
+            for number, body in read_lines(stream, max_bytes)
+            if number in lines
+        }
 
 
-def _read_lines(stream: IO[bytes], max_bytes: int) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines without their LF or CRLF ending; never buffers more than one capped line."""
-    number = 0
-    while line := stream.readline(max_bytes + 3):
-        number += 1
-        body = line[:-1] if line.endswith(b"\n") else line
-        body = body[:-1] if body.endswith(b"\r") else body
-        if len(body) > max_bytes:
-            raise VcfFileError(
-                f"Line {number} is longer than the {_size(max_bytes)} limit on line length. "
-                "Remove the sample columns (bcftools view -G) or the long INFO fields."
-            )
-        yield number, body.removeprefix(_UTF8_BOM) if number == 1 else body
+def read_blocks(stream: IO[bytes], max_bytes: int) -> Iterator[tuple[int, list[bytes]]]:
+    """The lines of each 256 KiB block, without their LF or CRLF ending, with the number of the
+    first; never holds more than one block and one capped line."""
+    number, rest = 1, b""
+    while chunk := stream.read(_BLOCK_BYTES):
+        has_cr = b"\r" in chunk or rest.endswith(b"\r")
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        if len(rest) > max_bytes + 1:  # + 1: a CR that may still be followed by its LF
+            raise _too_long(number + len(lines), max_bytes)
+        if lines:
+            yield number, _bodies(number, lines, max_bytes, has_cr)
+            number += len(lines)
+    if rest:
+        yield number, _bodies(number, [rest], max_bytes, True)
+
+
+def _bodies(first: int, lines: list[bytes], max_bytes: int, has_cr: bool) -> list[bytes]:
+    if has_cr:
+        lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    if max(map(len, lines)) > max_bytes:
+        longest = next(i for i, line in enumerate(lines) if len(line) > max_bytes)
+        raise _too_long(first + longest, max_bytes)
+    if first == 1:
+        lines[0] = lines[0].removeprefix(_UTF8_BOM)
+    return lines
+
+
+def read_lines(stream: IO[bytes], max_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines, one by one (``read_blocks``)."""
+    for first, bodies in read_blocks(stream, max_bytes):
+        yield from enumerate(bodies, first)
+
+
+def _plain_alleles(alt: str) -> bool:
+    alleles = alt.split(",")
+    return all(allele.isalpha() for allele in alleles)
+
+
+def _too_long(number: int, max_bytes: int) -> VcfFileError:
+    return VcfFileError(
+        f"Line {number} is longer than the {_size(max_bytes)} limit on line length. "
+        "Remove the sample columns (bcftools view -G) or the long INFO fields."
+    )
 
 
 def _decode_header(number: int, body: bytes) -> str:
