@@ -201,3 +201,31 @@ def test_the_demo_vcf_validates(workspace, eddie, db):
     variant_set.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
     assert (variant_set.accepted, variant_set.skipped, variant_set.rejected) == (50, 1, 2)
+
+
+def test_the_copy_insert_stores_what_the_orm_insert_stores(workspace, genome, eddie):
+    """PostgreSQL stores a set with COPY, SQLite with the ORM: the same rows either way, in
+    index order, ids ascending with index, each with its own code."""
+    from engine.io.vcf import Variant as Allele
+    from genomeweb.variants.models import Variant, VariantSet
+    from worker.jobs.vcf import _create_variants, _save_variants
+
+    alleles = [
+        Allele("I", 99, "A", "G", "rs1", 3),
+        Allele("I", 120, "CT", "C", "", 4, written="I:122:TT:T"),
+        Allele("II", 5, "G", "GAT", "x" * 250, 9),  # an ID longer than the column
+        Allele("II", 5, "G", "T", "tab\\and\\nodd", 10),
+    ]
+
+    def rows(method) -> list[tuple]:
+        variant_set = VariantSet.objects.create(workspace=workspace, genome=genome, size=1)
+        method(variant_set, alleles)
+        stored = Variant.objects.filter(variant_set=variant_set).order_by("id")
+        assert len({row.code for row in stored}) == len(alleles)
+        fields = ("index", "chrom", "start", "ref", "alt", "ident", "line")
+        return [tuple(getattr(row, f) for f in fields) for row in stored]
+
+    copied, created = rows(_save_variants), rows(_create_variants)
+    assert copied == created
+    assert [row[0] for row in copied] == [0, 1, 2, 3]
+    assert copied[2][5] == "x" * 200 and copied[3][5] == "tab\\and\\nodd"
