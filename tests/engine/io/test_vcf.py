@@ -126,6 +126,17 @@ def test_it_keeps_the_first_of_duplicate_records(tmp_path: Path, mini: Genome) -
     assert report.issues[0].text == line
 
 
+def test_the_earliest_copy_is_kept_whatever_its_id_sorts_as(tmp_path: Path, mini: Genome) -> None:
+    base = ref(mini, "I", 100)
+    late = [record("I", 100, base, other(base), ident) for ident in ("zz", "mm", "aa")]
+    report = validate(tmp_path, mini, snv(mini, "I", 50), *late)
+    assert [(v.line, v.ident) for v in report.accepted] == [(3, ""), (4, "zz")]
+    assert [(i.line, i.detail) for i in report.issues] == [
+        (5, "same variant as line 4"),
+        (6, "same variant as line 4"),
+    ]
+
+
 def test_a_ref_mismatch_names_both_bases_and_the_1_based_locus(
     tmp_path: Path, mini: Genome
 ) -> None:
