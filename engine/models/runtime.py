@@ -6,6 +6,7 @@ and only from local files whose sha256 matches the one recorded at registration.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -53,6 +54,36 @@ def autocast(dev: torch.device):
     if dtype is None:
         return nullcontext()
     return torch.autocast(dev.type, dtype=dtype)
+
+
+# Sequences per forward pass of variant scoring. CPU: 8 (yeast-demo on 2 cores, 200 spread
+# SNVs: 4 / 8 / 16 gave <figures in the closing note>); CUDA: 32 until measured on a GPU,
+# halved by run_batched whenever it does not fit.
+_SCORING_BATCH = {"cpu": 8, "cuda": 32}
+
+
+def scoring_batch_size(dev: torch.device) -> int:
+    """The batch the engine scores variants in on ``dev`` (the job's own batch when given)."""
+    return _SCORING_BATCH.get(dev.type, 8)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to call
+        return None
+
+
+def release_free_memory() -> None:
+    """Give the heap's free pages back to the OS (glibc ``malloc_trim``).
+
+    CPU forward passes of different shapes leave freed tensors scattered through the heap, and
+    glibc keeps those pages: over a 20k-allele job the peak RSS crept up by 110 MB. Trimming
+    after each group of windows keeps it flat; it takes about a millisecond."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def track_table(spec: dict) -> TrackTable:

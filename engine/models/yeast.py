@@ -60,8 +60,11 @@ class YeastAdapter(ModelAdapter):
         self.bin_size = model.config.bin_size
         self.crop_bp = model.config.crop_bp
         # The local recomputation follows max pooling's reach; an anti-aliased tower reaches
-        # further, so those models predict whole mutants.
-        self.supports_substitutions = model.config.pool == "max"
+        # further, so those models predict whole mutants. Where it exists, it is used only if
+        # measured faster than whole windows (engine.variants.fast_path records the answer).
+        self.supports_substitutions = model.config.pool == "max" and raw.get(
+            "substitution_fast_path", True
+        )
 
     def predict(self, onehot: Tensor, tracks: Sequence[int] | None = None) -> Tensor:
         return _select(self.model(self.check_input(onehot)), tracks)  # already counts

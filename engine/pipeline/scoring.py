@@ -12,6 +12,7 @@ from engine.io.annotation import Gene
 from engine.io.fasta import Genome
 from engine.io.vcf import Variant
 from engine.models.base import ModelAdapter
+from engine.models.runtime import scoring_batch_size
 from engine.pipeline.common import Progress
 from engine.variants.effects import (
     VariantScores,
@@ -29,8 +30,6 @@ from engine.variants.exports import (
     write_scores_wide_tsv,
 )
 from engine.variants.windows import forward_passes
-
-SCORING_BATCH_SIZE = 8  # sequences per forward pass
 
 
 @dataclass
@@ -60,11 +59,12 @@ def score_alleles(
     tracks: list[int],
     genes: list[Gene] | None,
     progress: Progress | None = None,
-    batch_size: int = SCORING_BATCH_SIZE,
+    batch_size: int | None = None,
     window_step: int | None = None,
 ) -> ScoredAlleles:
-    """Score alleles with the engine (``batch_size`` sequences per forward pass), and time it.
-    ``window_step`` 1 centres a window on each variant; None shares windows (the default)."""
+    """Score alleles with the engine (``batch_size`` sequences per forward pass; None: the
+    runtime's choice for the model's device), and time it. ``window_step`` 1 centres a window
+    on each variant; None shares windows (the default)."""
     genome = Genome(fasta)
     try:
         began = time.monotonic()
@@ -75,7 +75,7 @@ def score_alleles(
             scorers=scorers,
             tracks=tracks,
             genes=genes,
-            batch_size=batch_size,
+            batch_size=batch_size or scoring_batch_size(model.device),
             progress=progress,
             window_step=window_step,
         )

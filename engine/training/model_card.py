@@ -123,6 +123,56 @@ def scoring_stability_text(metrics: dict) -> str:
     return "\n".join(rows)
 
 
+def deletion_far_bins_text(metrics: dict) -> str:
+    """How much bins far from a deletion move against an SNV's (metrics.json
+    ``deletion_far_bins``, written by ``python -m engine.variants.stability --far-bins N
+    --card``), and what that means for the window-wide scores."""
+    f = metrics.get("deletion_far_bins")
+    if not f:
+        return (
+            "Not measured yet: `python -m engine.variants.stability --model <folder> "
+            "--far-bins 200 --card`."
+        )
+    dels, snvs = f["deletions"], f["snvs"]
+    near = dels["near_bins"]
+    rows = [
+        f"An indel's alternative is stitched from a prediction anchored left of it and one "
+        f"anchored right of it, so every bin compares the same genome; bins more than {near} "
+        f"bins ({near * 32:,} bp) from the variant should not move. Measured on "
+        f"{dels['variants']} random 3-bp deletions and {snvs['variants']} SNVs in promoters on "
+        f"chromosomes {', '.join(f['chroms'])}, windows centred on each, the default scoring "
+        f"(reverse complement, shifts {', '.join(map(str, f['shifts']))} bp), every variant × "
+        "track (median / 95th percentile / largest):",
+        "",
+        f"| bins more than {near} away | 3-bp deletions | SNVs |",
+        "|---|---|---|",
+    ]
+    for label, key, unit in (
+        ("largest change, counts", "max_abs_change", ""),
+        ("largest change, fraction of the reference", "max_relative_change", "%"),
+        ("share of D1 (Σ|A − R|)", "D1_share", "%"),
+        ("share of D2² (Σ(A − R)²)", "D2_squared_share", "%"),
+        ("share of SUM's parts (|Σ far| / (|Σ far| + |Σ near|))", "SUM_share", "%"),
+    ):
+        rows.append(f"| {label} | {_triple(dels[key], unit)} | {_triple(snvs[key], unit)} |")
+    rows += [
+        "",
+        "D1 and SUM add up every bin of the window, so whatever far bins move enters them in "
+        "full; D2 squares each change, so many small far-bin changes weigh little against a "
+        "few large near ones. logSED and logSUM sum the same bins before or after the log. "
+        "Compare an indel's D1 or SUM with an SNV's only with the shares above in mind; the "
+        "gene-level scores sum only the gene's own bins.",
+    ]
+    return "\n".join(rows)
+
+
+def _triple(figures: dict, unit: str) -> str:
+    values = [figures["median"], figures["p95"], figures["max"]]
+    if unit == "%":
+        return " / ".join(f"{100 * v:.2g} %" for v in values)
+    return " / ".join(f"{v:.3g}" for v in values)
+
+
 def _stability_rows(s: dict) -> list[str]:
     rows = []
     measures = [
@@ -227,6 +277,7 @@ def render(directory: Path) -> str:
         validation=validation_text(metrics),
         proxies=proxy_text(metrics),
         scoring_stability=scoring_stability_text(metrics),
+        deletion_far_bins=deletion_far_bins_text(metrics),
     )
 
 

@@ -8,7 +8,11 @@ over the strongest tenth (by |score| under the first way):
   model's bin and pooling phase change, the biology does not); an ensemble's own input shifts
   (``--shifts``, averaged) all move by ``shift``;
 - placement: windows centred on each variant, against the engine's shared tiles;
-- replicates: the mean over pairs of replicates of their correlation on centred windows.
+- replicates: the mean over pairs of replicates of their correlation on centred windows;
+- far bins (``--far-bins``): how much bins far from a deletion move, against an SNV's. A
+  deletion's alternative is stitched from a left- and a right-anchored prediction, so bins far
+  from it compare the same genome; whatever they still move is context and model noise that
+  D1, D2 and SUM sum over the whole window.
 
     python -m engine.variants.stability --model data/models/yeast-demo --chroms XI XIII XV
 
@@ -19,6 +23,7 @@ of genes on ``--chroms`` (validation chromosomes for model selection, test ones 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import random
@@ -26,7 +31,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from engine.io.alleles import normalize
 from engine.io.annotation import Gene
 from engine.io.fasta import Genome
 from engine.io.files import configured_shifts, merge_json
@@ -34,10 +41,16 @@ from engine.io.intervals import Interval
 from engine.io.vcf import Variant
 from engine.models.base import ModelAdapter
 from engine.models.ensemble import Ensemble
-from engine.variants.effects import VariantScores, score_variants
+from engine.variants.effects import (
+    VariantScores,
+    allele_profiles,
+    score_variants,
+    window_start,
+)
 
 CENTRED = 1  # window step of 1 bp: every variant gets its own window, centred on it
 TOP_FRACTION = 0.1
+FAR_BINS = 40  # bins (1.3 kb for 32-bp bins) beyond which a variant's own effect has faded
 
 
 def promoter_snvs(
@@ -66,6 +79,81 @@ def promoter_snvs(
             alt = rng.choice([base for base in "ACGT" if base != ref])
             variants.append(Variant(gene.chrom, start, ref, alt, f"snv{len(variants)}", 0))
     return sorted(variants, key=lambda v: (v.chrom, v.start))
+
+
+def promoter_deletions(
+    genome: Genome,
+    genes: Sequence[Gene],
+    chroms: Sequence[str],
+    count: int,
+    *,
+    seed: int = 0,
+    size: int = 3,
+) -> list[Variant]:
+    """``count`` random ``size``-bp deletions in promoters (as ``promoter_snvs`` places SNVs),
+    written as a VCF would (the base before, then the deleted bases), then left-aligned."""
+    rng = random.Random(seed)
+    pool = [g for g in genes if g.chrom in chroms and g.chrom in genome.contig_lengths]
+    variants: list[Variant] = []
+    while len(variants) < count:
+        gene = rng.choice(pool)
+        offset = rng.randrange(-300, 51)
+        start = gene.tss + (offset if gene.strand == "+" else -offset)
+        if not 1 <= start < genome.contig_lengths[gene.chrom] - size - 1:
+            continue
+        ref = genome.fetch(Interval(gene.chrom, start, start + 1 + size))
+        if ref.strip("ACGT"):
+            continue
+        fetch = functools.partial(_fetch, genome, gene.chrom)
+        start, ref, alt = normalize(start, ref, ref[0], fetch)
+        variants.append(Variant(gene.chrom, start, ref, alt, f"del{len(variants)}", 0))
+    return sorted(variants, key=lambda v: (v.chrom, v.start))
+
+
+def _fetch(genome: Genome, chrom: str, start: int, end: int) -> str:
+    return genome.fetch(Interval(chrom, start, end))
+
+
+def far_bins(
+    model: ModelAdapter, genome: Genome, variants: Sequence[Variant], *, near: int = FAR_BINS
+) -> dict:
+    """What bins more than ``near`` bins from each variant contribute, on windows centred on
+    it, over every variant × track: the largest |A − R| there (counts, and as a fraction of
+    R), and the share of D1 (Σ|A − R|), of D2² (Σ(A − R)²) and of |SUM| (|Σ(A − R)| from far
+    bins against all of SUM's absolute parts) that comes from them (median and 95th
+    percentile)."""
+    largest, largest_rel, d1, d2, total = [], [], [], [], []
+    # A track the variant does not move at all gives 0 / 0: nan, left out of the figures.
+    with torch.inference_mode(), np.errstate(invalid="ignore", divide="ignore"):
+        for variant in variants:
+            start = window_start(variant.start, model.sequence_length, CENTRED)
+            ref, alt = allele_profiles(model, genome, variant, None, start)
+            ref, diff = ref[0].double().numpy(), (alt - ref)[0].double().numpy()  # (bins, T)
+            at = (variant.start - start - model.crop_bp) // model.bin_size
+            far = np.abs(np.arange(len(ref)) - at) > near  # (bins,)
+            moved = np.abs(diff[far])
+            largest.append(moved.max(axis=0))
+            largest_rel.append((moved / np.maximum(ref[far], 1e-6)).max(axis=0))
+            d1.append(moved.sum(axis=0) / np.abs(diff).sum(axis=0))
+            d2.append(np.square(diff[far]).sum(axis=0) / np.square(diff).sum(axis=0))
+            far_sum, near_sum = np.abs(diff[far].sum(axis=0)), np.abs(diff[~far].sum(axis=0))
+            total.append(far_sum / (far_sum + near_sum))
+    return {
+        "variants": len(variants),
+        "near_bins": near,
+        "max_abs_change": _spread(largest),
+        "max_relative_change": _spread(largest_rel),
+        "D1_share": _spread(d1),
+        "D2_squared_share": _spread(d2),
+        "SUM_share": _spread(total),
+    }
+
+
+def _spread(values: list[np.ndarray]) -> dict:
+    flat = np.concatenate(values)
+    flat = flat[np.isfinite(flat)]
+    figures = {"median": np.median(flat), "p95": np.percentile(flat, 95), "max": flat.max()}
+    return {name: float(f"{value:.4g}") for name, value in figures.items()}
 
 
 def agreement(first: np.ndarray, second: np.ndarray) -> dict:
@@ -210,6 +298,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-rc", action="store_true", help="no reverse-complement passes")
+    parser.add_argument(
+        "--far-bins",
+        type=int,
+        metavar="N",
+        help="also measure the far bins of N 3-bp deletions against N of the SNVs (stored as "
+        "deletion_far_bins with --card)",
+    )
     args = parser.parse_args(argv)
     runtime.use_full_precision()  # bf16 rounding would read as instability
     genome = Genome(args.data / "sacCer3.fa.gz")
@@ -221,9 +316,18 @@ def main(argv: list[str] | None = None) -> None:
     result = {"models": [str(path) for path in args.model], "chroms": args.chroms}
     result |= {"shifts": list(shifts), "reverse_complement": not args.no_rc}
     result |= stability(model, genome, variants, shift=args.shift, genes=genes)
+    parts = {"scoring_stability": result}
+    if args.far_bins:
+        deletions = promoter_deletions(genome, genes, args.chroms, args.far_bins, seed=args.seed)
+        parts["deletion_far_bins"] = {
+            "chroms": args.chroms,
+            "shifts": list(shifts),
+            "deletions": far_bins(model, genome, deletions),
+            "snvs": far_bins(model, genome, variants[: args.far_bins]),
+        }
     if args.card:
-        merge_json(args.model[0] / "metrics.json", {"scoring_stability": result})
-    print(json.dumps(result, indent=2))
+        merge_json(args.model[0] / "metrics.json", parts)
+    print(json.dumps(parts, indent=2))
 
 
 if __name__ == "__main__":

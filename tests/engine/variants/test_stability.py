@@ -9,15 +9,19 @@ import pytest
 from engine.io.annotation import read_genes
 from engine.io.fasta import Genome
 from engine.io.intervals import Interval
+from engine.io.vcf import Variant
 from engine.models.ensemble import Ensemble
 from engine.models.yeast import YeastAdapter
 from engine.variants.stability import (
     agreement,
+    far_bins,
     gene_agreement,
+    promoter_deletions,
     promoter_snvs,
     replicate_agreement,
     stability,
 )
+from tests.engine.hand_models import CountingModel
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -111,3 +115,36 @@ def test_replicates_that_differ_agree_less_than_one(mini, tiny_yeast_dir, tmp_pa
     pair = Ensemble([YeastAdapter(tiny_yeast_dir), YeastAdapter(tmp_path / "other")])
     variants = promoter_snvs(genome, genes, ["I", "II"], 12, seed=2)
     assert replicate_agreement(pair, genome, variants) < 0.999
+
+
+class GlobalGC(CountingModel):
+    """CountingModel whose ``gc`` track also rises by 0.01 per G or C anywhere in the window:
+    a long-range effect that reaches every bin, far ones included."""
+
+    def predict(self, onehot, tracks=None):
+        out = super().predict(onehot)
+        core = onehot[:, self.crop_bp : self.sequence_length - self.crop_bp]
+        out[..., 0] += core[..., 1:3].sum(dim=(1, 2))[:, None] / 100
+        return out if tracks is None else out[:, :, list(tracks)]
+
+
+def test_far_bins_of_a_local_model_never_move_even_for_a_stitched_deletion(mini):
+    genome, genes = mini
+    deletions = promoter_deletions(genome, genes, ["I"], 5, seed=3)
+    assert all(len(v.ref) == 4 and v.alt == v.ref[0] for v in deletions)
+    found = far_bins(CountingModel(), genome, deletions, near=2)
+    assert found["variants"] == 5
+    assert found["max_abs_change"]["max"] == 0 and found["D1_share"]["max"] == 0
+
+
+def test_far_bins_count_a_long_range_effect(mini):
+    genome, _ = mini
+    # An A or T turned G in the centred window's bin 6 of 12: the gc track gains 1 in that bin
+    # and 0.01 in all 12, so the 7 bins more than 2 away hold 0.07 of D1's 1.12.
+    pos = next(p for p in range(500, 600) if genome.fetch(Interval("I", p, p + 1)) in "AT")
+    snv = Variant("I", pos, genome.fetch(Interval("I", pos, pos + 1)), "G", "", 0)
+    found = far_bins(GlobalGC(), genome, [snv], near=2)
+    assert found["max_abs_change"]["max"] == pytest.approx(0.01, abs=1e-6)
+    assert found["D1_share"]["max"] == pytest.approx(0.07 / 1.12, abs=1e-6)
+    assert found["D2_squared_share"]["max"] == pytest.approx(7e-4 / (1.01**2 + 11e-4), rel=1e-3)
+    assert found["SUM_share"]["max"] == pytest.approx(0.07 / 1.12, abs=1e-6)

@@ -21,8 +21,6 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        from engine.pipeline.scoring import SCORING_BATCH_SIZE
-
         parser.add_argument("--model", required=True)
         parser.add_argument("--vcf", required=True, type=Path)
         parser.add_argument("--out", required=True, type=Path, help="the TSV to write")
@@ -46,7 +44,11 @@ class Command(BaseCommand):
             "default); centred: one window centred on each variant (the per-variant definition)",
         )
         parser.add_argument("--genes", action="store_true", help="also score the genes nearby")
-        parser.add_argument("--batch-size", type=int, default=SCORING_BATCH_SIZE)
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            help="sequences per forward pass (default: the runtime's choice for the device)",
+        )
 
     def handle(self, *args, **options) -> None:
         from engine.io.fasta import Genome
