@@ -46,6 +46,7 @@ from engine.io.fasta import Genome  # noqa: E402
 from engine.io.intervals import Interval  # noqa: E402
 from engine.io.vcf import Variant  # noqa: E402
 from engine.models.ensemble import Ensemble, reverse_complement, shift  # noqa: E402
+from engine.models.runtime import keep_freed_memory  # noqa: E402
 from engine.models.yeast import YeastAdapter  # noqa: E402
 from engine.variants.effects import score_variants  # noqa: E402
 from engine.variants.scorers import score_all  # noqa: E402
@@ -264,6 +265,7 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
+    keep_freed_memory()  # the same allocator for every contender: they share this process
     config = json.loads((args.model / "config.json").read_text())
     args.shifts = tuple(args.shifts or config.get("default_shifts", [0]))
     genome = Genome(args.data / "sacCer3.fa.gz")

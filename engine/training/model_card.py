@@ -149,14 +149,18 @@ def deletion_far_bins_text(metrics: dict) -> str:
     ]
     for label, key, unit in (
         ("largest change, counts", "max_abs_change", ""),
-        ("largest change, fraction of the reference", "max_relative_change", "%"),
-        ("share of D1 (Σ|A − R|)", "D1_share", "%"),
-        ("share of D2² (Σ(A − R)²)", "D2_squared_share", "%"),
-        ("share of SUM's parts (|Σ far| / (|Σ far| + |Σ near|))", "SUM_share", "%"),
+        ("largest change, fraction of the reference there", "max_relative_change", "%"),
+        ("share of D1 (the sum of absolute changes)", "D1_share", "%"),
+        ("share of D2² (the sum of squared changes)", "D2_squared_share", "%"),
+        ("share of SUM (far sum against far plus near, both absolute)", "SUM_share", "%"),
     ):
         rows.append(f"| {label} | {_triple(dels[key], unit)} | {_triple(snvs[key], unit)} |")
+    ratio = dels["max_abs_change"]["median"] / snvs["max_abs_change"]["median"]
     rows += [
         "",
+        f"A deletion's far bins move {ratio:.1f}× as much as an SNV's (median largest change), "
+        f"and in the median they carry {_triple(dels['D1_share'], '%').split(' / ')[0]} of its "
+        f"D1 against {_triple(snvs['D1_share'], '%').split(' / ')[0]} of an SNV's. "
         "D1 and SUM add up every bin of the window, so whatever far bins move enters them in "
         "full; D2 squares each change, so many small far-bin changes weigh little against a "
         "few large near ones. logSED and logSUM sum the same bins before or after the log. "
@@ -169,7 +173,7 @@ def deletion_far_bins_text(metrics: dict) -> str:
 def _triple(figures: dict, unit: str) -> str:
     values = [figures["median"], figures["p95"], figures["max"]]
     if unit == "%":
-        return " / ".join(f"{100 * v:.2g} %" for v in values)
+        return " / ".join(f"{100 * v:.3g} %" for v in values)
     return " / ".join(f"{v:.3g}" for v in values)
 
 

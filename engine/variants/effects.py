@@ -59,7 +59,7 @@ from engine.io.intervals import Interval
 from engine.io.vcf import Variant
 from engine.models.base import EXONS, ModelAdapter
 from engine.models.ensemble import Ensemble
-from engine.models.runtime import autocast, release_free_memory, run_batched
+from engine.models.runtime import autocast, run_batched
 from engine.variants.scorers import SCORERS, gene_region_bins, gene_scores, score_all, strand_mask
 from engine.variants.windows import window_step
 
@@ -485,7 +485,6 @@ def score_variants(
     with torch.inference_mode():
         for chunk in _chunks(windows, batch_size):
             _score_chunk(setup, _make_chunk(setup, genome, variants, chunk), results, batch_size)
-            release_free_memory()
             done += sum(len(window.members) for window in chunk)
             if progress:
                 progress(done, len(scorable))

@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     genome = Genome(args.data / "sacCer3.fa.gz")
+    runtime.keep_freed_memory()
     sets = {
         "dense": dense_snvs(genome, "XII", 460_000, args.variants),
         "spread": spread_snvs(genome, args.variants, spacing=50_000),

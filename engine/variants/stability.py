@@ -307,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     runtime.use_full_precision()  # bf16 rounding would read as instability
+    runtime.keep_freed_memory()
     genome = Genome(args.data / "sacCer3.fa.gz")
     genes = read_genes(args.data / "genes_R64.gff3")
     variants = promoter_snvs(genome, genes, args.chroms, args.variants, seed=args.seed)

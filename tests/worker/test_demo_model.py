@@ -36,7 +36,7 @@ def test_the_card_is_what_its_metrics_render_and_says_what_is_known_of_variants(
     assert "## Variant-level validation\nNot validated." in card
     far = card.split("## Deletions: what the bins far from them add\n")[1].split("\n## ")[0]
     deletions = metrics["deletion_far_bins"]["deletions"]
-    assert f"{100 * deletions['D1_share']['median']:.2g} %" in far
+    assert f"{100 * deletions['D1_share']['median']:.3g} %" in far
 
 
 def test_the_checkpoint_is_small():

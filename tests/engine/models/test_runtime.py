@@ -1,3 +1,5 @@
+import platform
+
 import pytest
 import torch
 
@@ -53,3 +55,7 @@ def test_models_load_once_per_process(tiny_yeast_dir):
     model = runtime.ensemble(spec, reverse_complement=False)
     assert model.passes_per_sequence == 1
     assert runtime.ensemble(spec).passes_per_sequence == 2  # RC is the model's default
+
+
+def test_the_cpu_allocator_keeps_freed_memory_where_the_c_library_is_glibc():
+    assert runtime.keep_freed_memory() is (platform.libc_ver()[0] == "glibc")
