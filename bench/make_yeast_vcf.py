@@ -2,7 +2,7 @@
 file (260,526 records), from the shipped sacCer3 genome, for the intake benchmark.
 
 Ensembl's file cannot be fetched at run time (no internet), so this draws one like it: records
-spread over all 17 contigs in proportion to their length, sorted; ~87 % SNVs, ~4 % SNV records
+spread over all 16 contigs in proportion to their length, sorted; ~87 % SNVs, ~4 % SNV records
 with two ALTs, ~9 % short indels (deletions of 1-12 bp, insertions of 1-8 bp). Indels are placed
 at random, so those inside repeats are written as the caller happened to place them, not
 left-aligned, as in real files; about one record in 5,000 has a REF that does not match, and
