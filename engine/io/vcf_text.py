@@ -243,10 +243,10 @@ class RecordReader:
         for number, body in enumerate(bodies, first):
             if not body or body.isspace():  # blank lines between records carry nothing
                 continue
+            self.records += 1
             record = self._plain_record(number, body) or self._record(number, body)
             if record is not None:
                 records.append(record)
-        self.records += sum(1 for body in bodies if body and not body.isspace())
         if self.records > self.limits.max_records:
             raise VcfFileError(
                 f"The file has more than {self.limits.max_records:,} records; split it by "

@@ -27,7 +27,7 @@ import functools
 import itertools
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -66,18 +66,16 @@ def promoter_snvs(
     """``count`` random SNVs, each within ``upstream`` bp before to ``downstream`` bp after the
     annotated start of a random gene on ``chroms`` (strand-aware), sorted by position."""
     rng = random.Random(seed)
-    pool = [g for g in genes if g.chrom in chroms and g.chrom in genome.contig_lengths]
     variants: list[Variant] = []
-    while len(variants) < count:
-        gene = rng.choice(pool)
-        offset = rng.randrange(-upstream, downstream + 1)
-        start = gene.tss + (offset if gene.strand == "+" else -offset)
-        if not 0 <= start < genome.contig_lengths[gene.chrom]:
+    for chrom, start in _promoter_positions(genome, genes, chroms, rng, upstream, downstream):
+        if len(variants) == count:
+            break
+        if not 0 <= start < genome.contig_lengths[chrom]:
             continue
-        ref = genome.fetch(Interval(gene.chrom, start, start + 1))
+        ref = genome.fetch(Interval(chrom, start, start + 1))
         if ref in "ACGT":
             alt = rng.choice([base for base in "ACGT" if base != ref])
-            variants.append(Variant(gene.chrom, start, ref, alt, f"snv{len(variants)}", 0))
+            variants.append(Variant(chrom, start, ref, alt, f"snv{len(variants)}", 0))
     return sorted(variants, key=lambda v: (v.chrom, v.start))
 
 
@@ -93,21 +91,36 @@ def promoter_deletions(
     """``count`` random ``size``-bp deletions in promoters (as ``promoter_snvs`` places SNVs),
     written as a VCF would (the base before, then the deleted bases), then left-aligned."""
     rng = random.Random(seed)
-    pool = [g for g in genes if g.chrom in chroms and g.chrom in genome.contig_lengths]
     variants: list[Variant] = []
-    while len(variants) < count:
-        gene = rng.choice(pool)
-        offset = rng.randrange(-300, 51)
-        start = gene.tss + (offset if gene.strand == "+" else -offset)
-        if not 1 <= start < genome.contig_lengths[gene.chrom] - size - 1:
+    for chrom, start in _promoter_positions(genome, genes, chroms, rng, 300, 50):
+        if len(variants) == count:
+            break
+        if not 1 <= start < genome.contig_lengths[chrom] - size - 1:
             continue
-        ref = genome.fetch(Interval(gene.chrom, start, start + 1 + size))
+        ref = genome.fetch(Interval(chrom, start, start + 1 + size))
         if ref.strip("ACGT"):
             continue
-        fetch = functools.partial(_fetch, genome, gene.chrom)
+        fetch = functools.partial(_fetch, genome, chrom)
         start, ref, alt = normalize(start, ref, ref[0], fetch)
-        variants.append(Variant(gene.chrom, start, ref, alt, f"del{len(variants)}", 0))
+        variants.append(Variant(chrom, start, ref, alt, f"del{len(variants)}", 0))
     return sorted(variants, key=lambda v: (v.chrom, v.start))
+
+
+def _promoter_positions(
+    genome: Genome,
+    genes: Sequence[Gene],
+    chroms: Sequence[str],
+    rng: random.Random,
+    upstream: int,
+    downstream: int,
+) -> Iterator[tuple[str, int]]:
+    """Endless random positions from ``upstream`` bp before to ``downstream`` bp after the
+    start of a random gene on ``chroms`` (strand-aware); the caller checks the contig's ends."""
+    pool = [g for g in genes if g.chrom in chroms and g.chrom in genome.contig_lengths]
+    while True:
+        gene = rng.choice(pool)
+        offset = rng.randrange(-upstream, downstream + 1)
+        yield gene.chrom, gene.tss + (offset if gene.strand == "+" else -offset)
 
 
 def _fetch(genome: Genome, chrom: str, start: int, end: int) -> str:
