@@ -422,11 +422,14 @@ def summarize(scores: VariantScores, track_ids: Sequence[str], primary: str) -> 
 
     Each dict: ``max_abs`` (largest ``|primary|`` over tracks), ``primary`` (the signed value
     there), ``primary_spread`` (its replicates' standard deviation), ``top_track`` (its
-    identifier), ``scorer_max`` (per scorer, the signed value at its own track of largest
-    ``|value|``), ``top_gene``, ``top_gene_name``, ``top_gene_log_sed`` and
-    ``top_gene_log_sed_spread`` (the gene row of largest ``|logSED|``). nan becomes None (every
-    spread of a one-replicate model), and an unscored allele (or one without gene scores) gets
-    ``""`` for the names. Ties go to the first track or gene row.
+    identifier: the row's track), ``top_track_scores`` (every scorer at the row's track),
+    ``scorer_max`` (per scorer, the signed value at its own track of largest ``|value|``) and
+    ``scorer_track`` (that track: each scorer's maximum may sit on another track, so a
+    maximum is never shown without it), ``top_gene``, ``top_gene_name``, ``top_gene_log_sed``
+    and ``top_gene_log_sed_spread`` (the gene row of largest ``|logSED|``). nan becomes None
+    (every spread of a one-replicate model), and an unscored allele (or one without gene
+    scores) gets ``""`` for the names (None for a scorer's track). Ties go to the first track
+    or gene row.
     Vectorised: 250,000 alleles × 12 tracks × 9 scorers take about a second.
 
     Args:
@@ -443,14 +446,15 @@ def summarize(scores: VariantScores, track_ids: Sequence[str], primary: str) -> 
     at, value, spread = _strongest(scores)  # (V, S) each
     column = scores.scorers.index(primary)
     values = _nullable(value)  # V lists of S
-    tops = [track_ids[t] for t in at[:, column].tolist()]
+    at_top = _nullable(_at_tracks(scores, at[:, column]))  # V lists of S, at the row's track
     gene, log_sed, gene_spread = _top_genes(scores)  # (V,) each
     ids = [g.gene_id for g in scores.genes] + [""]  # gene −1 (none) → ""
     names = [g.name for g in scores.genes] + [""]
     rows = zip(
         values,
+        at_top,
+        at.tolist(),
         _nullable(spread[:, column]),
-        tops,
         gene.tolist(),
         _nullable(log_sed),
         _nullable(gene_spread),
@@ -461,15 +465,29 @@ def summarize(scores: VariantScores, track_ids: Sequence[str], primary: str) -> 
             "max_abs": None if row[column] is None else abs(row[column]),
             "primary": row[column],
             "primary_spread": row_spread,
-            "top_track": "" if row[column] is None else top,
+            "top_track": "" if row[column] is None else track_ids[where[column]],
+            "top_track_scores": dict(zip(scores.scorers, here, strict=True)),
             "scorer_max": dict(zip(scores.scorers, row, strict=True)),
+            "scorer_track": {
+                name: None if x is None else track_ids[t]
+                for name, x, t in zip(scores.scorers, row, where, strict=True)
+            },
             "top_gene": ids[g],
             "top_gene_name": names[g],
             "top_gene_log_sed": sed,
             "top_gene_log_sed_spread": sed_spread,
         }
-        for row, row_spread, top, g, sed, sed_spread in rows
+        for row, here, where, row_spread, g, sed, sed_spread in rows
     ]
+
+
+def _at_tracks(scores: VariantScores, tracks: np.ndarray) -> np.ndarray:
+    """``(V, S)``: every scorer of each allele at one track column of it (nan: unscored)."""
+    if scores.scores.shape[1] == 0:
+        return np.full((scores.scores.shape[0], scores.scores.shape[2]), np.nan, np.float32)
+    found = np.take_along_axis(scores.scores, tracks[:, None, None], axis=1)[:, 0, :]
+    found[scores.unscored] = np.nan
+    return found
 
 
 def _nullable(values: np.ndarray) -> list:

@@ -83,7 +83,9 @@ def effect_out(effect: VariantEffect) -> dict:
         "ref": variant.ref,
         "alt": variant.alt,
         "ident": variant.ident,
+        "top_track_scores": effect.top_track_scores,
         "scorer_max": effect.scorer_max,
+        "scorer_track": effect.scorer_track,
     }
 
 

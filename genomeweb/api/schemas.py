@@ -215,7 +215,16 @@ class EffectOut(Schema):
     top_gene_log_sed_spread: float | None = Field(
         description="Standard deviation of top_gene_log_sed over the replicates (null: one)"
     )
-    scorer_max: dict[str, float | None] = Field(description="scorer → signed value at max |.|")
+    top_track_scores: dict[str, float | None] = Field(
+        description="scorer → signed value at top_track, the row's one track (empty: a row "
+        "stored before these were kept)"
+    )
+    scorer_max: dict[str, float | None] = Field(
+        description="scorer → signed value at its own track of max |.|, named in scorer_track"
+    )
+    scorer_track: dict[str, str | None] = Field(
+        description="scorer → the track of its scorer_max; scorers may peak on different tracks"
+    )
 
 
 class EffectPage(PageInfo):

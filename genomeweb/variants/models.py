@@ -186,8 +186,16 @@ class VariantEffect(models.Model):
     primary_spread = models.FloatField(
         null=True, help_text="standard deviation of primary over the replicates (null: one)"
     )
-    top_track = models.CharField(max_length=200, blank=True)
-    scorer_max = models.JSONField(default=dict, help_text="scorer -> signed value at max |.|")
+    top_track = models.CharField(max_length=200, blank=True, help_text="the row's track")
+    top_track_scores = models.JSONField(
+        default=dict, help_text="scorer -> signed value at the row's track (top_track)"
+    )
+    scorer_max = models.JSONField(
+        default=dict, help_text="scorer -> signed value at its own track of max |.|"
+    )
+    scorer_track = models.JSONField(
+        default=dict, help_text="scorer -> the track of its scorer_max (may differ per scorer)"
+    )
     top_gene = models.CharField(max_length=100, blank=True)
     top_gene_name = models.CharField(max_length=100, blank=True)
     top_gene_log_sed = models.FloatField(null=True)

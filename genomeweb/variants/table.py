@@ -79,6 +79,11 @@ def score_expression(scorer: str):
     return Abs(Cast(KeyTextTransform(scorer, "scorer_max"), FloatField()))
 
 
+def score_track_expression(scorer: str):
+    """The track of that strongest value: each scorer's maximum may sit on its own track."""
+    return KeyTextTransform(scorer, "scorer_track")
+
+
 def filter_effects(effects: QuerySet[VariantEffect], f: EffectFilters) -> QuerySet:
     if f.gene:  # any gene scored in the variant's window (the top gene is one of them)
         named = GeneEffect.objects.annotate(name=Upper("gene_name"), ident=Upper("gene_id"))
@@ -93,7 +98,10 @@ def filter_effects(effects: QuerySet[VariantEffect], f: EffectFilters) -> QueryS
     if f.kind:
         effects = effects.annotate(r=Length("variant__ref"), a=Length("variant__alt"))
         effects = effects.filter(r=1, a=1) if f.kind == "snv" else effects.exclude(r=F("a"))
-    effects = effects.annotate(score=score_expression(f.scorer) if f.scorer else F("max_abs"))
+    effects = effects.annotate(
+        score=score_expression(f.scorer) if f.scorer else F("max_abs"),
+        score_track=score_track_expression(f.scorer) if f.scorer else F("top_track"),
+    )
     if f.min_abs is not None:
         effects = effects.filter(score__gte=f.min_abs)
     if f.mark:

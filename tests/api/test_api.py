@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.models import VariantEffect
 from tests.scoring import calls_vcf
+from tests.variants.test_one_track_per_row import split_rows
 from worker import tasks
 
 pytestmark = pytest.mark.usefixtures("no_broker")
@@ -333,3 +334,13 @@ def test_an_upload_over_the_limit_is_413(api_as, eddie, workspace, genome, setti
 def test_a_page_404_stays_a_page(as_user, eddie):
     response = as_user(eddie).get("/no/such/page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_the_api_gives_each_scorers_track_and_the_rows_own_scores(api_as, eddie, scored):
+    effect = split_rows(scored)[0]
+    items = api_as(eddie).get(f"{V1}/jobs/{scored.code}/results").json()["items"]
+    item = next(i for i in items if i["id"] == effect.pk)
+    assert item["top_track"] == effect.top_track
+    assert item["top_track_scores"] == pytest.approx(effect.top_track_scores)
+    assert item["scorer_track"] == effect.scorer_track
+    assert len(set(item["scorer_track"].values())) > 1

@@ -147,10 +147,13 @@ def _variant_report(target: Job, out: Path, top: int, progress: Progress) -> Ent
             ReportTrack(PREDICTED_REF, color="rgb(31,111,235)", autoscale_group="predicted"),
             ReportTrack(PREDICTED_ALT, color="rgb(207,34,46)", autoscale_group="predicted"),
         ],
-        columns=[*scorers, "track", "gene"],
+        columns=[*scorers, "track", "gene"],  # every scorer at the row's track
         annotation=_annotation(predictor.genome),
         title=f"Top {len(sites)} variants, {predictor.name}",
-        description=f"Strongest first by |{scorers[0]}|; each site shows its strongest track.",
+        description=(
+            f"Strongest first by |{scorers[0]}|; each row's scores are all at its track, the "
+            f"track of largest |{scorers[0]}|, which its site shows."
+        ),
     )
     return _generated(path, "", "Offline report of the strongest variants (open in a browser)")
 
@@ -189,7 +192,7 @@ def _report_site(model, predictor, effect: VariantEffect, observed: dict, folder
     }
     if effect.top_track in observed:
         bigwigs[OBSERVED] = observed[effect.top_track]
-    values = effect.scorer_max | {"track": effect.top_track, "gene": effect.top_gene_name}
+    values = _row_scores(effect) | {"track": effect.top_track, "gene": effect.top_gene_name}
     return ReportSite(
         variant.chrom,
         variant.start,
@@ -199,6 +202,15 @@ def _report_site(model, predictor, effect: VariantEffect, observed: dict, folder
         values=values,
         bigwigs=bigwigs,
     )
+
+
+def _row_scores(effect: VariantEffect) -> dict:
+    """Every scorer at the row's one track (rows stored before those values were kept show
+    only the primary score, which is at that track, rather than maxima from other tracks)."""
+    if effect.top_track_scores:
+        return effect.top_track_scores
+    primary = next(iter(effect.scorer_max), None)
+    return {primary: effect.primary} if primary else {}
 
 
 def _design_extras(target: Job, out: Path) -> list[Entry]:
