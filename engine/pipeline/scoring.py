@@ -3,6 +3,7 @@ every export of the scores."""
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,10 @@ from engine.variants.exports import (
     write_scores_wide_tsv,
 )
 from engine.variants.windows import forward_passes
+
+#: ``(scores, track_ids) -> scores`` with their ``Calibration`` (``calibrate_scores``, bound to
+#: a model's background)
+Calibrate = Callable[[VariantScores, list[str]], VariantScores]
 
 
 @dataclass
@@ -119,12 +124,16 @@ def run_variant_scoring(
     out_dir: Path,
     progress: Progress,
     model_name: str,
+    calibrate: Calibrate | None = None,
 ) -> ScoringOutput:
-    """Score alleles and write every export into ``out_dir``, in one go (small jobs)."""
+    """Score alleles and write every export into ``out_dir``, in one go (small jobs);
+    ``calibrate`` (if any) adds percentiles against the model's background first."""
     scored = score_alleles(
         model, fasta, variants, scorers=scorers, tracks=tracks, genes=genes, progress=progress
     )
     ids = [model.tracks.tracks[i].identifier for i in tracks]
+    if calibrate is not None:
+        scored.scores = calibrate(scored.scores, ids)
     files = write_scoring_exports(scored.scores, ids, fasta, out_dir, model_name)
     return ScoringOutput(scored, summary_rows(scored.scores, ids), files)
 
@@ -192,6 +201,14 @@ def _write_exports(scores, ids, contigs, out_dir: Path, model_name: str) -> dict
             "application/octet-stream",
             f"Standard deviation of each score over the {scores.replicates} model replicates, "
             "in the layout of scores.npy",
+        )
+    if scores.calibration is not None:
+        files["percentile.npy"] = (
+            _save_npy(scores.calibration.percentile, out_dir / "percentile.npy"),
+            "application/octet-stream",
+            "Percentile of each |score| among random SNVs at a similar distance from a gene "
+            f"start (same track and scorer; {scores.calibration.background}), in the layout "
+            "of scores.npy",
         )
     if scores.genes:
         files["genes.tsv"] = (

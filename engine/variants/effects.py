@@ -47,6 +47,7 @@ import itertools
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -62,6 +63,9 @@ from engine.models.ensemble import Ensemble
 from engine.models.runtime import autocast, run_batched
 from engine.variants.scorers import SCORERS, gene_region_bins, gene_scores, score_all, strand_mask
 from engine.variants.windows import window_step
+
+if TYPE_CHECKING:  # the background module scores with this one
+    from engine.variants.background import Calibration
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +117,9 @@ class VariantScores:
     replicates: int = 1
     #: the log scores' pseudocount, in words (``ModelAdapter.describe_pseudocount``)
     pseudocount: str = "1 count"
+    #: percentiles and beyond-noise flags against a background
+    #: (``engine.variants.background.calibrate_scores``); None: not calibrated
+    calibration: Calibration | None = None
 
     def __post_init__(self) -> None:
         if self.spread is None:

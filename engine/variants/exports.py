@@ -132,25 +132,53 @@ def write_gene_tsv(scores: VariantScores, track_ids: Sequence[str], path: Path) 
 
 
 def _long_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list]:
+    """A row per (allele, track); with a calibration, ``<scorer>_pct`` beside each scorer and
+    ``beyond_noise`` (the scorers whose ``|score|`` passes the placement noise) last."""
+    calibration = scores.calibration
     spreads = [f"{name}_sd" for name in scores.scorers] if scores.replicates > 1 else []
-    yield [*LOCUS_COLUMNS, "track", *scores.scorers, "ref_sum", "alt_sum", *spreads]
+    named = [[name, f"{name}_pct"] if calibration else [name] for name in scores.scorers]
+    noise = ["beyond_noise"] if calibration else []
+    yield [
+        *LOCUS_COLUMNS,
+        "track",
+        *itertools.chain(*named),
+        "ref_sum",
+        "alt_sum",
+        *spreads,
+        *noise,
+    ]
     unscored = set(scores.unscored)
     for index, variant in enumerate(scores.variants):
         if index in unscored:
             continue
         locus = _locus(variant)
-        values = _with_sums(scores, index)
-        if spreads:
-            values = np.concatenate([values, scores.spread[index]], axis=1)
-        for identifier, row in zip(track_ids, values.tolist(), strict=True):
-            yield [*locus, identifier, *map(_number, row)]
+        values = scores.scores[index]  # (T, S)
+        if calibration:  # scorer, its percentile, next scorer, …
+            paired = np.stack([values, calibration.percentile[index]], axis=2)
+            values = paired.reshape(len(values), -1)
+        sums = [scores.ref_sum[index, :, None], scores.alt_sum[index, :, None]]
+        values = np.concatenate([values, *sums, *([scores.spread[index]] if spreads else [])], 1)
+        flags = _beyond_noise_names(scores, index) if calibration else None
+        for t, (identifier, row) in enumerate(zip(track_ids, values.tolist(), strict=True)):
+            yield [*locus, identifier, *map(_number, row), *([flags[t]] if flags else [])]
+
+
+def _beyond_noise_names(scores: VariantScores, index: int) -> list[str]:
+    """Per track, the scorers (comma-separated) whose |score| passes the placement noise."""
+    flags = scores.calibration.beyond_noise[index]  # (T, S)
+    return [",".join(n for n, f in zip(scores.scorers, row, strict=True) if f) for row in flags]
 
 
 def _wide_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list]:
-    names = [*scores.scorers, "ref_sum", "alt_sum"]
+    calibration = scores.calibration
+    percentiles = [f"{name}_pct" for name in scores.scorers] if calibration else []
+    names = [*scores.scorers, *percentiles, "ref_sum", "alt_sum"]
     yield [*LOCUS_COLUMNS, *(f"{name}:{track}" for name in names for track in track_ids)]
     for index, variant in enumerate(scores.variants):
-        values = _with_sums(scores, index).T.ravel().tolist()  # ((S + 2) × T,) scorer-major
+        values = _with_sums(scores, index)  # (T, S + 2)
+        if calibration:
+            values = np.insert(values, [len(scores.scorers)], calibration.percentile[index], 1)
+        values = values.T.ravel().tolist()  # (columns × T,) scorer-major
         yield [*_locus(variant), *("" if math.isnan(x) else _number(x) for x in values)]
 
 
@@ -235,7 +263,8 @@ def _vcf_header(
     lines = ["##fileformat=VCFv4.2", "##source=genomeweb", f"##genomeweb_model={model}"]
     lines += [f"##contig=<ID={name},length={length}>" for name, length in contigs.items()]
     lines += [
-        f'##INFO=<ID={key},Number=1,Type={kind},Description="{text}">'
+        f"##INFO=<ID={key},Number={0 if kind == 'Flag' else 1},Type={kind},"
+        f'Description="{_header_text(text)}">'
         for key, kind, text in _info_fields(scores, tracks, model)
     ]
     lines.append("#" + "\t".join(FIXED_COLUMNS))
@@ -258,6 +287,17 @@ def _info_fields(scores: VariantScores, tracks: int, model: str) -> list[tuple[s
             fields.append((f"{key}_SD", "Float", f"{text} (their mean is {key})"))
         text = f"Identifier (percent-encoded) of the track of {key}, the {over} of {name}"
         fields.append((f"{key}_TRACK", "String", f"{text} ({counts})"))
+        if scores.calibration:
+            text = (
+                f"Percentile (0-100) of |{key}| among random SNVs at a similar distance from "
+                f"a gene start, same track and scorer ({scores.calibration.background})"
+            )
+            fields.append((f"{key}_PCT", "Float", text))
+            text = (
+                f"|{key}| is above the placement noise of {name} on its track (95th "
+                "percentile of the change a window shift alone makes to random SNVs)"
+            )
+            fields.append((f"{key}_BEYOND_NOISE", "Flag", text))
     if scores.scorers:
         where = f"at the track in {INFO_PREFIX}{scores.scorers[0]}_TRACK"
         for allele in ("REF", "ALT"):
@@ -295,6 +335,12 @@ def _info_column(scores: VariantScores, track_ids: Sequence[str]) -> list[str]:
             fields.append(_float_pairs(f"{INFO_PREFIX}{name}_SD", spread[:, s], found))
         names = (tracks[t] for t in at[:, s].tolist())
         fields.append(_pairs(f"{INFO_PREFIX}{name}_TRACK", names, found))
+        if scores.calibration:
+            rows = np.arange(len(at))
+            percentile = scores.calibration.percentile[rows, at[:, s], s]
+            fields.append(_float_pairs(f"{INFO_PREFIX}{name}_PCT", percentile, found))
+            beyond = scores.calibration.beyond_noise[rows, at[:, s], s] & found
+            fields.append([f"{INFO_PREFIX}{name}_BEYOND_NOISE" if b else "" for b in beyond])
     if scores.scorers:
         rows, found = np.arange(len(at)), ~np.isnan(value[:, 0])
         for allele, sums in (("REF", scores.ref_sum), ("ALT", scores.alt_sum)):
@@ -320,6 +366,11 @@ def _pairs(key: str, texts: Iterable[str], keep: np.ndarray) -> list[str]:
 def _float_pairs(key: str, values: np.ndarray, keep: np.ndarray) -> list[str]:
     """``key=value`` per allele where ``keep`` and the ``(V,)`` value is not nan."""
     return _pairs(key, map(_number, values.tolist()), keep & ~np.isnan(values))
+
+
+def _header_text(text: str) -> str:
+    """A quoted header Description cannot hold a quote, a backslash or a line break."""
+    return text.replace('"', "'").replace("\\", "/").replace("\n", " ")
 
 
 def _info_text(value: str) -> str:
@@ -400,6 +451,16 @@ def _npz_arrays(scores: VariantScores, track_ids: Sequence[str]) -> dict[str, np
         "gene_sed": np.asarray(found.sed, np.float32),
         "gene_log_sed": np.asarray(found.log_sed, np.float32),
         "gene_log_sed_spread": np.asarray(found.log_sed_spread, np.float32),
+    } | _npz_calibration(scores)
+
+
+def _npz_calibration(scores: VariantScores) -> dict[str, np.ndarray]:
+    if scores.calibration is None:
+        return {}
+    return {
+        "percentile": np.asarray(scores.calibration.percentile, np.float32),
+        "beyond_noise": np.asarray(scores.calibration.beyond_noise, bool),
+        "background": np.asarray(scores.calibration.background),
     }
 
 
@@ -446,7 +507,8 @@ def summarize(scores: VariantScores, track_ids: Sequence[str], primary: str) -> 
     at, value, spread = _strongest(scores)  # (V, S) each
     column = scores.scorers.index(primary)
     values = _nullable(value)  # V lists of S
-    at_top = _nullable(_at_tracks(scores, at[:, column]))  # V lists of S, at the row's track
+    at_top = _nullable(_at_tracks(scores, scores.scores, at[:, column]))  # at the row's track
+    calibrated = _calibrated_summary(scores, at, column)
     gene, log_sed, gene_spread = _top_genes(scores)  # (V,) each
     ids = [g.gene_id for g in scores.genes] + [""]  # gene −1 (none) → ""
     names = [g.name for g in scores.genes] + [""]
@@ -477,15 +539,44 @@ def summarize(scores: VariantScores, track_ids: Sequence[str], primary: str) -> 
             "top_gene_log_sed": sed,
             "top_gene_log_sed_spread": sed_spread,
         }
-        for row, here, where, row_spread, g, sed, sed_spread in rows
+        | extra
+        for (row, here, where, row_spread, g, sed, sed_spread), extra in zip(
+            rows, calibrated, strict=True
+        )
     ]
 
 
-def _at_tracks(scores: VariantScores, tracks: np.ndarray) -> np.ndarray:
-    """``(V, S)``: every scorer of each allele at one track column of it (nan: unscored)."""
-    if scores.scores.shape[1] == 0:
-        return np.full((scores.scores.shape[0], scores.scores.shape[2]), np.nan, np.float32)
-    found = np.take_along_axis(scores.scores, tracks[:, None, None], axis=1)[:, 0, :]
+def _calibrated_summary(scores: VariantScores, at: np.ndarray, column: int) -> list[dict]:
+    """Per allele: ``primary_pct`` and ``beyond_noise`` (the primary at the row's track),
+    ``top_track_pct`` (every scorer's percentile at the row's track) and ``scorer_pct`` (each
+    scorer's at its own track); None and empty without a calibration."""
+    calibration = scores.calibration
+    if calibration is None or not scores.tracks:
+        empty = {"primary_pct": None, "beyond_noise": None, "top_track_pct": {}, "scorer_pct": {}}
+        return [dict(empty) for _ in scores.variants]
+    here = _nullable(_at_tracks(scores, calibration.percentile, at[:, column]))
+    own = np.take_along_axis(calibration.percentile, at[:, None, :], axis=1)[:, 0, :]
+    own[scores.unscored] = np.nan
+    rows = np.arange(len(at))
+    beyond = calibration.beyond_noise[rows, at[:, column], column].tolist()
+    names = scores.scorers
+    return [
+        {
+            "primary_pct": top[column],
+            "beyond_noise": None if top[column] is None else flag,
+            "top_track_pct": dict(zip(names, top, strict=True)),
+            "scorer_pct": dict(zip(names, mine, strict=True)),
+        }
+        for top, mine, flag in zip(here, _nullable(own), beyond, strict=True)
+    ]
+
+
+def _at_tracks(scores: VariantScores, values: np.ndarray, tracks: np.ndarray) -> np.ndarray:
+    """``(V, S)``: ``values`` ``(V, T, S)`` of each allele at one track column of it (nan:
+    unscored)."""
+    if values.shape[1] == 0:
+        return np.full((values.shape[0], values.shape[2]), np.nan, np.float32)
+    found = np.take_along_axis(values, tracks[:, None, None], axis=1)[:, 0, :]
     found[scores.unscored] = np.nan
     return found
 

@@ -200,9 +200,21 @@ class VariantEffect(models.Model):
     top_gene_name = models.CharField(max_length=100, blank=True)
     top_gene_log_sed = models.FloatField(null=True)
     top_gene_log_sed_spread = models.FloatField(null=True)
+    # Against the model's ScoreBackground (null and empty: no background when scored)
+    primary_pct = models.FloatField(
+        null=True, help_text="percentile of |primary| among random SNVs (same stratum, track)"
+    )
+    beyond_noise = models.BooleanField(
+        null=True, help_text="|primary| above the placement noise of its track"
+    )
+    top_track_pct = models.JSONField(default=dict, help_text="scorer -> percentile at top_track")
+    scorer_pct = models.JSONField(
+        default=dict, help_text="scorer -> percentile of scorer_max, at its scorer_track"
+    )
 
     class Meta:
         indexes = [
+            models.Index(fields=["job", "-primary_pct"], name="effect_by_percentile"),
             # SQLite sorts NULLs last when descending, as the table does; PostgreSQL sorts them
             # first, so migration 0002 adds (job, max_abs DESC NULLS LAST) there, an index
             # SQLite cannot express.
@@ -239,3 +251,26 @@ class GeneEffect(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gene_name or self.gene_id} {self.track}: {self.log_sed:.3g}"
+
+
+class ScoreBackground(models.Model):
+    """Random SNVs of a model's genome scored once by the model: the reference that turns its
+    scores into percentiles and beyond-noise flags (``engine.variants.background``). The
+    newest of a model is the one jobs use; the file's sha256 goes into their provenance."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    predictor = models.ForeignKey(
+        "catalog.Predictor", models.CASCADE, related_name="score_backgrounds"
+    )
+    path = models.CharField(max_length=500, help_text="the .npz (Background.save)")
+    sha256 = models.CharField(max_length=64)
+    snvs = models.PositiveIntegerField()
+    description = models.CharField(max_length=500)
+    about = models.JSONField(default=dict, help_text="how it was made (seed, settings, hashes)")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        get_latest_by = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.predictor}: {self.description}"

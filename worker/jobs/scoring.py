@@ -34,6 +34,7 @@ from genomeweb.variants.models import (
     VariantSet,
 )
 from worker import provenance
+from worker.calibration import score_calibrator, with_background
 from worker.jobs.finishing import finish_job, model_use
 from worker.jobs.vcf import VARIANT_BATCH
 
@@ -77,6 +78,7 @@ def score_whole_set(
 ) -> None:
     params = job.params
     model, tracks = scoring_model(predictor, params, params["tracks"])
+    calibrator = score_calibrator(predictor)
     rows = list(variant_set.variants.order_by("index"))
     output = run_variant_scoring(
         model,
@@ -88,8 +90,9 @@ def score_whole_set(
         out_dir=job_dir(job),
         progress=progress,
         model_name=predictor.name,
+        calibrate=calibrator.calibrate if calibrator else None,
     )
-    used = model_use(predictor, model, tracks)
+    used = with_background(model_use(predictor, model, tracks), calibrator)
     with transaction.atomic():
         _store_effects(job, rows, output.scored.scores, output.summary)
         _finish_scoring(job, predictor, output.scored, output.files, used)
@@ -142,7 +145,10 @@ def score_variant_part(part: Job, progress: Progress) -> None:
         progress=progress,
     )
     path = save_part(scored, job_dir(part) / PART_FILE)
-    used = model_use(predictor, model, tracks)
+    calibrator = score_calibrator(predictor)
+    used = with_background(model_use(predictor, model, tracks), calibrator)
+    if calibrator:
+        scored.scores = calibrator.calibrate(scored.scores, params["tracks"])
     with transaction.atomic():
         summary = summary_rows(scored.scores, params["tracks"])
         _store_effects(job, rows, scored.scores, summary, part)
@@ -164,6 +170,11 @@ def join_scoring_parts(job: Job, variant_set: VariantSet, predictor: Predictor) 
         [as_engine_variant(v) for v in rows],
         model_genes(predictor, job.params["genes"]),
     )
+    used = provenance.joined_use([part.provenance for part in parts])
+    background = (used["model"] or {}).get("background")
+    if background:  # the one the parts used, even if a newer one was built since
+        calibrator = score_calibrator(predictor, background["code"])
+        scored.scores = calibrator.calibrate(scored.scores, job.params["tracks"])
     files = write_scoring_exports(
         scored.scores,
         job.params["tracks"],
@@ -171,7 +182,6 @@ def join_scoring_parts(job: Job, variant_set: VariantSet, predictor: Predictor) 
         job_dir(job),
         predictor.name,
     )
-    used = provenance.joined_use([part.provenance for part in parts])
     with transaction.atomic():
         _finish_scoring(job, predictor, scored, files, used)
 

@@ -316,6 +316,10 @@ def test_summarize_keeps_the_sign_at_the_largest_magnitude_and_nan_as_none():
             "top_gene_name": "TFC3",
             "top_gene_log_sed": -0.625,
             "top_gene_log_sed_spread": None,
+            "primary_pct": None,  # not calibrated
+            "beyond_noise": None,
+            "top_track_pct": {},
+            "scorer_pct": {},
         },
         {
             "max_abs": 1.5,
@@ -329,6 +333,10 @@ def test_summarize_keeps_the_sign_at_the_largest_magnitude_and_nan_as_none():
             "top_gene_name": "RER2",
             "top_gene_log_sed": -0.75,
             "top_gene_log_sed_spread": None,
+            "primary_pct": None,  # not calibrated
+            "beyond_noise": None,
+            "top_track_pct": {},
+            "scorer_pct": {},
         },
         {
             "max_abs": None,
@@ -342,6 +350,10 @@ def test_summarize_keeps_the_sign_at_the_largest_magnitude_and_nan_as_none():
             "top_gene_name": "",
             "top_gene_log_sed": None,
             "top_gene_log_sed_spread": None,
+            "primary_pct": None,  # not calibrated
+            "beyond_noise": None,
+            "top_track_pct": {},
+            "scorer_pct": {},
         },
     ]
 

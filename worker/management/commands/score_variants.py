@@ -79,6 +79,7 @@ class Command(BaseCommand):
             line = result.variants[index].line
             self.stderr.write(f"line {line}: not scored (allele too long for the model window)")
         identifiers = [model.tracks.tracks[t].identifier for t in result.tracks]
+        result = self._calibrated(predictor, result, identifiers)
         written = _write_outputs(options["out"], result, identifiers, with_genes=bool(genes))
         scored = len(result.variants) - len(result.unscored)
         self.stdout.write(
@@ -88,6 +89,24 @@ class Command(BaseCommand):
                 + ", ".join(str(path) for path in written)
             )
         )
+
+    def _calibrated(self, predictor: Predictor, result, identifiers: list[str]):
+        """With the model's background: a ``<scorer>_pct`` column beside each scorer."""
+        from engine.errors import InputError
+        from worker.calibration import score_calibrator
+
+        try:
+            calibrator = score_calibrator(predictor)
+        except InputError as error:
+            raise CommandError(str(error)) from error
+        if calibrator is None:
+            self.stderr.write(
+                f"{predictor.name} has no score background: no percentiles "
+                "(manage.py build_background makes one)"
+            )
+            return result
+        self.stdout.write(f"percentiles against {calibrator.row.description}")
+        return calibrator.calibrate(result, identifiers)
 
     def _validate(self, vcf: Path, predictor: Predictor, genome, out: Path):
         """Validate the VCF against the model's genome; report counts and issues."""

@@ -14,6 +14,7 @@ from genomeweb.catalog.registration import (
     replicate_entries,
     yeast_geometry_and_tracks,
 )
+from genomeweb.variants.backgrounds import register_background
 from genomeweb.workspaces.models import Membership, Role, Workspace
 
 YEAST = settings.BASE_DIR / "data" / "yeast"
@@ -26,7 +27,8 @@ DEMO_PASSWORD = "genomeweb-demo"
 class Command(BaseCommand):
     help = (
         "Load the demo (idempotent): the yeast genome and genes, the 12 observed STRIPE-seq "
-        "bigWigs, the yeast-demo model paired with them, and a demo user and workspace."
+        "bigWigs, the yeast-demo model paired with them and its score background, and a demo "
+        "user and workspace."
     )
 
     def handle(self, *args, **options) -> None:
@@ -37,6 +39,9 @@ class Command(BaseCommand):
         ]
         predictor = self._register_model(genome)
         paired = pair_observed_tracks(predictor) if predictor else 0
+        background = DEMO_MODEL / "background.npz"
+        if background.is_file():  # shipped with the model: percentiles from the first job
+            register_background(predictor, background)
         user = self._demo_user()
         workspace = self._demo_workspace(user)
         self.stdout.write(

@@ -1,0 +1,159 @@
+"""A model's score background: built once by a command, then every job's scores get
+percentiles and beyond-noise flags that anyone can reproduce from the stored file."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pysam
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from engine.io.annotation import read_genes
+from engine.io.vcf import Variant as EngineVariant
+from engine.variants.background import Background, calibrate, distance_strata
+from genomeweb.catalog.models import Predictor, resolve_data_path
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.variants.backgrounds import current_background, register_background
+from genomeweb.variants.models import ScoreBackground, VariantEffect, VariantSet
+from tests.scoring import score_form
+from tests.worker.test_score_task import run_parts, submit_in_parts
+from worker import tasks
+
+pytestmark = pytest.mark.usefixtures("no_broker")
+
+
+@pytest.fixture
+def tiny_background(validated_set, tmp_path) -> ScoreBackground:
+    """The tiny model's background: 3 random SNVs per distance stratum of the mini genome
+    (no base of it is 5 kb from a gene start: that stratum stays empty)."""
+    out = io.StringIO()
+    path = tmp_path / "tiny-background.npz"
+    call_command("build_background", model="tiny", per_stratum=3, seed=1, out=path, stdout=out)
+    assert "9 random SNVs of mini scored by tiny (3 at 0–250 bp" in out.getvalue()
+    return current_background(Predictor.objects.get(name="tiny"))
+
+
+def score(client, validated_set) -> Job:
+    client.post(reverse("gw-variantset-score", kwargs={"code": validated_set.code}), score_form())
+    job = Job.objects.get(kind=JobKind.SCORE_VARIANTS, parent=None)
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    return job
+
+
+def reproduce(job: Job, row: ScoreBackground) -> np.ndarray:
+    """The job's ``(alleles, tracks, scorers)`` percentiles, recomputed from the stored matrix
+    and the background file alone."""
+    scores = np.load(job.artifacts.get(name="scores.npy").path)
+    predictor = Predictor.objects.get(name=job.params["model"])
+    genes = read_genes(resolve_data_path(predictor.genome.annotation_path))
+    variants = _variants(job)
+    background = Background.load(resolve_data_path(row.path))
+    strata = distance_strata(variants, genes, background.edges)
+    return calibrate(
+        background, scores, strata, job.params["scorers"], job.params["tracks"], ""
+    ).percentile
+
+
+def _variants(job: Job) -> list[EngineVariant]:
+    variant_set = VariantSet.objects.get(code=job.params["variant_set"])
+    return [
+        EngineVariant(v.chrom, v.start, v.ref, v.alt, v.ident, v.line)
+        for v in variant_set.variants.order_by("index")
+    ]
+
+
+def test_a_background_is_built_registered_once_and_refused_for_other_weights(
+    tiny_background, tmp_path
+):
+    predictor = Predictor.objects.get(name="tiny")
+    path = resolve_data_path(tiny_background.path)
+    assert tiny_background.snvs == 9 and len(tiny_background.sha256) == 64
+    assert register_background(predictor, path) == tiny_background  # the same file: one row
+    assert set(tiny_background.about["noise"]) == set(
+        predictor.tracks.values_list("identifier", flat=True)
+    )
+    other = Background.load(path)
+    other = Background(
+        other.scorers,
+        other.track_ids,
+        other.values,
+        other.strata,
+        other.noise,
+        other.about | {"weights_sha256": ["0" * 64]},
+    )
+    with pytest.raises(ValueError, match="built with other weights"):
+        register_background(predictor, other.save(tmp_path / "other.npz"))
+
+
+def test_every_surface_carries_percentiles_reproducible_from_the_stored_background(
+    as_user, eddie, tiny_background, validated_set
+):
+    job = score(as_user(eddie), validated_set)
+    expected = reproduce(job, tiny_background)  # (V, T, S)
+    stored = np.load(job.artifacts.get(name="percentile.npy").path)
+    np.testing.assert_allclose(stored, expected, rtol=1e-6)
+    tracks, scorers = job.params["tracks"], job.params["scorers"]
+    effects = VariantEffect.objects.filter(job=job).select_related("variant")
+    assert effects.count() == 7
+    for effect in effects:
+        row = expected[effect.variant.index]
+        at = tracks.index(effect.top_track)
+        assert effect.primary_pct == pytest.approx(row[at, 0], rel=1e-6)
+        assert 0 <= effect.primary_pct <= 100 and effect.beyond_noise in (True, False)
+        for s, name in enumerate(scorers):
+            assert effect.top_track_pct[name] == pytest.approx(row[at, s], rel=1e-6)
+            own = tracks.index(effect.scorer_track[name])
+            assert effect.scorer_pct[name] == pytest.approx(row[own, s], rel=1e-6)
+
+    with open(job.artifacts.get(name="scores.tsv").path, newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    header = list(rows[0])
+    assert header.index("logSED_pct") == header.index("logSED") + 1 and "beyond_noise" in header
+    first = effects.get(variant__index=0)
+    line = next(r for r in rows if r["id"] == first.variant.ident and r["track"] == first.top_track)
+    assert float(line["logSED_pct"]) == pytest.approx(first.primary_pct, abs=1e-4)
+
+    vcf = pysam.VariantFile(str(job.artifacts.get(name="annotated.vcf.gz").path))
+    assert "random SNVs of mini" in vcf.header.info["GW_logSED_PCT"].description
+    assert all("GW_logSED_PCT" in record.info for record in vcf)
+
+    provenance = json.loads(job.artifacts.get(name="provenance.json").path.read_text())
+    assert provenance["model"]["background"]["sha256"] == tiny_background.sha256
+
+
+def test_a_job_in_parts_is_calibrated_like_a_whole_one(
+    as_user, eddie, tiny_background, validated_set, settings
+):
+    whole = score(as_user(eddie), validated_set)
+    job = submit_in_parts(as_user(eddie), validated_set, settings, size=2)
+    run_parts(job)
+    tasks.run_job.apply(args=[job.pk])  # the join
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    np.testing.assert_allclose(
+        np.load(job.artifacts.get(name="percentile.npy").path),
+        np.load(whole.artifacts.get(name="percentile.npy").path),
+        rtol=1e-5,
+    )
+    by_variant = {e.variant_id: e.primary_pct for e in VariantEffect.objects.filter(job=whole)}
+    for effect in VariantEffect.objects.filter(job=job):
+        assert effect.primary_pct == pytest.approx(by_variant[effect.variant_id], rel=1e-5)
+
+
+def test_a_changed_background_file_fails_the_job_with_a_clear_message(
+    as_user, eddie, tiny_background, validated_set
+):
+    with open(resolve_data_path(tiny_background.path), "ab") as handle:
+        handle.write(b"tampered")
+    client = as_user(eddie)
+    client.post(reverse("gw-variantset-score", kwargs={"code": validated_set.code}), score_form())
+    job = Job.objects.get(kind=JobKind.SCORE_VARIANTS)
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "is missing or was changed" in job.error and "build_background" in job.error
