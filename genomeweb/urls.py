@@ -36,6 +36,7 @@ urlpatterns = [
     path("variant-sets/<uuid:code>/", variants.detail, name="gw-variantset"),
     path("variant-sets/<uuid:code>/score/", variants.score, name="gw-variantset-score"),
     path("jobs/<uuid:code>/effects/", variants.effects, name="gw-effects"),
+    path("jobs/<uuid:code>/effects.bed", variants.effects_bed, name="gw-effects-bed"),
     path("jobs/<uuid:code>/effects/<int:effect_id>/", variants.effect_detail, name="gw-effect"),
     path(
         "jobs/<uuid:code>/effects/<int:effect_id>/tracks/",
@@ -47,6 +48,7 @@ urlpatterns = [
         variants.explain,
         name="gw-effect-explain",
     ),
+    path("w/<uuid:code>/variants/search/", variants.search, name="gw-variant-search"),
     path("variants/<uuid:code>/", variants.variant_detail, name="gw-variant"),
     path("variants/<uuid:code>/marks/", variants.mark, name="gw-variant-mark"),
     path("variants/<uuid:code>/notes/", variants.add_note, name="gw-variant-note-add"),

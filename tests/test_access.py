@@ -34,6 +34,7 @@ CASES = {
     "gw-variantset": ("get", READ, lambda w: {"code": w.variant_set.code}),
     "gw-variantset-score": ("get", WRITE, lambda w: {"code": w.variant_set.code}),
     "gw-effects": ("get", READ, lambda w: {"code": w.scoring_job.code}),
+    "gw-effects-bed": ("get", READ, lambda w: {"code": w.scoring_job.code}),
     "gw-effect": ("get", READ, lambda w: {"code": w.scoring_job.code, "effect_id": w.effect.pk}),
     "gw-effect-tracks": (
         "post",
@@ -46,6 +47,7 @@ CASES = {
         lambda w: {"code": w.scoring_job.code, "effect_id": w.effect.pk},
     ),
     "gw-interpret-alleles": ("get", READ, lambda w: {"code": w.allele_pair[0].code}),
+    "gw-variant-search": ("get", READ, lambda w: {"code": w.workspace.code}),
     "gw-variant": ("get", READ, lambda w: {"code": w.effect.variant.code}),
     "gw-variant-mark": ("post", WRITE, lambda w: {"code": w.effect.variant.code}),
     "gw-variant-note-add": ("post", WRITE, lambda w: {"code": w.effect.variant.code}),

@@ -35,48 +35,77 @@ if TYPE_CHECKING:
     from matplotlib.path import Path
 
 SIZE = 480  # px, the heatmap's side
-MARGIN = 64  # px, room for labels
+LEFT, TOP, RIGHT, BOTTOM = 156, 92, 120, 44  # px around the heatmap: labels, genes, colour scale
 MAX_CELLS = 128  # per side: larger maps are averaged into blocks
+GENE_COLOR = "#1f6feb"
+LEGEND_STEPS = 24  # bands of the colour scale (no gradient: two SVGs on a page share no ids)
+LEGEND_HEIGHT = 240  # px
+FAINT = 0.01  # cells below this fraction of the largest are not drawn (left white)
 
 
 def attention_svg(weights: np.ndarray, window: Interval, genes: Sequence[Gene], title: str) -> str:
     """``weights`` (N, N) as an SVG heatmap (white → dark blue, scaled to the largest weight
-    after block-averaging)."""
+    after block-averaging), with its colour scale, genomic axes and the window's genes.
+
+    Every text is escaped. Rows (query tokens) are ``<g class="row">`` groups with an accessible
+    name and a ``<title>``; the first is in the tab order (``tabindex="0"``), the others are
+    reached from it with the arrow keys (``tabindex="-1"``: the result page moves focus)."""
     cells, block = _blocks(weights)
-    n = len(cells)
-    step = SIZE / n
-    top = cells.max() or 1.0
-    rows = []
-    for i in range(n):
-        y = MARGIN + i * step
-        rects = "".join(
-            f'<rect x="{MARGIN + j * step:.2f}" y="{y:.2f}" width="{step + 0.05:.2f}"'
-            f' height="{step + 0.05:.2f}" fill="{_blue(cells[i, j] / top)}"/>'
-            for j in range(n)
-            if cells[i, j] > top * 0.01  # near-white cells add size, not information
-        )
-        start = window.start + i * block * len(window) // len(weights)
-        rows.append(
-            f'<g class="row" data-row="{i * block}" data-start="{start}">{rects}'
-            f'<rect class="hit" x="{MARGIN}" y="{MARGIN + i * step:.2f}" width="{SIZE}"'
-            f' height="{step:.2f}" fill="transparent"/></g>'
-        )
-    total = SIZE + 2 * MARGIN
+    top = float(cells.max()) or 1.0
+    token_bp = len(window) // len(weights)
+    width, height = LEFT + SIZE + RIGHT, TOP + SIZE + BOTTOM
+    label = f"{title}: attention heatmap, rows are query tokens, columns the tokens they attend to"
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total} {total}" '
-        f'width="{total}" height="{total}" font-family="sans-serif" font-size="10">',
-        f'<text x="{MARGIN}" y="14" font-size="12">{escape(title)}</text>',
-        f'<rect x="{MARGIN}" y="{MARGIN}" width="{SIZE}" height="{SIZE}" fill="white" '
-        'stroke="#999"/>',
-        *rows,
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" font-family="sans-serif" font-size="11" '
+        f'role="group" aria-label="{escape(label)}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="8" y="16" font-size="13">{escape(title)}</text>',
+        f'<rect x="{LEFT}" y="{TOP}" width="{SIZE}" height="{SIZE}" fill="white" stroke="#999"/>',
+        *_rows(cells, block, top, window, token_bp),
         *_axes(window),
         *_gene_bars(window, genes),
-        f'<text x="{MARGIN}" y="{total - 8}">keys (attended to) →</text>',
-        f'<text x="12" y="{MARGIN + SIZE}" transform="rotate(-90 12 {MARGIN + SIZE})">'
-        "queries →</text>",
+        *_colour_scale(top, block),
+        f'<text x="{LEFT + SIZE / 2}" y="{TOP + SIZE + 32}" text-anchor="middle">'
+        "keys: the tokens attended to →</text>",
+        f'<text x="16" y="{TOP + SIZE / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 16 {TOP + SIZE / 2})">← queries: the tokens attending</text>',
         "</svg>",
     ]
     return "".join(parts)
+
+
+def _rows(cells: np.ndarray, block: int, top: float, window: Interval, token_bp: int) -> list[str]:
+    n = len(cells)
+    step = SIZE / n
+    rows = []
+    for i in range(n):
+        y = TOP + i * step
+        rects = "".join(
+            f'<rect x="{LEFT + j * step:.2f}" y="{y:.2f}" width="{step + 0.05:.2f}"'
+            f' height="{step + 0.05:.2f}" fill="{_blue(cells[i, j] / top)}"/>'
+            for j in range(n)
+            if cells[i, j] > top * FAINT  # near-white cells add size, not information
+        )
+        start = window.start + i * block * token_bp
+        strongest = int(cells[i].argmax())
+        key_start = window.start + strongest * block * token_bp
+        name = escape(
+            f"Queries {_span(window.chrom, start, block * token_bp)}: strongest attention "
+            f"{cells[i, strongest]:.3g} to {_span(window.chrom, key_start, block * token_bp)}"
+        )
+        rows.append(
+            f'<g class="row" data-row="{i * block}" data-start="{start}" '
+            f'tabindex="{0 if i == 0 else -1}" aria-label="{name}"><title>{name}</title>{rects}'
+            f'<rect class="hit" x="{LEFT}" y="{y:.2f}" width="{SIZE}"'
+            f' height="{step:.2f}" fill="transparent"/></g>'
+        )
+    return rows
+
+
+def _span(chrom: str, start: int, length: int) -> str:
+    """1-based, inclusive, as the page and genome browsers show positions."""
+    return f"{chrom}:{max(start, 0) + 1:,}-{start + length:,}"
 
 
 def _blocks(weights: np.ndarray) -> tuple[np.ndarray, int]:
@@ -94,39 +123,94 @@ def _blue(fraction: float) -> str:
 
 
 def _axes(window: Interval) -> list[str]:
-    """Five ticks along each axis, in kb of the contig."""
+    """Five ticks along each axis, in kb of the contig, outside the gene bars."""
     marks = []
     for k in range(5):
         fraction = k / 4
-        position = window.start + fraction * len(window)
-        offset = MARGIN + fraction * SIZE
-        label = f"{position / 1000:,.1f} kb"
-        marks.append(f'<text x="{offset:.1f}" y="{MARGIN - 6}" text-anchor="middle">{label}</text>')
+        label = escape(f"{(window.start + fraction * len(window)) / 1000:,.1f} kb")
+        offset = fraction * SIZE
+        anchor = ("start", "middle", "middle", "middle", "end")[k]  # the ends stay inside
         marks.append(
-            f'<text x="{MARGIN - 4}" y="{offset + 3:.1f}" text-anchor="end">{label}</text>'
+            f'<line x1="{LEFT + offset:.1f}" x2="{LEFT + offset:.1f}" y1="{TOP}" y2="{TOP - 4}" '
+            'stroke="#999"/>'
+            f'<text x="{LEFT + offset:.1f}" y="{TOP - 50}" text-anchor="{anchor}">{label}</text>'
+            f'<line x1="{LEFT}" x2="{LEFT - 4}" y1="{TOP + offset:.1f}" y2="{TOP + offset:.1f}" '
+            'stroke="#999"/>'
+            f'<text x="{LEFT - 46}" y="{TOP + offset + 4:.1f}" text-anchor="end">{label}</text>'
         )
     return marks
 
 
 def _gene_bars(window: Interval, genes: Sequence[Gene]) -> list[str]:
-    """Each gene as a bar under the top axis and beside the left one, named."""
+    """Each gene as a bar along the top and the left axis, named beside it (names alternate
+    between two lanes so neighbours do not overwrite each other) and in its ``<title>``."""
     bars = []
-    for gene in genes:
-        first = max(gene.start, window.start)
-        last = min(gene.end, window.end)
-        if first >= last or gene.chrom != window.chrom:
-            continue
-        x = MARGIN + (first - window.start) / len(window) * SIZE
-        width = max((last - first) / len(window) * SIZE, 1.0)
-        name = escape(gene.name or gene.gene_id)
+    shown = [
+        gene
+        for gene in sorted(genes, key=lambda g: (g.start, g.end))
+        if gene.chrom == window.chrom and max(gene.start, window.start) < min(gene.end, window.end)
+    ]
+    for lane, gene in enumerate(shown):
+        first, last = max(gene.start, window.start), min(gene.end, window.end)
+        offset = (first - window.start) / len(window) * SIZE
+        length = max((last - first) / len(window) * SIZE, 1.5)
+        centre = min(max(offset + length / 2, 20), SIZE - 20)
+        arrow = "→" if gene.strand == "+" else "←" if gene.strand == "-" else ""
+        name = escape(f"{gene.name or gene.gene_id} {arrow}".strip())
+        full = escape(
+            f"{gene.name or gene.gene_id} ({gene.gene_id}), {gene.strand or 'no'} strand, "
+            f"{Interval(gene.chrom, gene.start, gene.end).readable()}"
+        )
+        lift = 12 * (lane % 2)
         bars.append(
-            f'<rect x="{x:.1f}" y="{MARGIN - 30}" width="{width:.1f}" height="5" fill="#1f6feb">'
-            f"<title>{name} ({gene.strand})</title></rect>"
-            f'<text x="{x:.1f}" y="{MARGIN - 33}" font-size="9">{name}</text>'
-            f'<rect x="{MARGIN - 58}" y="{x:.1f}" width="5" height="{width:.1f}" fill="#1f6feb">'
-            f"<title>{name} ({gene.strand})</title></rect>"
+            f'<g class="gene" role="img" aria-label="{full}"><title>{full}</title>'
+            f'<rect x="{LEFT + offset:.1f}" y="{TOP - 12}" width="{length:.1f}" height="6" '
+            f'fill="{GENE_COLOR}"/>'
+            f'<text x="{LEFT + centre:.1f}" y="{TOP - 17 - lift}" text-anchor="middle" '
+            f'font-size="10">{name}</text>'
+            f'<rect x="{LEFT - 12}" y="{TOP + offset:.1f}" width="6" height="{length:.1f}" '
+            f'fill="{GENE_COLOR}"/>'
+            f'<text x="{LEFT - 17 - lift}" y="{TOP + centre:.1f}" text-anchor="middle" '
+            f'font-size="10" transform="rotate(-90 {LEFT - 17 - lift} {TOP + centre:.1f})">'
+            f"{name}</text></g>"
         )
     return bars
+
+
+def _colour_scale(top: float, block: int) -> list[str]:
+    """The colour bar right of the heatmap: white (0) to dark blue (``top``), labelled."""
+    x, band = LEFT + SIZE + 22, LEGEND_HEIGHT / LEGEND_STEPS
+    what = f"mean of {block} × {block} tokens" if block > 1 else "per token pair"
+    parts = [
+        f'<g class="legend" role="img" aria-label="Colour scale: attention weight from 0 (white) '
+        f'to {top:.3g} (dark blue), {what}">',
+        f'<text x="{x}" y="{TOP - 20}" font-size="11">Attention</text>',
+        f'<text x="{x}" y="{TOP - 7}" font-size="11">weight</text>',
+    ]
+    for k in range(LEGEND_STEPS):  # the top band is the largest weight
+        fraction = 1 - (k + 0.5) / LEGEND_STEPS
+        parts.append(
+            f'<rect x="{x}" y="{TOP + k * band:.2f}" width="16" height="{band + 0.05:.2f}" '
+            f'fill="{_blue(fraction)}"/>'
+        )
+    parts.append(
+        f'<rect x="{x}" y="{TOP}" width="16" height="{LEGEND_HEIGHT}" fill="none" stroke="#999"/>'
+    )
+    for fraction in (1.0, 0.5, 0.0):
+        y = TOP + (1 - fraction) * LEGEND_HEIGHT
+        parts.append(
+            f'<line x1="{x + 16}" x2="{x + 20}" y1="{y:.1f}" y2="{y:.1f}" stroke="#999"/>'
+            f'<text x="{x + 23}" y="{y + 4:.1f}">{top * fraction:.3g}</text>'
+        )
+    notes = ["block means of", f"{block} × {block} tokens"] if block > 1 else []
+    notes += [f"under {top * FAINT:.2g}:", "left white"]
+    for k, note in enumerate(notes):
+        parts.append(
+            f'<text x="{x}" y="{TOP + LEGEND_HEIGHT + 18 + 13 * k}" font-size="10" '
+            f'fill="#555">{escape(note)}</text>'
+        )
+    parts.append("</g>")
+    return parts
 
 
 # --- Paper figures (matplotlib) -------------------------------------------------------------

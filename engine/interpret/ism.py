@@ -49,7 +49,8 @@ def ism(
         first, last: the stretch to mutate (window positions).
         batch_size: mutants per forward pass.
         fast: use the model's fast path for substitutions when it has one.
-        progress: ``progress(done, total)`` in mutants, after each batch.
+        progress: ``progress(done, total)`` in mutants: 0 before the first batch, then after
+            each batch.
 
     Returns:
         Effects ``(last − first, 4)``: 0 at the reference base; at an N every base is a mutant.
@@ -67,6 +68,8 @@ def ism(
             reference = objective(pred.float())
         else:
             state, reference = None, objective_of(model, ref, objective)
+        if progress:  # the start of the mutants: the time left is measured from here
+            progress(0, len(positions))
         for start in range(0, len(positions), batch_size):
             p = torch.as_tensor(positions[start : start + batch_size], device=device)
             b = torch.as_tensor(bases[start : start + batch_size], device=device)

@@ -19,6 +19,11 @@ import pyBigWig
 
 from engine.io.intervals import Interval
 
+# What the genome browser's coverage bigWigs hold, observed and predicted alike: observed files
+# count the reads at each base, and predictions (reads per bin) are written as reads per base
+# (engine.pipeline.tracks.per_base), so one igv.js axis compares them.
+COVERAGE_UNIT = "reads per base"
+
 
 def chrom_sizes(path: str | Path) -> dict[str, int]:
     """Contig lengths declared in a bigWig header.

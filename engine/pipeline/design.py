@@ -6,13 +6,14 @@ from pathlib import Path
 import torch
 
 from engine.io.annotation import Gene
-from engine.io.bigwig import write_bigwig
+from engine.io.bigwig import COVERAGE_UNIT, write_bigwig
 from engine.io.encoding import one_hot_batch
 from engine.io.fasta import Genome
 from engine.io.intervals import Interval
 from engine.models.base import ModelAdapter
 from engine.models.runtime import autocast
 from engine.pipeline.common import InterpretationOutput
+from engine.pipeline.tracks import per_base
 from engine.variants.scorers import gene_region_bins, gene_scores, score_all, strand_mask
 
 DESIGN_SCORES = ("REF", "ALT", "SUM", "logSED")
@@ -73,8 +74,14 @@ def predict_design(
     first = window.start + model.crop_bp
     output = Interval(window.chrom, first, first + model.output_bins * model.bin_size)
     ids = [model.tracks.tracks[i].identifier for i in tracks]
-    files = _coverage_files(
-        ref[0].cpu().numpy(), alt[0].cpu().numpy(), ids, output, contigs, out_dir, model.bin_size
+    files = _coverage_files(  # in reads per base, as the observed tracks beside them
+        per_base(ref[0].cpu().numpy(), model, tracks),
+        per_base(alt[0].cpu().numpy(), model, tracks),
+        ids,
+        output,
+        contigs,
+        out_dir,
+        model.bin_size,
     )
     summary = {
         "interval": [output.chrom, output.start, output.end],
@@ -96,7 +103,11 @@ def _coverage_files(ref, alt, ids, output, contigs, out_dir: Path, bin_size: int
             path = out_dir / f"{label}.{ident}.bw"
             write_bigwig(path, contigs, [(output, values[:, column])], bin_size=bin_size)
             files.append(
-                (path, "application/octet-stream", f"Predicted {DESIGN_LABELS[label]}, {ident}")
+                (
+                    path,
+                    "application/octet-stream",
+                    f"Predicted {DESIGN_LABELS[label]}, {ident} ({COVERAGE_UNIT})",
+                )
             )
     return files
 

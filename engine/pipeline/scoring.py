@@ -206,9 +206,9 @@ def _write_exports(scores, ids, contigs, out_dir: Path, model_name: str) -> dict
         files["percentile.npy"] = (
             _save_npy(scores.calibration.percentile, out_dir / "percentile.npy"),
             "application/octet-stream",
-            "Percentile of each |score| among random SNVs at a similar distance from a gene "
-            f"start (same track and scorer; {scores.calibration.background}), in the layout "
-            "of scores.npy",
+            "Percentile of each |score| among the model's background of random SNVs at a "
+            "similar distance from a gene start (same track and scorer; provenance.json names "
+            "the background), in the layout of scores.npy",
         )
     if scores.genes:
         files["genes.tsv"] = (

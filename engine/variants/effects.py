@@ -477,7 +477,8 @@ def score_variants(
         batch_size: alleles per forward pass (an indel runs two sequences); halved on CUDA
             out-of-memory.
         window_step: the tile size in bp; ``default_window_step(model)`` when None.
-        progress: called as ``progress(done, total)`` in alleles after each group of windows.
+        progress: called as ``progress(done, total)`` in alleles: once before the first
+            window, then after every batch of every pass (``_Tally``).
 
     Returns:
         Scores in the order of ``variants``.
@@ -488,14 +489,42 @@ def score_variants(
     results.unscored = sorted(set(range(len(variants))) - set(scorable))
     windows = plan_windows(variants, model.sequence_length, setup.step, scorable)
     logger.info("%d alleles in %d windows", len(scorable), len(windows))
+    tally = _Tally(progress, len(scorable), sum(len(group) for group in setup.passes))
+    tally.reach(0)  # the start of the work itself, after loading: rates are measured from here
     done = 0
     with torch.inference_mode():
         for chunk in _chunks(windows, batch_size):
-            _score_chunk(setup, _make_chunk(setup, genome, variants, chunk), results, batch_size)
+            made = _make_chunk(setup, genome, variants, chunk)
+            _score_chunk(setup, made, results, batch_size, tally)
             done += sum(len(window.members) for window in chunk)
-            if progress:
-                progress(done, len(scorable))
+            tally.reach(done)
     return results.finish(setup)
+
+
+class _Tally:
+    """Alleles scored so far, reported after every batch of every pass. One chunk of dense
+    windows can hold most of a job's alleles, so counting only whole chunks moved the bar in a
+    few jumps (7 % after 64 s, then 100 % at 280 s). The caller throttles what it records."""
+
+    def __init__(self, progress: Progress | None, total: int, passes: int) -> None:
+        self.progress, self.total, self.passes = progress, total, passes
+        self.done = 0.0  # a batch of one pass is 1 / passes of each of its alleles
+
+    def counting(self, scorer: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+        """``scorer``, counting each batch once it is scored (a batch retried smaller after
+        out-of-memory counts once)."""
+
+        def counted(ids: Tensor) -> Tensor:
+            scores = scorer(ids)
+            self.reach(self.done + len(ids) / self.passes)
+            return scores
+
+        return counted
+
+    def reach(self, done: float) -> None:
+        self.done = done
+        if self.progress:
+            self.progress(min(int(done), self.total), self.total)
 
 
 @dataclass(frozen=True)
@@ -576,14 +605,16 @@ def _alt_rows(chunk: _Chunk, ids: Tensor, length: int, *, right: bool) -> Tensor
     )
 
 
-def _score_chunk(setup: _Setup, chunk: _Chunk, results: _Results, batch_size: int) -> None:
+def _score_chunk(
+    setup: _Setup, chunk: _Chunk, results: _Results, batch_size: int, tally: _Tally
+) -> None:
     """Every pass of every replicate over the chunk, their scores averaged per replicate, then
     the replicates' mean and spread written into ``results``."""
     gene_rows, gene_bins = _chunk_genes(setup, chunk.windows)  # (G,), (W, G, bins)
     strands = setup.strand_mask(gene_rows)  # (G, T)
     out, spread = _over_replicates(  # (n, T * (S + 2) [+ 2 G T]) each
         setup.passes,
-        lambda one: _pass_scores(one, setup, chunk, gene_bins, strands, batch_size),
+        lambda one: _pass_scores(one, setup, chunk, gene_bins, strands, batch_size, tally),
     )
     n, tracks, names = len(chunk.members), len(setup.tracks), len(setup.names)
     results.add(
@@ -608,9 +639,10 @@ def _pass_scores(
     gene_bins: np.ndarray,
     strands: np.ndarray,
     batch_size: int,
+    tally: _Tally,
 ) -> np.ndarray:
-    """One pass's reference predictions, then its alleles in batches:
-    ``(n, T * (S + 2) [+ 2 G T])`` float32 scores."""
+    """One pass's reference predictions, then its alleles in batches (each counted in
+    ``tally``): ``(n, T * (S + 2) [+ 2 G T])`` float32 scores."""
     if model.supports_substitutions:
         ref_pred, state = run_batched(
             lambda x: _predict_reference(model, x, setup.tracks), chunk.refs, batch_size
@@ -620,7 +652,7 @@ def _pass_scores(
         state = None
     scorer = _AlleleScorer(model, setup, chunk, ref_pred, state, gene_bins, strands)
     ids = torch.arange(len(chunk.members), device=model.device)
-    return run_batched(scorer, ids, batch_size).cpu().numpy()
+    return run_batched(tally.counting(scorer), ids, batch_size).cpu().numpy()
 
 
 def _chunk_genes(setup: _Setup, windows: list[Window]) -> tuple[np.ndarray, np.ndarray]:

@@ -75,6 +75,8 @@ def effect_out(effect: VariantEffect) -> dict:
         "top_gene_name",
         "top_gene_log_sed",
         "top_gene_log_sed_spread",
+        "primary_pct",
+        "beyond_noise",
     )
     return {name: getattr(effect, name) for name in fields} | {
         "id": effect.pk,
@@ -86,6 +88,8 @@ def effect_out(effect: VariantEffect) -> dict:
         "top_track_scores": effect.top_track_scores,
         "scorer_max": effect.scorer_max,
         "scorer_track": effect.scorer_track,
+        "top_track_pct": effect.top_track_pct,
+        "scorer_pct": effect.scorer_pct,
     }
 
 

@@ -225,12 +225,28 @@ class EffectOut(Schema):
     scorer_track: dict[str, str | None] = Field(
         description="scorer → the track of its scorer_max; scorers may peak on different tracks"
     )
+    primary_pct: float | None = Field(
+        description="Percentile (0-100) of |primary| among the model's background of random "
+        "SNVs at a similar distance from a gene start, same track (null: no background)"
+    )
+    beyond_noise: bool | None = Field(
+        description="|primary| is above the placement noise of its track (null: no background)"
+    )
+    top_track_pct: dict[str, float | None] = Field(
+        description="scorer → percentile at top_track (empty: no background)"
+    )
+    scorer_pct: dict[str, float | None] = Field(
+        description="scorer → percentile of its scorer_max, at its scorer_track"
+    )
 
 
 class EffectPage(PageInfo):
     job: UUID
     status: str = Field(description="The scoring job's status: rows appear as it finishes")
     items: list[EffectOut]
+    empty_reason: str = Field(
+        "", description="Why no effect matches the filters, when none does (else empty)"
+    )
 
 
 class NewDesignIn(Input):
@@ -326,13 +342,26 @@ class EffectQuery(Schema):
     """The results table's filters and sort, as on the page."""
 
     page: PageNumber = 1
-    sort: Literal["score", "position", "gene", "track"] = "score"
+    sort: Literal["score", "percentile", "position", "gene", "track"] = "score"
     dir: Literal["desc", "asc"] = "desc"
+    q: Name = Field(
+        "",
+        description="Search: a variant ID or rsID, an allele (II:278392 T>C, chrII:g.278392T>C), "
+        "a 1-based position or region (II:270,000-290,000), a gene scored in the variant's window "
+        "(name or id), or a contig. Contigs may be written as the genome's aliases (chrII).",
+    )
     gene: Name = Field("", description="A gene scored in the variant's window (name or id)")
-    region: Name = Field("", description="A contig, or 1-based chrom:start-end")
+    region: Name = Field(
+        "", description="A contig, or 1-based chrom:start-end; aliases such as chrII accepted"
+    )
     kind: Literal["", "snv", "indel"] = ""
     min_abs: Annotated[float, Field(allow_inf_nan=False)] | None = Field(
         None, description="Only effects at least this strong (|score|)"
+    )
+    min_pct: Annotated[float, Field(ge=0, le=100)] | None = Field(
+        None,
+        description="Only effects at least at this percentile among the model's background of "
+        "random SNVs (same track and scorer); effects scored without a background drop out",
     )
     scorer: Name = Field("", description="Rank by this scorer instead of the primary one")
     track: Name = Field("", description="Only effects whose top track contains this")

@@ -157,9 +157,6 @@ class Predictor(models.Model):
         help_text="Input shifts (bp) a job averages over unless it asks otherwise: the set that "
         "makes the model's variant scores placement-robust, from its config.json",
     )
-    measured_passes_per_second = models.FloatField(
-        null=True, blank=True, help_text="Forward passes per second the last scoring job reached"
-    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,10 +5,11 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from genomeweb.catalog.cards import read_card
+from genomeweb.catalog.cards import SCORERS, read_card
 from genomeweb.catalog.models import Gene, Genome, ObservedTrack, Predictor
 from genomeweb.catalog.tracks import search_tracks
 from genomeweb.results.views import ranged_file_response
+from genomeweb.variants.backgrounds import calibration_summary
 
 SEARCH_LIMIT = 25
 TRACK_LIMIT = 100
@@ -75,7 +76,12 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "catalog/model_detail.html#tracks", context)
-    return render(request, "catalog/model_detail.html", context | {"card": read_card(predictor)})
+    card = {
+        "card": read_card(predictor),
+        "scorers": SCORERS,
+        "calibration": calibration_summary(predictor),
+    }
+    return render(request, "catalog/model_detail.html", context | card)
 
 
 @login_required

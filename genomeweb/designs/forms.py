@@ -230,6 +230,9 @@ class PasteForm(forms.Form):
     message = forms.CharField(max_length=300, required=False, help_text="For the version history")
 
     def __init__(self, *args, design: Design, **kwargs) -> None:
+        # its own element ids: the edit form on the same page also has a "message" field, and
+        # a label must point at one element
+        kwargs.setdefault("auto_id", "id_paste_%s")
         super().__init__(*args, **kwargs)
         self.design = design
 

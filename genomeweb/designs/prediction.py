@@ -2,6 +2,7 @@
 igv.js view of the result (reference and edited coverage merged, their difference, the edits as
 regions of interest)."""
 
+from engine.io.bigwig import COVERAGE_UNIT
 from genomeweb.catalog.igv import gene_track, reference
 from genomeweb.designs.models import Design
 from genomeweb.jobs.models import Job, JobKind
@@ -18,12 +19,14 @@ def default_tracks(design: Design) -> list[str]:
 
 
 def submit_prediction(design: Design, user, tracks: list[str]) -> Job:
-    """One job per (design, version, tracks); a failed one may be run again."""
+    """One job per (design, version, tracks); a failed one may be run again. ``unit`` names
+    what its bigWigs hold (see ``latest_prediction``)."""
     params = {
         "design": str(design.code),
         "version": design.version,
         "tracks": sorted(tracks),
         "reverse_complement": True,
+        "unit": COVERAGE_UNIT,
     }
     return submit_once(
         workspace=design.workspace,
@@ -35,13 +38,16 @@ def submit_prediction(design: Design, user, tracks: list[str]) -> Job:
 
 
 def latest_prediction(design: Design) -> Job | None:
-    """The newest prediction of the design's current version."""
+    """The newest prediction of the design's current version. Predictions from before the
+    bigWigs were written in reads per base lack ``unit`` and are left out: predicting again
+    makes a new job rather than finding the old one."""
     return (
         Job.objects.filter(
             workspace=design.workspace,
             kind=JobKind.DESIGN_PREDICT,
             params__design=str(design.code),
             params__version=design.version,
+            params__unit=COVERAGE_UNIT,
         )
         .order_by("-created")
         .first()

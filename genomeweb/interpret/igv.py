@@ -5,20 +5,25 @@ import numpy as np
 from django.urls import reverse
 
 from engine.interpret.ism_rules import BASES, mean_substitution_effect
+from engine.io.annotation import Gene as AnnotatedGene
 from genomeweb.catalog.igv import gene_track
 from genomeweb.catalog.igv import reference as reference_track
-from genomeweb.catalog.models import Genome
+from genomeweb.catalog.models import Gene, Genome
 from genomeweb.jobs.models import Job, JobKind
 
 DYNSEQ_FLANK = 1_000  # letters around the focused stretch (a whole Borzoi window is 524 kb)
 SEG_SATURATION = 1.5
+# A gene's saliency opens on its promoter: bp before its start and into it, on its strand.
+GENE_START_VIEW = (600, 200)
 
 
-def browser_config(job: Job, genome: Genome) -> dict:
+def browser_config(job: Job, genome: Genome, gene: AnnotatedGene | None = None) -> dict:
+    """``gene``: the objective's gene, where a saliency result opens (its promoter)."""
     files = {a.name: a for a in job.artifacts.all()}
     if job.kind == JobKind.ISM:
         chrom, start, end = job.summary["region"]
-        tracks, roi_name = [*motif_track(job), *ism_tracks(files)], "ISM stretch"
+        tracks = [*motif_track(job), *ism_tracks(files, log=job.params.get("log", True))]
+        roi_name = "ISM stretch"
         locus = (chrom, max(start - 20, 0), end + 20)
     elif job.kind == JobKind.ATTENTION:  # arcs are added when a heatmap row is clicked
         chrom, start, end = job.summary["window"]
@@ -26,10 +31,32 @@ def browser_config(job: Job, genome: Genome) -> dict:
         locus = (chrom, max(start, 0), end)
     else:
         chrom, start, end = job.summary["focused_ism"]
-        tracks = [*motif_track(job), *saliency_tracks(files, chrom, start, end)]
+        if gene is not None and gene.chrom == chrom:
+            # the gene's promoter, not wherever the gradient peaked (its 3′ end, at times);
+            # the peak stays marked, and its letters are drawn if it lies near
+            locus = (chrom, *gene_start_locus(gene))
+        else:
+            locus = (chrom, max(start - 300, 0), end + 300)
+        letters = (min(start, locus[1]), max(end, locus[2]))
+        if letters[1] - letters[0] > 2 * DYNSEQ_FLANK + (end - start):
+            letters = locus[1:]  # far apart: the letters of what the view opens on
+        tracks = [*motif_track(job), *saliency_tracks(files, chrom, *letters)]
         roi_name = "focused ISM stretch"
-        locus = (chrom, max(start - 300, 0), end + 300)
     return _browser(genome, chrom, locus[1:], tracks, roi_name, (start, end))
+
+
+def objective_gene(job: Job, genome: Genome) -> AnnotatedGene | None:
+    """The gene whose expression the job explains, or None (a track objective)."""
+    gene_id = (job.params.get("objective") or {}).get("gene")
+    row = Gene.objects.filter(genome=genome, gene_id=gene_id).first() if gene_id else None
+    return row.as_annotation() if row else None
+
+
+def gene_start_locus(gene: AnnotatedGene) -> tuple[int, int]:
+    """The genome [start, end) around a gene's start: its promoter and first bases, upstream
+    on its own strand (a − strand gene starts at its end coordinate)."""
+    view = gene.start_window(*GENE_START_VIEW)
+    return max(view.start, 0), view.end
 
 
 def _browser(genome, chrom, locus, tracks, roi_name, roi, colour="rgba(31,111,235,0.12)") -> dict:
@@ -84,7 +111,12 @@ def _url(artifact) -> str:
 
 
 def ism_tracks(
-    files: dict, *, label: str = "", limit: float | None = None, hide: tuple[int, int] | None = None
+    files: dict,
+    *,
+    label: str = "",
+    limit: float | None = None,
+    hide: tuple[int, int] | None = None,
+    log: bool = True,
 ) -> list[dict]:
     """The (L, 4) effects as four heatmap rows (A, C, G, T), and each position's mean effect
     as letters (the reference base, below the axis where mutations lower the objective).
@@ -95,12 +127,14 @@ def ism_tracks(
             two results side by side share one scale.
         hide: a genomic [start, end) whose letters are not drawn: igv.js draws the genome's
             base there, which is wrong for a sequence carrying a variant.
+        log: whether the objective is log2-scaled (the track names give the unit).
     """
     effects, chrom, start, reference_bases = _ism_matrix(files)
     limit = limit or _ism_limit(effects)
     # igv.js paints seg values between ±0.1 white and saturates at ±1.5: scale ``limit`` to 1.5
-    # (the track's name gives the factor; letters and table show raw values)
+    # (the track's name gives ``limit`` in the objective's units; letters and table show raw values)
     scale = SEG_SATURATION / limit
+    unit = " log2 units" if log else ""
     features = [
         {
             "chr": chrom,
@@ -120,7 +154,8 @@ def ism_tracks(
     ]
     return [
         {
-            "name": f"{label}ISM: change per substitution (±1.5 = ±{limit:.3g})",
+            "name": f"{label}ISM: change in the objective per substitution "
+            f"(red up, blue down; full colour at ±{limit:.3g}{unit})",
             "type": "seg",
             "format": "seg",
             "features": features,
@@ -209,12 +244,13 @@ def allele_pair_config(reference: Job, alternative: Job, genome: Genome, variant
     alt_files = {a.name: a for a in alternative.artifacts.all()}
     chrom, site = variant.chrom, (variant.start, variant.start + len(variant.ref))
     if reference.kind == JobKind.ISM:
+        log = reference.params.get("log", True)
         limit = max(_ism_limit(_ism_matrix(ref_files)[0]), _ism_limit(_ism_matrix(alt_files)[0]))
         tracks = [
             *motif_track(reference, label="Reference: "),
-            *ism_tracks(ref_files, label="Reference: ", limit=limit),
+            *ism_tracks(ref_files, label="Reference: ", limit=limit, log=log),
             *motif_track(alternative, label="Alternative: "),
-            *ism_tracks(alt_files, label="Alternative: ", limit=limit, hide=site),
+            *ism_tracks(alt_files, label="Alternative: ", limit=limit, hide=site, log=log),
         ]
         _, start, end = reference.summary["region"]
         locus = (max(start - 20, 0), end + 20)

@@ -7,10 +7,13 @@ from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseStopPolling
 
 from engine.interpret.ism_rules import ism_passes
+from engine.io.annotation import Gene as AnnotatedGene
+from engine.io.intervals import Interval
 from genomeweb.catalog.models import Predictor
 from genomeweb.interpret.alleles import alternative_of
 from genomeweb.interpret.forms import METHOD_KINDS, InterpretForm
-from genomeweb.interpret.igv import allele_pair_config, browser_config
+from genomeweb.interpret.igv import allele_pair_config, browser_config, objective_gene
+from genomeweb.jobs.costs import scoring_cost
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
 from genomeweb.variants.models import Variant
@@ -52,7 +55,7 @@ def submit_job(workspace: Workspace, user, kind: str, params: dict) -> Job:
 
 
 def estimate(form: InterpretForm) -> dict:
-    """Forward passes, and the time at the model's last measured speed."""
+    """Forward passes, and their time at the cost of the model's scoring passes."""
     data, predictor = form.cleaned_data, form.cleaned_data["model"]
     per_pass = 2 if data["reverse_complement"] else 1
     if data["method"] == "ism":
@@ -61,8 +64,7 @@ def estimate(form: InterpretForm) -> dict:
         passes = SALIENCY_PASS_COST * per_pass
     else:
         passes = 1  # attention: one forward pass of one replicate
-    speed = predictor.measured_passes_per_second
-    return {"passes": passes, "seconds": passes / speed if speed else None, "speed": speed}
+    return {"passes": passes, "time": scoring_cost(predictor).estimate(passes)}
 
 
 @login_required
@@ -76,8 +78,11 @@ def result(request: HttpRequest, code) -> HttpResponse:
     predictor = Predictor.objects.filter(name=job.params["model"]).select_related("genome").first()
     context = {"job": job, "membership": membership, "workspace": job.workspace}
     if job.status == JobStatus.SUCCEEDED and predictor is not None:
-        context["igv"] = browser_config(job, predictor.genome)
+        gene = objective_gene(job, predictor.genome)
+        context["igv"] = browser_config(job, predictor.genome, gene)
         context["figure"] = figure_files({a.name: a for a in job.artifacts.all()})
+        if job.summary.get("focused_ism"):
+            context["focused"] = _focused_stretch(job.summary["focused_ism"], gene)
         if job.kind == JobKind.ATTENTION:
             context["attention_svg"] = job.artifacts.get(name="attention.svg").path.read_text()
     if request.htmx:
@@ -129,6 +134,27 @@ def alleles(request: HttpRequest, code) -> HttpResponse:
             response.status_code = HttpResponseStopPolling.status_code
         return response
     return render(request, "interpret/alleles.html", context)
+
+
+def _focused_stretch(region: list, gene: AnnotatedGene | None) -> dict:
+    """A saliency job's proposed ISM stretch, for people: where, how long, and where it lies
+    from the objective's gene's start (on the gene's strand)."""
+    stretch = Interval(*region)
+    facts = {"region": stretch.readable(), "bp": len(stretch), "substitutions": 3 * len(stretch)}
+    if gene is not None and gene.chrom == stretch.chrom:
+        facts["relation"] = relative_to_start(gene, (stretch.start + stretch.end) // 2)
+    return facts
+
+
+def relative_to_start(gene: AnnotatedGene, position: int) -> str:
+    """``150 bp upstream of TDH3's start``: ``position`` (0-based) read on the gene's strand."""
+    offset = gene.tss - position if gene.strand == "-" else position - gene.tss
+    name = gene.name or gene.gene_id
+    if offset < 0:
+        return f"{-offset:,} bp upstream of {name}'s start"
+    if offset < gene.end - gene.start:
+        return f"{offset:,} bp downstream of {name}'s start, inside the gene"
+    return f"{offset:,} bp downstream of {name}'s start, past its 3′ end"
 
 
 def _side(job: Job, bases: str, name: str) -> dict:

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Case, F, Min, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from genomeweb.lib.durations import duration_text
 from genomeweb.workspaces.models import READ_ROLES, WRITE_ROLES, Workspace
 
 if TYPE_CHECKING:  # results.models imports this module
@@ -104,6 +105,12 @@ class Job(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    progress_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this attempt first reported progress: its start-up (queue, model load, "
+        "inputs) was over. The rate, and so the time left, is measured from here",
+    )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -129,22 +136,34 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
+        # Workers report progress throttled and some kinds only report their start, so a
+        # finished job's last report may fall short of its total: success is all of it.
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
         if self.status == JobStatus.WAITING:
             return self.parts_progress()["percent"]
         if self.progress_total == 0:
-            return 100 if self.status == JobStatus.SUCCEEDED else 0
+            return 0
         return min(100, int(100 * self.progress_done / self.progress_total))
 
     def parts_progress(self) -> dict:
-        """The parts' combined progress: ``done`` and ``total`` (work units, e.g. alleles),
-        ``percent``, and how many parts there are and have finished."""
+        """The parts' combined progress: ``done`` and ``total`` (work units, e.g. alleles; a
+        finished part counts whole), ``percent``, how many parts there are and have finished,
+        and ``began``, the first report of any part."""
         counts = self.parts.aggregate(
-            done=models.Sum("progress_done"),
+            done=models.Sum(
+                Case(
+                    When(status=JobStatus.SUCCEEDED, then=F("progress_total")),
+                    default=F("progress_done"),
+                )
+            ),
             total=models.Sum("progress_total"),
             parts=models.Count("pk"),
             finished=models.Count("pk", filter=Q(status=JobStatus.SUCCEEDED)),
+            began=Min("progress_started_at"),
         )
-        done, total = counts["done"] or 0, counts["total"] or 0
+        counts["done"], counts["total"] = counts["done"] or 0, counts["total"] or 0
+        done, total = counts["done"], counts["total"]
         counts["percent"] = min(100, int(100 * done / total)) if total else 0
         return counts
 
@@ -162,16 +181,31 @@ class Job(models.Model):
 
     @property
     def duration_text(self) -> str:
-        """``"0.4 s"``, ``"2 min 5 s"``, ``"1 h 3 min"``; empty before the job starts."""
+        """How long it has run (``duration_text``); empty before the job starts."""
         if self.duration is None:
             return ""
-        seconds = self.duration.total_seconds()
-        if seconds < 60:
-            return f"{seconds:.1f} s"
-        minutes, seconds = divmod(int(seconds), 60)
-        if minutes < 60:
-            return f"{minutes} min {seconds} s"
-        return f"{minutes // 60} h {minutes % 60} min"
+        return duration_text(self.duration.total_seconds())
+
+    def remaining_seconds(self, now: datetime | None = None) -> float | None:
+        """Seconds left at the rate the job (or, while it waits, its parts) has kept since
+        its first progress report; None before there is a rate to go by, and once final."""
+        if self.status == JobStatus.WAITING:
+            parts = self.parts_progress()
+            done, total, began = parts["done"], parts["total"], parts["began"]
+        elif self.status == JobStatus.RUNNING:
+            done, total, began = self.progress_done, self.progress_total, self.progress_started_at
+        else:
+            return None
+        if began is None or done == 0 or done >= total:
+            return None
+        elapsed = ((now or timezone.now()) - began).total_seconds()
+        return elapsed * (total - done) / done
+
+    @property
+    def eta_text(self) -> str:
+        """``"about 2 min 5 s left"``; empty when there is no rate yet."""
+        seconds = self.remaining_seconds()
+        return "" if seconds is None else f"about {duration_text(seconds)} left"
 
     @classmethod
     def submit(cls, *, workspace, user, kind: str, params: dict, idempotency_key: str = ""):
@@ -222,6 +256,7 @@ class Job(models.Model):
             worker=worker,
             celery_task_id=task_id,
             progress_done=0,  # an attempt starts over; the bar must not claim old progress
+            progress_started_at=None,  # nor its rate
         )
         if updated:
             return Claim.CLAIMED
@@ -275,8 +310,13 @@ class Job(models.Model):
         return Job.objects.filter(pk=self.pk, cancel_requested=True).exists()
 
     def set_progress(self, done: int, total: int) -> None:
+        now = timezone.now()
         self._update_if(
-            self._owned(), progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+            self._owned(),
+            progress_done=done,
+            progress_total=total,
+            heartbeat_at=now,
+            progress_started_at=self.progress_started_at or now,
         )
 
     def finish(
@@ -346,6 +386,7 @@ class Job(models.Model):
             status=JobStatus.WAITING,
             progress_done=0,
             progress_total=0,
+            progress_started_at=None,  # its parts report their own
             heartbeat_at=None,
             worker="",
         ):

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from genomeweb.jobs.display import describe_params, job_names
 from genomeweb.jobs.models import Job
 from genomeweb.workspaces.access import READ, WRITE, get_for_member
 
@@ -15,7 +16,11 @@ def _get_job_for_user(request: HttpRequest, code, need: str = READ):
 @login_required
 def detail(request: HttpRequest, code) -> HttpResponse:
     job, membership = _get_job_for_user(request, code)
-    context = {"job": job, "membership": membership}
+    context = {
+        "job": job,
+        "membership": membership,
+        "params": describe_params(job.params, job_names([job])),
+    }
     if request.htmx:
         response = render(request, "jobs/detail.html#status", context)
         if job.is_final:

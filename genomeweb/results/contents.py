@@ -5,17 +5,20 @@ generates for the bundle (the offline report, a design's sequences) and writes t
 """
 
 from engine.io.bundles import Entry, entry, unique_names
-from genomeweb.jobs.models import Job, JobKind
+from genomeweb.jobs.models import PROVENANCE_FILE, Job, JobKind
 from genomeweb.variants.models import VariantSet
 
-TOP_LEVEL = frozenset({"provenance.json"})
 VCF_JOBS = (JobKind.VALIDATE_VCF, JobKind.SCORE_VARIANTS)
+# What a provenance.json holds (worker/provenance.py), said in each one's description.
+PROVENANCE_HOLDS = "code, model and weights, genome, parameters, device and packages"
+# Short names for the provenance of a job whose files a bundle holds as inputs.
+INPUT_JOB_NAMES = {JobKind.VALIDATE_VCF: "validation"}
 
 
 def job_entries(job: Job, generated: list[Entry] = ()) -> list[Entry]:
     """The job's files under ``outputs/``, what it read under ``inputs/``, ``generated``
-    (files made for the bundle) as given, and provenance.json at the top."""
-    entries = [_artifact_entry(artifact) for artifact in job.artifacts.all()]
+    (files made for the bundle) as given, and the job's provenance.json at the top."""
+    entries = [_artifact_entry(artifact, job) for artifact in job.artifacts.all()]
     entries += _input_entries(job)
     entries += generated
     return unique_names(entries)
@@ -26,11 +29,24 @@ def estimated_size(job: Job) -> int:
     return sum(item.size for item in job_entries(job))
 
 
-def _artifact_entry(artifact, folder: str = "outputs") -> Entry:
-    folder = "" if artifact.name in TOP_LEVEL else folder
+def _artifact_entry(artifact, job: Job, folder: str = "outputs") -> Entry:
+    if artifact.name == PROVENANCE_FILE:
+        return _provenance_entry(artifact, job, folder)
     return entry(
         folder, artifact.name, artifact.path, artifact.sha256, artifact.size, artifact.description
     )
+
+
+def _provenance_entry(artifact, job: Job, folder: str) -> Entry:
+    """The bundled job's own provenance.json at the top; an input job's (the validation that
+    produced the normalised VCF) beside its files under its own name, both saying whose it is."""
+    which = f"{job.get_kind_display()} job {str(job.code)[:8]}"
+    if folder == "outputs":
+        description = f"Provenance of this job ({which}): {PROVENANCE_HOLDS}"
+        return entry("", artifact.name, artifact.path, artifact.sha256, artifact.size, description)
+    name = f"{INPUT_JOB_NAMES.get(job.kind, job.kind)}-{PROVENANCE_FILE}"
+    description = f"Provenance of the {which} that made these inputs: {PROVENANCE_HOLDS}"
+    return entry(folder, name, artifact.path, artifact.sha256, artifact.size, description)
 
 
 def _input_entries(job: Job) -> list[Entry]:
@@ -51,7 +67,7 @@ def _input_entries(job: Job) -> list[Entry]:
         entries.append(entry("inputs", name, upload, sha256, upload.stat().st_size, description))
     validation = variant_set.validation_job
     if validation is not None and validation != job:
-        entries += [_artifact_entry(a, "inputs") for a in validation.artifacts.all()]
+        entries += [_artifact_entry(a, validation, "inputs") for a in validation.artifacts.all()]
     return entries
 
 

@@ -2,15 +2,35 @@
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import numpy as np
 from django.db.models import Count, Exists, F, FloatField, Max, Min, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Abs, Cast, Floor, Least, Length, Upper
+from django.http import QueryDict
 
-from engine.io.intervals import Interval
-from genomeweb.variants.models import GeneEffect, Mark, VariantEffect, VariantMark, VariantNote
+from engine.io.bigwig import COVERAGE_UNIT
+from genomeweb.catalog.models import Genome
+from genomeweb.variants.lookup import (
+    has_ident,
+    location_condition,
+    nothing_found,
+    parse_region,
+    resolve,
+    search_condition,
+)
+from genomeweb.variants.models import (
+    GeneEffect,
+    Mark,
+    Variant,
+    VariantEffect,
+    VariantMark,
+    VariantNote,
+    VariantSet,
+)
+from genomeweb.variants.search import SearchKind, SearchQuery, parse_search
 
 PAGE_SIZE = 50
 KINDS = ("snv", "indel")
@@ -21,6 +41,7 @@ SORTS = {
     "position": "variant_id",
     "gene": "top_gene_name",
     "track": "top_track",
+    "percentile": "pct",  # the chosen scorer's percentile (filter_effects annotates it)
 }
 # The marks filter: one mark, any mark, or a note.
 ANY_MARK = "marked"
@@ -28,22 +49,40 @@ HAS_NOTE = "note"
 MARK_FILTERS = [(ANY_MARK, "Any mark"), *Mark.choices, (HAS_NOTE, "Has a note")]
 
 
+# What an empty table says when no single filter explains it (the filters together do).
+NO_MATCH = "No allele matches these filters."
+# The histogram's bars filter the table to their range of the primary scorer's signed values.
+PRIMARY_RANGE = ("primary_from", "primary_to")
+
+
 @dataclass
 class EffectFilters:
+    q: str = ""  # the search box: variant ID, rsID, allele, position, region, gene or contig
     gene: str = ""
     region: str = ""
     min_abs: float | None = None
+    min_pct: float | None = None  # the chosen scorer's percentile against the background
     scorer: str = ""
     track: str = ""
     kind: str = ""  # "snv", "indel" or ""
     mark: str = ""  # a Mark, ANY_MARK, HAS_NOTE or ""
+    primary_from: float | None = None  # primary >= this
+    primary_to: float | None = None  # primary < this
     sort: str = "score"
     descending: bool = True
-    error: str = ""
+    errors: dict[str, str] = field(default_factory=dict)  # query field -> why it was not used
+    # What filter_effects made of the search and region text (contigs resolved), for messages.
+    search: SearchQuery | None = None
+    located: SearchQuery | None = None
+
+    @property
+    def error(self) -> str:
+        return " ".join(self.errors.values())
 
     @classmethod
     def from_query(cls, query, scorers: list[str]) -> "EffectFilters":
         filters = cls(
+            q=" ".join(query.get("q", "").split()),
             gene=query.get("gene", "").strip(),
             region=query.get("region", "").strip(),
             track=query.get("track", "").strip(),
@@ -53,13 +92,28 @@ class EffectFilters:
             descending=query.get("dir") != "asc",
         )
         filters.scorer = query.get("scorer", "") if query.get("scorer") in scorers else ""
-        try:
-            filters.min_abs = float(query["min_abs"]) if query.get("min_abs") else None
-        except ValueError:
-            filters.error = f"'{query['min_abs']}' is not a number"
+        for name in ("min_abs", "min_pct", *PRIMARY_RANGE):
+            filters._read_number(query, name)
         if filters.sort not in SORTS:
             filters.sort = "score"
         return filters
+
+    def _read_number(self, query, name: str) -> None:
+        text = query.get(name, "").strip()
+        try:
+            value = float(text) if text else None
+        except ValueError:
+            self.errors[name] = f"'{text}' is not a number"
+            return
+        if value is not None and not math.isfinite(value):
+            self.errors[name] = f"'{text}' is not a finite number"
+            return
+        setattr(self, name, value)
+
+    @property
+    def is_ranged(self) -> bool:
+        """True when a histogram bar narrowed the table to a range of the primary score."""
+        return self.primary_from is not None or self.primary_to is not None
 
     def histogram_key(self, job_code, annotation_version: int = 0) -> str:
         """A cache key for the histogram of these filters' rows (sorting and paging aside).
@@ -68,10 +122,18 @@ class EffectFilters:
         holds the variant set's ``annotation_version``: any change makes a new key.
         """
         chosen: tuple = (self.gene, self.region, self.min_abs, self.scorer, self.track, self.kind)
+        chosen += (self.q, self.primary_from, self.primary_to, self.min_pct)
         if self.mark:
             chosen += (self.mark, annotation_version)
         digest = hashlib.sha256(repr(chosen).encode()).hexdigest()[:32]
         return f"gw:histogram:{job_code}:{digest}"
+
+
+def scored_set(job) -> VariantSet | None:
+    """The variant set a scoring job scored, with its genome (whose contig aliases the search
+    and the region filter accept); None once the set is gone."""
+    code = job.params.get("variant_set")
+    return VariantSet.objects.filter(code=code).select_related("genome").first()
 
 
 def score_expression(scorer: str):
@@ -79,20 +141,28 @@ def score_expression(scorer: str):
     return Abs(Cast(KeyTextTransform(scorer, "scorer_max"), FloatField()))
 
 
+def percentile_expression(scorer: str):
+    """Its percentile against the model's background (null: none), at that same track."""
+    return Cast(KeyTextTransform(scorer, "scorer_pct"), FloatField())
+
+
 def score_track_expression(scorer: str):
     """The track of that strongest value: each scorer's maximum may sit on its own track."""
     return KeyTextTransform(scorer, "scorer_track")
 
 
-def filter_effects(effects: QuerySet[VariantEffect], f: EffectFilters) -> QuerySet:
-    if f.gene:  # any gene scored in the variant's window (the top gene is one of them)
-        named = GeneEffect.objects.annotate(name=Upper("gene_name"), ident=Upper("gene_id"))
-        matches = named.filter(Q(name=f.gene.upper()) | Q(ident=f.gene.upper()))
-        effects = effects.filter(
-            Exists(matches.filter(job=OuterRef("job"), variant=OuterRef("variant")))
-        )
+def filter_effects(
+    effects: QuerySet[VariantEffect], f: EffectFilters, genome: Genome | None = None
+) -> QuerySet:
+    """The rows passing ``f``; ``genome`` resolves the contigs typed in the search and region
+    (None: as typed). A search or region that cannot be used finds nothing; ``f.errors`` says
+    why."""
+    if f.q:
+        effects = _searched(effects, f, genome)
+    if f.gene:
+        effects = effects.filter(_scored_gene(f.gene))
     if f.region:
-        effects = _in_region(effects, f)
+        effects = _in_region(effects, f, genome)
     if f.track:
         effects = effects.filter(top_track__icontains=f.track)
     if f.kind:
@@ -101,9 +171,16 @@ def filter_effects(effects: QuerySet[VariantEffect], f: EffectFilters) -> QueryS
     effects = effects.annotate(
         score=score_expression(f.scorer) if f.scorer else F("max_abs"),
         score_track=score_track_expression(f.scorer) if f.scorer else F("top_track"),
+        pct=percentile_expression(f.scorer) if f.scorer else F("primary_pct"),
     )
     if f.min_abs is not None:
         effects = effects.filter(score__gte=f.min_abs)
+    if f.min_pct is not None:
+        effects = effects.filter(pct__gte=f.min_pct)
+    if f.primary_from is not None:
+        effects = effects.filter(primary__gte=f.primary_from)
+    if f.primary_to is not None:
+        effects = effects.filter(primary__lt=f.primary_to)
     if f.mark:
         effects = effects.filter(Exists(_annotations(f.mark).filter(variant=OuterRef("variant"))))
     return effects
@@ -139,24 +216,39 @@ def attach_annotations(rows: list[VariantEffect]) -> None:
         row.note_count = values.count(HAS_NOTE)
 
 
-def _in_region(effects: QuerySet, f: EffectFilters) -> QuerySet:
-    text = f.region.replace(",", "")
+def _scored_gene(name: str) -> Exists:
+    """Any gene scored in the variant's window (the top gene is one of them), by name or ID in
+    any case: the (job, upper(name)) and (job, upper(id)) indexes answer it."""
+    named = GeneEffect.objects.annotate(name=Upper("gene_name"), ident=Upper("gene_id"))
+    matches = named.filter(Q(name=name.upper()) | Q(ident=name.upper()))
+    return Exists(matches.filter(job=OuterRef("job"), variant=OuterRef("variant")))
+
+
+def _searched(effects: QuerySet, f: EffectFilters, genome: Genome | None) -> QuerySet:
     try:
-        region = Interval.parse(text) if ":" in text else None
+        f.search = resolve(parse_search(f.q), genome)
     except ValueError as error:
-        f.error = str(error)
-        return effects
-    if region is None:
-        return effects.filter(variant__chrom=text)
-    return effects.filter(
-        variant__chrom=region.chrom, variant__start__gte=region.start, variant__start__lt=region.end
-    )
+        f.errors["q"] = str(error)
+        return effects.none()
+    found = search_condition(f.search, via="variant")
+    if f.search.kind in (SearchKind.NAME, SearchKind.CONTIG):
+        found |= Q(_scored_gene(f.q))
+    return effects.filter(found)
+
+
+def _in_region(effects: QuerySet, f: EffectFilters, genome: Genome | None) -> QuerySet:
+    try:
+        f.located = parse_region(f.region, genome)
+    except ValueError as error:
+        f.errors["region"] = str(error)
+        return effects.none()
+    return effects.filter(location_condition(f.located, via="variant"))
 
 
 def sort_effects(effects: QuerySet, f: EffectFilters) -> QuerySet:
-    if f.sort == "score":  # unscored alleles (null) last either way
+    if f.sort in ("score", "percentile"):  # unscored or uncalibrated (null) last either way
         nulls = {"nulls_last": True}
-        field = "score"
+        field = SORTS[f.sort] if f.sort == "percentile" else "score"
     else:  # not-null columns: plain order, which PostgreSQL reads off their indexes backwards too
         nulls = {}
         field = SORTS[f.sort]
@@ -194,7 +286,89 @@ def histogram(effects: QuerySet, bins: int = 30) -> dict | None:
         }
         for i, (n, h) in enumerate(zip(counts, heights, strict=True))
     ]
-    return {"bars": bars, "low": low, "high": high}
+    return {"bars": bars, "low": low, "high": high, "peak": int(counts.max())}
+
+
+def bar_links(drawn: dict, query: QueryDict) -> list[dict]:
+    """The histogram's bars, each with the query string that lists its alleles: the filters
+    shown, narrowed to ``low <= primary < high``. The outer bars are open-ended, so the
+    largest value (which numpy puts in the last bar) is in it and no float edge loses a row.
+    """
+    kept = kept_query(query, drop=("page", *PRIMARY_RANGE))
+    last = len(drawn["bars"]) - 1
+    linked = []
+    for i, bar in enumerate(drawn["bars"]):
+        bounds = [("primary_from", repr(bar["low"]))] if i > 0 else []
+        bounds += [("primary_to", repr(bar["high"]))] if i < last else []
+        linked.append(bar | {"query": urlencode(kept + bounds)})
+    return linked
+
+
+# A column's first click sorts it this way (strongest first; A to Z); the next click reverses.
+FIRST_DIRECTION = {
+    "score": "desc",
+    "percentile": "desc",
+    "position": "asc",
+    "gene": "asc",
+    "track": "asc",
+}
+
+
+def sort_links(query: QueryDict, f: EffectFilters) -> dict[str, dict]:
+    """Each sortable column's link: the filters shown, that sort and direction, page 1 (one of
+    each parameter: a link never appends to the sort it replaces); and the sorted column's
+    arrow."""
+    kept = kept_query(query, drop=("page", "sort", "dir"))
+    links = {}
+    for column, first in FIRST_DIRECTION.items():
+        if column == f.sort:
+            direction = "asc" if f.descending else "desc"
+            arrow = "▼" if f.descending else "▲"
+        else:
+            direction, arrow = first, ""
+        links[column] = {
+            "query": urlencode(kept + [("sort", column), ("dir", direction)]),
+            "arrow": arrow,
+        }
+    return links
+
+
+def kept_query(query: QueryDict, *, drop: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The query's parameters but ``drop`` and the empty ones (the form sends every field)."""
+    return [
+        (name, value)
+        for name, values in query.lists()
+        if name not in drop
+        for value in values
+        if value.strip()
+    ]
+
+
+def empty_reason(job, f: EffectFilters, genome: Genome | None, count: int) -> str:
+    """Why no row of a finished job passes ``f`` (``count`` rows did: "" unless 0): the first
+    of the search, the region and the gene that finds nothing on its own, else the filters
+    together. Worked out only for an empty table, so it costs a full one nothing."""
+    from genomeweb.jobs.models import JobStatus
+
+    if count or job.status != JobStatus.SUCCEEDED or "q" in f.errors or "region" in f.errors:
+        return ""  # rows, no rows yet, or an error that says why
+    effects = job.variant_effects.all()
+    variants = Variant.objects.filter(effects__in=effects)
+    if f.search and not filter_effects(effects, EffectFilters(q=f.q), genome).exists():
+        genes = "no gene of that name or ID was scored in it"
+        return nothing_found(f.search, "this job", variants, genes=genes)
+    if f.located and not filter_effects(effects, EffectFilters(region=f.region), genome).exists():
+        return nothing_found(f.located, "this job", variants, genes="")
+    if f.gene and not effects.filter(_scored_gene(f.gene)).exists():
+        return _no_gene(f.gene, variants)
+    return NO_MATCH
+
+
+def _no_gene(name: str, variants: QuerySet) -> str:
+    found = f"No gene named '{name}' was scored in this job"
+    if variants.filter(has_ident(name)).exists():
+        return f"{found}: '{name}' is a variant's ID; search for it instead."
+    return f"{found}."
 
 
 def default_tracks(effect: VariantEffect, model_tracks: dict) -> list[str]:
@@ -209,7 +383,14 @@ def default_tracks(effect: VariantEffect, model_tracks: dict) -> list[str]:
 
 
 def tracks_params(job, effect: VariantEffect, chosen: list[str]) -> dict:
-    return {"effects_job": str(job.code), "effect": effect.pk, "tracks": sorted(chosen)}
+    """A tracks job's parameters. ``unit`` names what its bigWigs hold: jobs from before they
+    were written in reads per base lack it, so the page ignores them and predicts again."""
+    return {
+        "effects_job": str(job.code),
+        "effect": effect.pk,
+        "tracks": sorted(chosen),
+        "unit": COVERAGE_UNIT,
+    }
 
 
 def tracks_job_for(job, effect: VariantEffect, chosen: list[str]):
@@ -223,6 +404,7 @@ def tracks_job_for(job, effect: VariantEffect, chosen: list[str]):
             params__effects_job=str(job.code),
             params__effect=effect.pk,
             params__tracks=sorted(chosen),
+            params__unit=COVERAGE_UNIT,
         )
         .order_by("-created")
         .first()
@@ -239,12 +421,17 @@ def track_score_rows(job, effect: VariantEffect) -> list[dict]:
     spread = _matrix_row(job, "spread.npy", effect)
     if spread is None or spread.shape != row.shape:
         spread = np.full_like(row, np.nan)
+    percentile = _matrix_row(job, "percentile.npy", effect)
+    if percentile is None or percentile.shape != row.shape:
+        percentile = np.full_like(row, np.nan)
     return [
         {
             "track": track,
             "scores": [
-                {"value": _nullable(value), "spread": _nullable(sd)}
-                for value, sd in zip(row[t].tolist(), spread[t].tolist(), strict=True)
+                {"value": _nullable(value), "spread": _nullable(sd), "percentile": _nullable(pct)}
+                for value, sd, pct in zip(
+                    row[t].tolist(), spread[t].tolist(), percentile[t].tolist(), strict=True
+                )
             ],
         }
         for t, track in enumerate(job.params["tracks"])

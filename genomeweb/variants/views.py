@@ -13,13 +13,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from engine.io.igv_files import top_hits_bed
 from genomeweb.catalog.models import Predictor
 from genomeweb.interpret.alleles import allele_explanations, submit_allele_pair
 from genomeweb.interpret.forms import VariantExplainForm
+from genomeweb.jobs.costs import scoring_cost
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
 from genomeweb.variants.forms import MarkForm, NoteForm, ScoreForm, UploadForm
-from genomeweb.variants.igv import browser_config
+from genomeweb.variants.hits import bed_hit
+from genomeweb.variants.igv import UNIT, browser_config, legend, variant_panels
+from genomeweb.variants.lookup import GENE_FLANK, search_workspace
 from genomeweb.variants.models import Mark, Variant, VariantEffect, VariantSet
 from genomeweb.variants.submit import (
     estimate_passes,
@@ -30,12 +34,18 @@ from genomeweb.variants.submit import (
 from genomeweb.variants.table import (
     MARK_FILTERS,
     PAGE_SIZE,
+    PRIMARY_RANGE,
     EffectFilters,
     attach_annotations,
+    bar_links,
     default_tracks,
+    empty_reason,
     filter_effects,
     histogram,
+    kept_query,
+    scored_set,
     sort_effects,
+    sort_links,
     track_score_rows,
     tracks_job_for,
     tracks_params,
@@ -159,14 +169,12 @@ def _estimate(variant_set: VariantSet, form: ScoreForm) -> dict | None:
         "replicates": form.cleaned_data["replicates"],
     }
     passes = estimate_passes(variant_set, predictor, params)
-    speed = predictor.measured_passes_per_second
     return {
         "model": predictor.name,
         "track_ids": tracks,
         "passes": passes,
         "alleles": variant_set.accepted,
-        "seconds": passes / speed if speed else None,
-        "speed": speed,
+        "time": scoring_cost(predictor).estimate(passes),
     }
 
 
@@ -178,11 +186,12 @@ def effects(request: HttpRequest, code) -> HttpResponse:
     )
     scorers = job.params.get("scorers", [])
     filters = EffectFilters.from_query(request.GET, scorers)
-    rows = filter_effects(job.variant_effects.select_related("variant"), filters)
+    variant_set = scored_set(job)
+    genome = variant_set.genome if variant_set else None
+    rows = filter_effects(job.variant_effects.select_related("variant"), filters, genome)
     page = Paginator(sort_effects(rows, filters), PAGE_SIZE).get_page(request.GET.get("page"))
     if job.status == JobStatus.SUCCEEDED:
         attach_annotations(list(page))  # the marks column: one query for the page
-    variant_set = VariantSet.objects.filter(code=job.params.get("variant_set")).first()
     version = variant_set.annotation_version if variant_set else 0
     context = {
         "job": job,
@@ -193,9 +202,12 @@ def effects(request: HttpRequest, code) -> HttpResponse:
         "mark_filters": MARK_FILTERS,
         "page": page,
         "scorers": scorers,
-        "histogram": _histogram(job, filters, rows, version),
+        "histogram": _histogram(request, job, filters, rows, version),
         "artifacts": job.artifacts.all(),
-        "query": _query_without_page(request),
+        "query": urlencode(kept_query(request.GET, drop=("page",))),
+        "unranged_query": urlencode(kept_query(request.GET, drop=("page", *PRIMARY_RANGE))),
+        "sort_links": sort_links(request.GET, filters),
+        "empty_reason": empty_reason(job, filters, genome, page.paginator.count),
     }
     if request.htmx:
         response = render(request, "variants/effects.html#results", context)
@@ -205,19 +217,48 @@ def effects(request: HttpRequest, code) -> HttpResponse:
     return render(request, "variants/effects.html", context)
 
 
-def _histogram(job: Job, filters: EffectFilters, rows, annotation_version: int) -> dict | None:
+TOP_HITS_BED_ROWS = 10_000
+
+
+@login_required
+def effects_bed(request: HttpRequest, code) -> HttpResponse:
+    """The table's rows (its filters and sort) as BED, the first ``TOP_HITS_BED_ROWS``."""
+    job, _ = get_for_member(
+        Job.objects.select_related("workspace"),
+        request,
+        code=code,
+        kind=JobKind.SCORE_VARIANTS,
+        status=JobStatus.SUCCEEDED,
+    )
+    filters = EffectFilters.from_query(request.GET, job.params.get("scorers", []))
+    variant_set = scored_set(job)
+    rows = filter_effects(
+        job.variant_effects.select_related("variant"),
+        filters,
+        variant_set.genome if variant_set else None,
+    )
+    effects = sort_effects(rows.exclude(max_abs=None), filters)[:TOP_HITS_BED_ROWS]
+    primary = job.params["scorers"][0]
+    text = top_hits_bed(
+        (bed_hit(effect) for effect in effects),
+        description=f"{job.params['model']} {primary}, as the results table ranks them",
+    )
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    name = f"top-hits-{str(job.code)[:8]}.bed"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _histogram(
+    request: HttpRequest, job: Job, filters: EffectFilters, rows, annotation_version: int
+) -> dict | None:
     """A finished job's rows never change, so its histograms are kept (per filter set; per
-    version of the marks and notes when filtered by them)."""
+    version of the marks and notes when filtered by them); each bar links to its alleles."""
     if not job.is_final:
         return None
     key = filters.histogram_key(job.code, annotation_version)
-    return cache.get_or_set(key, lambda: histogram(rows), 3600)
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
+    drawn = cache.get_or_set(key, lambda: histogram(rows), 3600)
+    return drawn and drawn | {"bars": bar_links(drawn, request.GET)}
 
 
 def _get_effect_for_user(request: HttpRequest, code, effect_id: int, need: str = READ):
@@ -241,7 +282,7 @@ def effect_detail(request: HttpRequest, code, effect_id: int) -> HttpResponse:
     explain_form = VariantExplainForm(scoring_job=job, effect=effect)
     context = _effect_context(request, job, effect, membership, explain_form)
     if request.htmx:
-        context["is_poll"] = True  # a finished prediction reloads the page to draw igv.js
+        context["is_poll"] = True  # a finished prediction hands its panels to igv.js
         response = render(request, "variants/effect.html#tracks-status", context)
         tracks_job = context["tracks_job"]
         if tracks_job is None or tracks_job.is_final:
@@ -260,7 +301,7 @@ def _effect_context(request, job: Job, effect: VariantEffect, membership, explai
     chosen = request.GET.getlist("tracks") or default_tracks(effect, model_tracks)
     chosen = [t for t in chosen if t in job.params["tracks"]]
     tracks_job = tracks_job_for(job, effect, chosen)
-    ready = tracks_job is not None and tracks_job.status == JobStatus.SUCCEEDED
+    panels = variant_panels(chosen, tracks_job, model_tracks)
     return {
         "job": job,
         "effect": effect,
@@ -273,9 +314,12 @@ def _effect_context(request, job: Job, effect: VariantEffect, membership, explai
         "track_rows": track_score_rows(job, effect),
         "gene_rows": effect.variant.gene_effects.filter(job=job).order_by(Abs("log_sed").desc()),
         "scorers": job.params["scorers"],
-        "igv": browser_config(effect, tracks_job if ready else None, predictor.genome, model_tracks)
-        if predictor
-        else None,
+        "igv": browser_config(effect, predictor.genome, panels) if predictor else None,
+        "panels": panels,
+        "legend": legend(),
+        "unit": UNIT,
+        "bin_size": predictor.bin_size if predictor else None,
+        "unobserved": [t for t in chosen if t not in model_tracks or not model_tracks[t].observed],
         "explain_form": explain_form,
         "explanations": allele_explanations(job.workspace, effect.variant),
     } | _annotations_context(effect.variant, membership, back=_effect_page(request, job, effect))
@@ -317,6 +361,27 @@ def request_tracks(request: HttpRequest, code, effect_id: int) -> HttpResponse:
         )
     url = reverse("gw-effect", kwargs={"code": job.code, "effect_id": effect.pk})
     return redirect(f"{url}?{urlencode([('tracks', t) for t in chosen])}")
+
+
+# --- the workspace's variant search -----------------------------------------------------------
+
+
+@login_required
+def search(request: HttpRequest, code) -> HttpResponse:
+    """Find variants in all of a workspace's sets by ID, rsID, allele, position, region, gene or
+    contig; each links to its permalink."""
+    workspace, membership = get_for_member(Workspace.objects, request, workspace_path="", code=code)
+    text = request.GET.get("q", "")
+    context = {
+        "workspace": workspace,
+        "membership": membership,
+        "q": " ".join(text.split()),
+        "found": search_workspace(workspace, text) if text.strip() else None,
+        "gene_flank": f"{GENE_FLANK:,}",
+    }
+    if request.htmx:
+        return render(request, "variants/search.html#hits", context)
+    return render(request, "variants/search.html", context)
 
 
 # --- a variant's permalink, marks and notes ---------------------------------------------------

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from genomeweb.jobs.display import job_names, job_subject
 from genomeweb.workspaces.access import MANAGE, READ, get_for_member
 from genomeweb.workspaces.forms import AddMemberForm, RoleForm, WorkspaceForm
 from genomeweb.workspaces.models import Membership, Role, Workspace
@@ -58,6 +59,8 @@ def create(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, code) -> HttpResponse:
     workspace, membership = _get_workspace_for_user(request, code)
+    jobs = list(workspace.jobs.filter(parent=None).select_related("created_by")[:20])
+    names = job_names(jobs)
     return render(
         request,
         "workspaces/detail.html",
@@ -66,7 +69,7 @@ def detail(request: HttpRequest, code) -> HttpResponse:
             "membership": membership,
             "variant_sets": workspace.variant_sets.select_related("genome", "validation_job")[:50],
             "designs": workspace.designs.select_related("predictor", "updated_by")[:50],
-            "jobs": workspace.jobs.filter(parent=None).select_related("created_by")[:20],
+            "jobs": [(job, job_subject(job, names)) for job in jobs],
         },
     )
 

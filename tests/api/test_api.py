@@ -11,6 +11,7 @@ from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.models import VariantEffect
 from tests.scoring import calls_vcf
 from tests.variants.test_one_track_per_row import split_rows
+from tests.worker.test_score_background import score, tiny_background  # noqa: F401 (fixture)
 from worker import tasks
 
 pytestmark = pytest.mark.usefixtures("no_broker")
@@ -86,6 +87,41 @@ def test_results_are_filtered_as_in_the_table(api_as, eddie, scored):
     assert bad.status_code == 400 and "region" in bad.json()["errors"]
     assert api.get(url, {"min_abs": "nan"}).status_code == 400
     assert api.get(url, {"page": 10**12}).status_code == 400
+
+
+def test_results_are_searched_as_in_the_table(api_as, eddie, scored):
+    api = api_as(eddie)
+    url = f"{V1}/jobs/{scored.code}/results"
+
+    def idents(**params) -> set[str]:
+        response = api.get(url, params)
+        assert response.status_code == 200, response.json()
+        return {item["ident"] for item in response.json()["items"]}
+
+    snv = VariantEffect.objects.get(job=scored, variant__ident="snv1700").variant
+    assert idents(q="SNV1700") == {"snv1700"}
+    assert idents(q=f"chrI:{snv.pos:,} {snv.ref}>{snv.alt}") == {"snv1700"}
+    assert idents(q=f"chrI:g.{snv.pos}{snv.ref}>{snv.alt}") == {"snv1700"}
+    assert idents(q="chrI:1,700-1,800") == {"snv1700", "snv1750", "snv1800"}
+    assert idents(region="chrII") == idents(region="II") == {"del4", "ins3"}
+    assert idents(q="chrII", kind="indel") == {"del4", "ins3"}
+
+
+def test_an_empty_result_says_why_and_a_bad_search_is_400(api_as, eddie, scored):
+    api = api_as(eddie)
+    url = f"{V1}/jobs/{scored.code}/results"
+    empty = api.get(url, {"gene": "snv1700"}).json()
+    assert empty["count"] == 0
+    assert empty["empty_reason"] == (
+        "No gene named 'snv1700' was scored in this job: 'snv1700' is a variant's ID; "
+        "search for it instead."
+    )
+    region = api.get(url, {"q": "chrII:270,000-290,000"}).json()
+    assert region["empty_reason"] == "No allele of this job lies in II:270,000-290,000."
+    assert api.get(url, {"q": "snv1700"}).json()["empty_reason"] == ""
+    bad = api.get(url, {"q": "chrZZ:1-10"})
+    assert bad.status_code == 400
+    assert bad.json()["errors"]["q"] == ["chrZZ is not a contig of mini (contigs: I, II)"]
 
 
 def test_a_bundle_is_built_and_downloaded_with_the_token(api_as, client, victor, scored):
@@ -344,3 +380,25 @@ def test_the_api_gives_each_scorers_track_and_the_rows_own_scores(api_as, eddie,
     assert item["top_track_scores"] == pytest.approx(effect.top_track_scores)
     assert item["scorer_track"] == effect.scorer_track
     assert len(set(item["scorer_track"].values())) > 1
+
+
+@pytest.mark.usefixtures("tiny_background")
+def test_the_api_gives_percentiles_and_filters_by_them(api_as, as_user, eddie, validated_set):
+    job = score(as_user(eddie), validated_set)
+    url = f"{V1}/jobs/{job.code}/results"
+    items = api_as(eddie).get(url, {"sort": "percentile"}).json()["items"]
+    stored = {e.pk: e for e in VariantEffect.objects.filter(job=job)}
+    assert [i["primary_pct"] for i in items] == sorted(
+        (e.primary_pct for e in stored.values()), reverse=True
+    )
+    for item in items:
+        effect = stored[item["id"]]
+        assert (item["beyond_noise"], item["scorer_pct"]) == (
+            effect.beyond_noise,
+            effect.scorer_pct,
+        )
+    cut = items[2]["primary_pct"]
+    assert api_as(eddie).get(url, {"min_pct": cut}).json()["count"] == sum(
+        e.primary_pct >= cut for e in stored.values()
+    )
+    assert api_as(eddie).get(url, {"min_pct": 101}).status_code == 400

@@ -2,8 +2,10 @@
 a real worker process, driven by a new user in a real browser."""
 
 import json
+import re
 import time
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pyBigWig
@@ -11,6 +13,15 @@ import pysam
 import pytest
 
 from engine.io.files import sha256_file
+from tests.browser.checks import (
+    PHONE,
+    ServerTimes,
+    horizontal_overflow,
+    last_poll_matches_a_reload,
+    p95,
+    phone_screenshot,
+    seconds_of,
+)
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import open_offline_page
 
@@ -69,13 +80,40 @@ def spinners_visible(page) -> int:
     return page.locator(".igv-loading-spinner-container:visible").count()
 
 
+# A variant of the demo VCF that the table does not list first, and how people type it: its ID,
+# its allele on the genome's contig name and with the "chr" alias of that contig.
+SEARCHED = ("GAL7_up95", "II:275622 A>G", "chrII:275,622 A>G")
+SEARCHED_ROW = ("II:275622 A>G", "GAL7_up95")
+LEGEND = ["observed", "predicted reference", "predicted alternative"]
+LEGEND_DELTA = "alt − ref (predicted difference)"
+PREDICT = "text=Predict reference and alternative for these tracks"
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
-    """Upload, score with the demo model, open the strongest variant, draw it in igv.js."""
+    """Upload and score with the demo model, its estimate against its real time and its job
+    page's last poll against a reload; find a variant in the table and the workspace; open the
+    strongest, observed coverage at once, then the prediction in igv.js. Then each page of the
+    walk on a phone, and the server time of every page and htmx request."""
     url, _ = demo_site
     page = browser_page
-    upload_and_score_the_demo_vcf(page, url)
+    server_times = ServerTimes(url).record(page)
+    estimate = start_scoring_the_demo_vcf(page, url)
+    workspace_page = page.get_attribute(".crumbs a >> nth=1", "href")
+    took = watch_the_scoring_job(page)
+    job_page = page.url
+    numbers = [
+        f"scoring estimate shown before launch: about {estimate} ({seconds_of(estimate):.0f} s);"
+        f" the job took {took:.0f} s, queued to finished ({took / seconds_of(estimate):.2f}×)"
+    ]
+    print(numbers[0])
+    assert seconds_of(estimate) / 2 <= took <= 2 * seconds_of(estimate), numbers[0]
+
+    page.click("text=Open the results")
+    page.wait_for_selector("table.effects tbody a")
+    assert "50 alleles" in page.inner_text("#results")
+    effects_page = page.url
     page.screenshot(path=str(ARTIFACTS / "variant-effects-table.png"), full_page=True)
     downloaded = {}
     for name in ("annotated.vcf.gz", "scores.tsv"):
@@ -88,12 +126,24 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     assert sum("GW_logSED" in record.info for record in vcf) == 50
     header = Path(downloaded["scores.tsv"]).read_text().splitlines()[0].split("\t")
     assert header[:6] == ["chrom", "pos", "ref", "alt", "id", "track"]
+    for text in SEARCHED:
+        find_in_the_results_table(page, text)
+    page.screenshot(path=str(ARTIFACTS / "search-results-table.png"), full_page=True)
 
+    page.goto(effects_page)
     page.click("table.effects tbody a >> nth=0")  # sorted by |logSED|: the strongest first
-    page.click("text=Predict these tracks around the variant")
-    # The page polls the prediction job and reloads when it is done; then igv.js draws it.
-    wait_for_igv_tracks(page, "t => t.type === 'merged'")
-    assert page.evaluate("() => window.gwBrowser.findTracks(t => t.type === 'merged').length") == 2
+    legend = check_the_observed_coverage_at_first_paint(page)
+    page.click(PREDICT)
+    # The page polls the prediction job; its last answer adds the predicted panels to igv.js
+    # (no reload): each merged panel then holds observed, reference and alternative.
+    page.wait_for_selector("#igv-browser[data-predicted]", timeout=180_000)
+    wait_for_igv_tracks(page, "t => t.type === 'merged' && t.tracks.length === 3")
+    names = page.evaluate(
+        "() => window.gwBrowser.findTracks(t => t.type === 'merged')"
+        ".flatMap(t => [t.name, ...t.tracks.map(l => l.name)])"
+    )
+    assert len(names) == 8 and all(name.endswith("(reads per base)") for name in names)
+    check_track_colours_against_the_legend(page, legend)
     page.screenshot(path=str(ARTIFACTS / "variant-igv.png"), full_page=True)
 
     # Mark it and leave a note (htmx swaps the section in place), then filter the table by it.
@@ -124,11 +174,41 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     )
     assert "alt − ref" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "variant-alleles-ism.png"), full_page=True)
+
+    page.goto(f"{url}{workspace_page}")
+    for text in SEARCHED:
+        find_in_the_workspace(page, text)
+    page.screenshot(path=str(ARTIFACTS / "search-workspace.png"), full_page=True)
+
+    walk_on_a_phone(
+        page,
+        {
+            "home": f"{url}/",
+            "workspace": f"{url}{workspace_page}",
+            "results": effects_page,
+            "variant": variant_page,
+            "job": job_page,
+        },
+    )
+    numbers.append(server_times.report())
+    print(numbers[-1])
+    (ARTIFACTS / "walk-numbers.txt").write_text("\n".join(numbers) + "\n")
+    for name, entries in (("pages", server_times.documents), ("htmx requests", server_times.htmx)):
+        slow = p95(sorted(ms for ms, _ in entries))
+        assert slow < 500, f"{name}: the slowest 5 % took {slow:.0f} ms or more\n{numbers[-1]}"
     assert page.outside_requests == []
 
 
 def upload_and_score_the_demo_vcf(page, url: str) -> None:
     """As the demo user: upload, validate, score with the demo model; end on the results."""
+    start_scoring_the_demo_vcf(page, url)
+    page.wait_for_selector("table.effects tbody a", timeout=240_000)
+    assert "50 alleles" in page.inner_text("#results")
+
+
+def start_scoring_the_demo_vcf(page, url: str) -> str:
+    """As the demo user: upload, validate, launch the scoring with the demo model; end on the
+    results page as it polls. Returns the time estimate shown before launch ("1 min 30 s")."""
     log_in_to_the_demo_lab(page, url)
     page.click("text=Upload a VCF")
     page.set_input_files("input[type=file]", str(DEMO_VCF))
@@ -136,9 +216,124 @@ def upload_and_score_the_demo_vcf(page, url: str) -> None:
     page.wait_for_selector("text=Validation report", timeout=90_000)
     page.click("text=Score variant effects")
     page.wait_for_selector("#estimate strong")  # the cost is shown before launch
+    estimate = re.search(
+        r"forward passes for 50 alleles, about ([^(]+?) \(", page.inner_text("#estimate")
+    )
+    assert estimate, page.inner_text("#estimate")
     page.click("text=Start scoring")
-    page.wait_for_selector("table.effects tbody a", timeout=240_000)
-    assert "50 alleles" in page.inner_text("#results")
+    page.wait_for_selector("#results")
+    return estimate[1]
+
+
+def watch_the_scoring_job(page) -> float:
+    """From the results page as they poll, to the job's page until the job ends: its last poll
+    shows what a reload shows (100 %, the finished time, the bundle card). Ends on the job page;
+    returns the seconds from submission to the end, as the page gives them."""
+    page.click("main p.muted a:text-is('job')")
+    text = last_poll_matches_a_reload(
+        page, "#job-status", "#bundle", ARTIFACTS / "job-finished-live.png", timeout=240_000
+    )
+    assert text.startswith("Succeeded") and "100%" in text, text
+    assert page.get_attribute("#job-status .progress", "aria-valuenow") == "100"
+    assert "Build the bundle" in page.inner_text("#bundle")
+    stamps = {}
+    for label in ("Submitted by", "Finished"):
+        dd = page.inner_text(f"dl.facts dt:text-is('{label}') + dd")
+        stamp = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", dd)
+        assert stamp, f"{label}: {dd}"
+        stamps[label] = datetime.fromisoformat(stamp[0])
+    return (stamps["Finished"] - stamps["Submitted by"]).total_seconds()
+
+
+def find_in_the_results_table(page, text: str) -> None:
+    """Type ``text`` into the results table's search box as a person would: the table then
+    lists the searched variant alone."""
+    box = page.locator("form.filters input[name=q]")
+    box.click()
+    box.press("Control+a")
+    box.press_sequentially(text, delay=50)
+    # htmx asks 400 ms after the last key and pushes the query to the address as it swaps
+    page.wait_for_function("q => new URLSearchParams(location.search).get('q') === q", arg=text)
+    rows = page.locator("table.effects tbody tr").all_inner_texts()
+    assert len(rows) == 1 and all(part in rows[0] for part in SEARCHED_ROW), (text, rows)
+    assert "1 allele" in page.inner_text("#results")
+
+
+def find_in_the_workspace(page, text: str) -> None:
+    """Type ``text`` into the workspace page's search box and press Enter."""
+    box = page.locator("form.search input[name=q]")
+    box.click()
+    box.press("Control+a")
+    box.press_sequentially(text, delay=50)
+    box.press("Enter")
+    page.wait_for_function(
+        "q => document.querySelector('#search-hits').innerText.includes(`for “${q}”`)", arg=text
+    )
+    rows = page.locator("#search-hits tbody tr").all_inner_texts()
+    assert len(rows) == 1 and all(part in rows[0] for part in SEARCHED_ROW), (text, rows)
+    assert f"1 variant for “{text}”" in page.inner_text("#search-hits")
+
+
+def check_the_observed_coverage_at_first_paint(page) -> dict[str, str]:
+    """On a variant page with no prediction job yet: the legend and the unit, and igv.js draws
+    the observed coverage at once. Returns the legend: label -> colour ("rgb(r,g,b)")."""
+    status = page.inner_text("#tracks-status").strip()
+    assert status == "Predict reference and alternative for these tracks", status  # no job
+    legend = page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.igv-legend li')].map(li => ["
+        "li.innerText.trim(),"
+        "getComputedStyle(li.querySelector('.swatch')).backgroundColor.replaceAll(' ', '')]))"
+    )
+    assert list(legend) == [*LEGEND, LEGEND_DELTA] and len(set(legend.values())) == 4, legend
+    assert "Every track, and its axis, is in reads per base" in page.inner_text("#coverage")
+    wait_for_igv_tracks(page, "t => t.type === 'merged'")
+    # igv.js's cache of what each panel drew: one array of features per layer
+    panels = page.evaluate(
+        "() => window.gwBrowser.trackViews.filter(v => v.track.type === 'merged').map(v => ({"
+        "name: v.track.name, layers: v.track.tracks.map(l => [l.name, l.color]),"
+        "reads: v.viewports[0].featureCache.features.featureArrays"
+        ".map(a => a.reduce((sum, f) => sum + f.value * (f.end - f.start), 0))}))"
+    )
+    assert panels, "no coverage panel"
+    for panel in panels:
+        assert panel["name"].endswith(" (reads per base)"), panel
+        track = panel["name"].removesuffix(" (reads per base)")
+        assert panel["layers"] == [[f"observed {track} (reads per base)", legend["observed"]]]
+    assert sum(reads for panel in panels for reads in panel["reads"]) > 0, panels
+    page.locator("#coverage").screenshot(path=str(ARTIFACTS / "variant-observed-first.png"))
+    return legend
+
+
+def check_track_colours_against_the_legend(page, legend: dict[str, str]) -> None:
+    """Each coverage track's colour is its legend entry's: observed, reference, alternative
+    (the layers of a merged panel) and alt − ref."""
+    tracks = page.evaluate(
+        "() => window.gwBrowser.findTracks(t => t.type === 'merged' || t.type === 'wig')"
+        ".flatMap(t => t.type === 'merged' ? t.tracks : [t]).map(t => [t.name, t.color])"
+    )
+    entries = {label.split(" (")[0]: colour for label, colour in legend.items()}
+    for name, colour in tracks:
+        label = next(label for label in entries if name.startswith(label))
+        assert colour.replace(" ", "") == entries[label], (name, colour, legend)
+    assert {next(label for label in entries if n.startswith(label)) for n, _ in tracks} == set(
+        entries
+    )
+
+
+def walk_on_a_phone(page, pages: dict[str, str]) -> None:
+    """Each page at 390 × 844: no sideways scroll of the page itself; a screenshot of each."""
+    page.set_viewport_size(PHONE)
+    overflowing = []
+    for name, address in pages.items():
+        page.goto(address)
+        if name == "variant":
+            wait_for_igv_tracks(page, "t => t.type === 'merged'")
+        else:
+            page.wait_for_load_state("networkidle")
+        overflowing.append(horizontal_overflow(page))
+        phone_screenshot(page, name)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert not any(overflowing), overflowing
 
 
 @pytest.mark.slow
@@ -165,7 +360,8 @@ def test_a_demo_bundle_opens_in_the_usual_tools_and_its_report_offline(
     records = list(pysam.VariantFile(str(tmp_path / "outputs" / "annotated.vcf.gz")))
     assert sum("GW_logSED" in record.info for record in records) == 50
     tracks = sorted((tmp_path / "report_tracks").glob("*.bw"))
-    assert len(tracks) == 2 * 10  # reference and alternative of the top 10
+    assert len(tracks) == 3 * 10  # reference, alternative and alt − ref of the top 10
+    assert {"top_hits.bed", "igv_session.xml"} <= set(names)
     with pyBigWig.open(str(tracks[0])) as bigwig:
         assert bigwig.isBigWig() and bigwig.header()["nBasesCovered"] > 0
     provenance = json.loads((tmp_path / "provenance.json").read_text())
@@ -182,7 +378,8 @@ def test_a_demo_bundle_opens_in_the_usual_tools_and_its_report_offline(
     assert offline.locator("#variant_table tbody tr").count() == 10
     offline.locator("#variant_table tbody tr").nth(0).click()
     offline.wait_for_function(
-        "() => igvBrowser.findTracks(t => t.name === 'predicted alternative').length === 1"
+        "() => igvBrowser.findTracks(t => t.name === 'predicted alternative (reads per base)')"
+        ".length === 1"
     )
     deadline = time.monotonic() + 30
     while offline.locator(".igv-loading-spinner-container:visible").count():

@@ -67,7 +67,8 @@ def test_only_the_bins_of_an_indel_change_on_a_per_bin_model(random_genome, tmp_
     assert out.summary["interval"] == ["T", 532, 724]
     assert out.summary["length_change"] == len(edited) - 256
     rows = {row["track"]: row for row in out.summary["track_scores"]}
-    assert rows["gc"]["REF"] == pytest.approx(sum(ref[::16]))
+    # the bigWigs hold reads per base (a bin's reads ÷ 16 over each base); REF is in reads
+    assert rows["gc"]["REF"] == pytest.approx(16 * sum(ref[::16]))
 
 
 pytestmark = pytest.mark.usefixtures("no_broker")
@@ -101,6 +102,7 @@ def test_an_editor_predicts_the_design_and_the_page_draws_it(as_user, eddie, vic
         "version": 2,
         "tracks": sorted(tracks),
         "reverse_complement": True,
+        "unit": "reads per base",
     }
     tasks.run_job.apply(args=[job.pk])
     job.refresh_from_db()

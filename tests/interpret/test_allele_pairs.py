@@ -102,7 +102,8 @@ def test_the_two_isms_agree_at_the_variant(as_user, eddie, victor, scored):
     ]
     assert "Reference: Motifs (JASPAR) in important stretches" in names
     segs = [t for t in config["tracks"] if t["type"] == "seg"]
-    assert segs[0]["name"].split("= ±")[1] == segs[1]["name"].split("= ±")[1]  # one scale
+    scales = [seg["name"].split("full colour at ±")[1] for seg in segs]
+    assert scales[0] == scales[1] and scales[0].endswith(" log2 units)")  # one scale, its unit
     ref_letters, alt_letters = (t for t in config["tracks"] if t.get("graphType") == "dynseq")
     assert variant.start in {f["start"] for f in ref_letters["features"]}
     assert variant.start not in {f["start"] for f in alt_letters["features"]}

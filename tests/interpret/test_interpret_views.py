@@ -166,3 +166,61 @@ def test_an_attention_map_links_a_clicked_row_to_arcs(
     assert all(f["start1"] == window_start + 3 * 128 for f in data["features"])
     missing = reverse("gw-attention-links", kwargs={"code": job.code, "row": 8})
     assert as_user(victor).get(missing).status_code == 404
+
+
+def test_a_genes_saliency_opens_on_its_promoter_on_either_strand(
+    as_user, eddie, victor, workspace, tiny_model
+):
+    """PAU8 is on the − strand (I:1,807-2,169): its promoter lies above its end coordinate.
+    YAL067W-A is on the + strand (I:2,480-2,707): its promoter lies below its start."""
+    as_user(eddie).post(url(workspace), form(tiny_model, method="saliency"))
+    minus = run_submitted(JobKind.SALIENCY)
+    as_user(eddie).post(url(workspace), form(tiny_model, method="saliency", gene="YAL067W-A"))
+    plus = Job.objects.filter(kind=JobKind.SALIENCY).exclude(pk=minus.pk).get()
+    tasks.run_job.apply(args=[plus.pk])
+    plus.refresh_from_db()
+    for job, locus in ((minus, "I:1970-2769"), (plus, "I:1880-2679")):
+        page = as_user(victor).get(reverse("gw-interpretation", kwargs={"code": job.code}))
+        config = igv_config(page.content.decode())
+        assert config["locus"] == locus
+        stretch = job.summary["focused_ism"]
+        assert config["roi"][0]["features"] == [
+            {"chr": stretch[0], "start": stretch[1], "end": stretch[2]}
+        ]
+        letters = next(t for t in config["tracks"] if t.get("graphType") == "dynseq")
+        low, high = (int(n) for n in locus.split(":")[1].split("-"))
+        window = job.summary["window"]
+        assert letters["features"][0]["start"] <= max(low - 1, window[1])  # letters to read
+        assert letters["features"][-1]["end"] >= min(high, window[2])
+
+
+def test_the_focused_stretch_is_explained_in_words(as_user, eddie, workspace, tiny_model):
+    as_user(eddie).post(url(workspace), form(tiny_model, method="saliency"))
+    job = run_submitted(JobKind.SALIENCY)
+    page = as_user(eddie).get(reverse("gw-interpretation", kwargs={"code": job.code}))
+    body = page.content.decode()
+    assert "MODEL_NOTES" not in body and "recipe" not in body
+    chrom, start, end = job.summary["focused_ism"]
+    assert f"<strong>{chrom}:{start + 1:,}-{end:,}</strong>, " in body
+    assert "PAU8&#x27;s start" in body and f"all {3 * (end - start)} single-base" in body
+
+
+@pytest.mark.parametrize(
+    "strand, position, text",
+    [
+        ("+", 950, "50 bp upstream of G1's start"),
+        ("+", 1100, "100 bp downstream of G1's start, inside the gene"),
+        ("+", 1600, "600 bp downstream of G1's start, past its 3′ end"),
+        ("-", 1550, "51 bp upstream of G1's start"),
+        ("-", 1400, "99 bp downstream of G1's start, inside the gene"),
+    ],
+)
+def test_a_position_is_placed_from_the_genes_start_on_its_strand(strand, position, text):
+    from engine.io.annotation import Exon, Gene
+    from genomeweb.interpret.igv import gene_start_locus
+    from genomeweb.interpret.views import relative_to_start
+
+    gene = Gene("Y1", "G1", "I", 1000, 1500, strand, "", (Exon(1000, 1500),))
+    assert relative_to_start(gene, position) == text
+    expected = (1000 - 600, 1000 + 200) if strand == "+" else (1500 - 200, 1500 + 600)
+    assert gene_start_locus(gene) == expected

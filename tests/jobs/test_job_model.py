@@ -133,3 +133,94 @@ def test_idempotency_keys_fit_the_column_whatever_the_parameters():
         "tracks", {"tracks": tracks, "effect": 10**12, "effects_job": "f" * 36}
     )
     assert key != idempotency_key("tracks", {"tracks": tracks[:7], "effect": 10**12})
+
+
+@pytest.mark.parametrize("kind", list(JobKind))
+@pytest.mark.parametrize("done, total", [(0, 0), (0, 1), (1, 2), (19, 20)])
+def test_a_succeeded_job_is_at_100_percent_whatever_its_last_report(
+    workspace, alice, kind, done, total
+):
+    job = Job.objects.create(
+        workspace=workspace,
+        created_by=alice,
+        kind=kind,
+        status=JobStatus.SUCCEEDED,
+        progress_done=done,
+        progress_total=total,
+    )
+    assert job.percent == 100
+
+
+def test_the_first_report_starts_the_clock_and_a_new_attempt_resets_it(job):
+    claim(job)
+    running = Job.objects.get(pk=job.pk)
+    running.set_progress(0, 100)
+    began = Job.objects.get(pk=job.pk).progress_started_at
+    assert began is not None
+    running.set_progress(10, 100)
+    assert Job.objects.get(pk=job.pk).progress_started_at == began
+    make_stale(job)
+    claim(job, "w2")
+    assert Job.objects.get(pk=job.pk).progress_started_at is None
+
+
+@pytest.mark.parametrize("done, total, elapsed", [(25, 100, 60), (1, 3, 10), (999, 1000, 5000)])
+def test_the_time_left_follows_the_jobs_own_rate(workspace, alice, done, total, elapsed):
+    now = timezone.now()
+    job = Job.objects.create(
+        workspace=workspace,
+        created_by=alice,
+        kind=JobKind.SCORE_VARIANTS,
+        status=JobStatus.RUNNING,
+        progress_done=done,
+        progress_total=total,
+        progress_started_at=now - timedelta(seconds=elapsed),
+    )
+    rate = done / elapsed
+    assert job.remaining_seconds(now) == pytest.approx((total - done) / rate)
+    assert job.eta_text.startswith("about ") and job.eta_text.endswith(" left")
+
+
+@pytest.mark.parametrize(
+    "status, done, began",
+    [
+        (JobStatus.RUNNING, 0, True),  # no rate before the first unit of work is done
+        (JobStatus.RUNNING, 5, False),  # still starting up (an older row)
+        (JobStatus.SUCCEEDED, 5, True),
+        (JobStatus.QUEUED, 0, False),
+    ],
+)
+def test_no_time_left_is_said_without_a_rate(workspace, alice, status, done, began):
+    job = Job.objects.create(
+        workspace=workspace,
+        created_by=alice,
+        kind=JobKind.ISM,
+        status=status,
+        progress_done=done,
+        progress_total=10,
+        progress_started_at=timezone.now() - timedelta(seconds=30) if began else None,
+    )
+    assert job.remaining_seconds() is None and job.eta_text == ""
+
+
+def test_a_waiting_job_counts_finished_parts_whole_and_times_from_its_first_part(workspace, alice):
+    now = timezone.now()
+    job = Job.objects.create(
+        workspace=workspace, created_by=alice, kind=JobKind.SCORE_VARIANTS, status=JobStatus.WAITING
+    )
+    parts = [(JobStatus.SUCCEEDED, 5, 90), (JobStatus.RUNNING, 2, 30), (JobStatus.QUEUED, 0, None)]
+    for status, done, seconds_ago in parts:
+        began = None if seconds_ago is None else now - timedelta(seconds=seconds_ago)
+        Job.objects.create(
+            workspace=workspace,
+            created_by=alice,
+            kind=JobKind.SCORE_VARIANTS_PART,
+            parent=job,
+            status=status,
+            progress_done=done,
+            progress_total=10,
+            progress_started_at=began,
+        )
+    done = 10 + 2  # the finished part's last report (5) was throttled: it counts whole
+    assert job.parts_progress()["done"] == done and job.percent == int(100 * done / 30)
+    assert job.remaining_seconds(now) == pytest.approx(90 * (30 - done) / done)

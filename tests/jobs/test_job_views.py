@@ -1,7 +1,9 @@
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 
@@ -61,3 +63,47 @@ def test_enqueue_sends_the_job_id_after_commit(
         for callback in callbacks:
             callback()
     send_task.assert_called_once_with("worker.run_job", args=[job.pk], queue="gpu")
+
+
+def test_the_details_read_as_words_not_python(as_user, victor, job, genome):
+    Job.objects.filter(pk=job.pk).update(
+        kind=JobKind.ISM,
+        params={
+            "model": "tiny",
+            "region": ["I", 2144, 2192],
+            "objective": {"gene": "YAL068C"},
+            "reverse_complement": True,
+            "log": True,
+        },
+    )
+    page = as_user(victor).get(reverse("gw-job", kwargs={"code": job.code})).content.decode()
+    assert "<dt>Region</dt><dd>I:2,145-2,192</dd>" in page
+    assert "<dt>Objective</dt><dd>gene PAU8</dd>" in page
+    assert "<dd>yes</dd>" in page and "[&#x27;I&#x27;" not in page and "{&#x27;" not in page
+
+
+def test_the_page_says_the_time_left_while_running(as_user, victor, job):
+    began = timezone.now() - timedelta(minutes=3)
+    Job.objects.filter(pk=job.pk).update(started_at=began, progress_started_at=began)
+    url = reverse("gw-job", kwargs={"code": job.code})
+    fragment = as_user(victor).get(url, HTTP_HX_REQUEST="true").content.decode()
+    job.refresh_from_db()
+    assert "75%" in fragment and job.eta_text and job.eta_text in fragment  # 1 min left
+
+
+def test_the_last_poll_shows_what_a_reload_shows(as_user, victor, job):
+    finished = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED,
+        started_at=finished - timedelta(seconds=95),
+        finished_at=finished,
+    )
+    url = reverse("gw-job", kwargs={"code": job.code})
+    client = as_user(victor)
+    last_poll = client.get(url, HTTP_HX_REQUEST="true")
+    reload = client.get(url).content.decode()
+    fragment = last_poll.content.decode().strip()
+    assert last_poll.status_code == 286 and fragment in reload
+    assert dateformat.format(timezone.localtime(finished), "Y-m-d H:i:s") in fragment
+    assert f'hx-get="{reverse("gw-bundle", kwargs={"code": job.code})}"' in fragment
+    assert "100%" in fragment and "1 min 35 s" in fragment

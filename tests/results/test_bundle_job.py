@@ -5,6 +5,7 @@ import io
 import json
 import os
 import zipfile
+from xml.etree import ElementTree
 
 import numpy as np
 import pyBigWig
@@ -15,6 +16,7 @@ from django.urls import reverse
 from genomeweb.catalog.models import Predictor
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.models import VariantEffect
+from tests.engine.pipeline.test_report import sessions
 from worker import tasks
 
 pytestmark = pytest.mark.usefixtures("no_broker")
@@ -60,7 +62,9 @@ def test_a_scoring_bundle_holds_inputs_outputs_and_an_offline_report(
             "inputs/normalized.vcf.gz",
             "report.html",
         } <= set(names)
-        assert len([n for n in names if n.startswith("report_tracks/")]) == 3 * 2  # ref, alt
+        tracks = [n for n in names if n.startswith("report_tracks/")]
+        assert len(tracks) == 3 * 3  # ref, alt, alt − ref
+        assert {"top_hits.bed", "igv_session.xml"} <= set(names)
         archive.extractall(tmp_path)
         readme = archive.read("README.txt").decode()
     assert "inputs/calls.vcf" in readme and "pysam.VariantFile" in readme
@@ -154,3 +158,58 @@ def test_a_result_file_gone_from_disk_fails_the_bundle_with_its_name(as_user, ed
     bundle.refresh_from_db()
     assert bundle.status == JobStatus.FAILED
     assert bundle.error == "Files of this job are no longer on disk: outputs/scores.tsv"
+
+
+def test_each_provenance_in_a_bundle_says_whose_it_is(scored):
+    from genomeweb.results.contents import job_entries
+
+    entries = {item.name: item for item in job_entries(scored)}
+    own, inputs = entries["provenance.json"], entries["inputs/validation-provenance.json"]
+    assert f"Provenance of this job (Variant effects job {str(scored.code)[:8]})" in (
+        own.description
+    )
+    assert inputs.description.startswith("Provenance of the VCF validation job ")
+    assert not any("provenance-2" in name for name in entries)
+
+
+def test_a_scoring_bundle_opens_in_igv_desktop_and_any_browser_as_bed(
+    as_user, eddie, scored, tmp_path
+):
+    ask_for_bundle(as_user(eddie), scored, report_top=2)
+    with open_zip(run_bundle(scored)) as archive:
+        archive.extractall(tmp_path)
+        names = set(archive.namelist())
+    top = list(
+        VariantEffect.objects.filter(job=scored, max_abs__isnull=False)
+        .select_related("variant")
+        .order_by("-max_abs", "variant_id")
+    )
+    bed = [
+        line.split("\t")
+        for line in (tmp_path / "top_hits.bed").read_text().splitlines()
+        if not line.startswith(("track", "#"))
+    ]
+    assert len(bed) == len(top)
+    for fields, effect in zip(bed, top, strict=True):
+        variant = effect.variant
+        end = variant.start + len(variant.ref)
+        assert fields[:4] == [variant.chrom, str(variant.start), str(end), variant.ident]
+        assert float(fields[6]) == pytest.approx(effect.primary, rel=1e-5)
+        assert fields[8] == effect.top_track
+    assert bed[0][4] == "1000"  # the strongest is shaded fully
+    session = ElementTree.parse(tmp_path / "igv_session.xml").getroot()
+    assert session.get("genome") == "mini"
+    first = top[0].variant
+    assert session.get("locus").startswith(f"{first.chrom}:")
+    paths = [resource.get("path") for resource in session.iter("Resource")]
+    assert "top_hits.bed" in paths and "outputs/annotated.vcf.gz" in paths
+    assert all(path in names for path in paths)  # every path opens inside the unzipped bundle
+    delta = [p for p in paths if ".delta." in p]
+    assert len(delta) == 2 and all(
+        resource.get("color")
+        for resource in session.iter("Resource")
+        if ".bw" in resource.get("path")
+    )
+    session = next(iter(sessions((tmp_path / "report.html").read_text()).values()))
+    names = [track["name"] for track in session["tracks"]]
+    assert any(name.startswith("predicted alternative − reference") for name in names)

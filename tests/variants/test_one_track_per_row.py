@@ -98,3 +98,28 @@ def test_the_offline_reports_row_holds_only_its_tracks_scores(as_user, eddie, sc
         for name, value in effect.top_track_scores.items():
             assert row[header.index(name)] == f"{value:.4g}"
     assert Job.objects.filter(kind=JobKind.BUNDLE).count() == 1
+
+
+def test_the_tables_rows_download_as_bed_in_its_order(as_user, eddie, scored):
+    url = reverse("gw-effects-bed", kwargs={"code": scored.code})
+    response = as_user(eddie).get(url, {"kind": "snv", "sort": "position", "dir": "asc"})
+    assert response["Content-Disposition"].endswith('.bed"')
+    lines = [
+        line.split("\t")
+        for line in response.content.decode().splitlines()
+        if not line.startswith(("track", "#"))
+    ]
+    snvs = VariantEffect.objects.filter(
+        job=scored, variant__ref__regex=r"^.$", variant__alt__regex=r"^.$"
+    )
+    expected = snvs.select_related("variant").order_by("variant_id")
+    assert [fields[3] for fields in lines] == [e.variant.ident for e in expected]
+    first, effect = lines[0], expected[0]
+    assert first[:3] == [
+        effect.variant.chrom,
+        str(effect.variant.start),
+        str(effect.variant.start + 1),
+    ]
+    assert (
+        float(first[6]) == pytest.approx(effect.primary, rel=1e-5) and first[8] == effect.top_track
+    )

@@ -4,6 +4,8 @@ percentiles and beyond-noise flags that anyone can reproduce from the stored fil
 import csv
 import io
 import json
+import re
+import zipfile
 
 import numpy as np
 import pysam
@@ -157,3 +159,62 @@ def test_a_changed_background_file_fails_the_job_with_a_clear_message(
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert "is missing or was changed" in job.error and "build_background" in job.error
+
+
+def test_the_table_shows_filters_and_sorts_by_percentile(
+    as_user, eddie, tiny_background, validated_set
+):
+    job = score(as_user(eddie), validated_set)
+    url = reverse("gw-effects", kwargs={"code": job.code})
+    client = as_user(eddie)
+    page = client.get(url).content.decode()
+    assert "Percentile" in page and ("beyond noise" in page or "within noise" in page)
+    effects = VariantEffect.objects.filter(job=job).select_related("variant")
+    for effect in effects:
+        row = next(r for r in page.split("<tr>") if f">{effect.variant.ident}<" in r)
+        assert f">{effect.primary_pct:.1f}<" in row
+    cut = sorted(e.primary_pct for e in effects)[3]
+    kept = client.get(url, {"min_pct": cut}).content.decode()
+    assert f"{sum(e.primary_pct >= cut for e in effects)} allele" in kept
+    ranked = client.get(url, {"sort": "percentile", "dir": "desc"}).content.decode()
+    order = [e.variant.ident for e in sorted(effects, key=lambda e: (-e.primary_pct, e.variant_id))]
+    positions = [ranked.index(f">{ident}<") for ident in order]
+    assert positions == sorted(positions)
+
+
+def test_the_variant_page_and_the_report_show_the_percentile(
+    as_user, eddie, tiny_background, validated_set, tmp_path
+):
+    from tests.results.test_bundle_job import ask_for_bundle, run_bundle
+
+    job = score(as_user(eddie), validated_set)
+    effect = VariantEffect.objects.filter(job=job).order_by("-max_abs", "variant_id").first()
+    page = (
+        as_user(eddie)
+        .get(reverse("gw-effect", kwargs={"code": job.code, "effect_id": effect.pk}))
+        .content.decode()
+    )
+    noise = "beyond noise" if effect.beyond_noise else "within noise"
+    assert "percentile <span" in page and f">{effect.primary_pct:.1f}<" in page and noise in page
+    assert f" p{effect.top_track_pct[job.params['scorers'][1]]:.1f}" in page  # by-track table
+
+    ask_for_bundle(as_user(eddie), job, report_top=1)
+    with zipfile.ZipFile(run_bundle(job).artifacts.get().path) as archive:
+        report = archive.read("report.html").decode()
+    table = json.loads(re.search(r"const tableJson = (.*)\n", report)[1])
+    row = table["rows"][0]
+    assert row[table["headers"].index("percentile")] == f"{effect.primary_pct:.4g}"
+    assert row[table["headers"].index("placement noise")] == noise.split()[0]
+
+
+def test_the_model_page_says_what_the_percentiles_are_measured_against(
+    as_user, eddie, tiny_background
+):
+    page = as_user(eddie).get(reverse("gw-model", args=["tiny"])).content.decode()
+    section = page.split('id="calibration"')[1].split("</section>")[0]
+    assert "9 random SNVs of mini scored by tiny" in section and "beyond noise" in section
+    background = Background.load(resolve_data_path(tiny_background.path))
+    t, s = background.track_ids.index(background.track_ids[0]), background.scorers.index("SUM")
+    p99 = np.nanpercentile(np.abs(background.values[:, t, s]), 99)
+    noise = background.noise[t, s]
+    assert f"{p99:.3f}" in section and f"{noise:.3f}" in section

@@ -1,14 +1,20 @@
 """From an accepted variant set to stored, browsable scores: the view submits, the task scores."""
 
 import json
+from datetime import timedelta
 
 import numpy as np
 import pysam
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from genomeweb.catalog.models import Predictor
+from genomeweb.jobs.costs import DEFAULT_COSTS, NO_HISTORY, scoring_cost
 from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.lib.durations import duration_text
 from genomeweb.variants.models import GeneEffect, VariantEffect
+from genomeweb.variants.submit import estimate_passes
 from tests.scoring import score_form
 from worker import tasks
 
@@ -22,6 +28,10 @@ def test_the_form_shows_the_cost_before_launch(as_user, eddie, validated_set):
     # Tiles of 192 bp: I:1699 -> 8; I:1749, I:1799 -> 9; I:2399, I:2449 -> 12; II:299 -> 1;
     # II:399 -> 2. 5 references + 5 SNVs + 2 × 2 indel passes = 14, × 2 for the RC.
     assert "<strong>6</strong> tracks" in body and "<strong>28</strong> forward passes" in body
+    # no job of this model has finished yet: the documented default, said to be one
+    fixed, per_pass = DEFAULT_COSTS["yeast"]
+    assert f"about <strong>{duration_text(fixed + 28 * per_pass)}</strong>" in body
+    assert NO_HISTORY in body
     # the model has no variant-level validation: said before launch, with its card's address
     assert (
         "Unvalidated predictions." in body
@@ -62,9 +72,19 @@ def test_the_task_stores_one_row_per_allele_and_the_exports(scored):
     assert {"scores.tsv", "scores_wide.tsv", "scores.npz", "annotated.vcf.gz", "genes.tsv"} <= names
     vcf = pysam.VariantFile(str(scored.artifacts.get(name="annotated.vcf.gz").path))
     assert len([r for r in vcf if "GW_logSED" in r.info]) == 7
-    from genomeweb.catalog.models import Predictor
 
-    assert Predictor.objects.get(name="tiny").measured_passes_per_second > 0
+
+def test_the_worker_records_the_passes_the_form_estimated(as_user, eddie, scored, validated_set):
+    predictor = Predictor.objects.get(name="tiny")
+    assert scored.summary["passes"] == estimate_passes(validated_set, predictor, scored.params)
+    assert scored.summary["scoring_seconds"] > 0
+    assert scored.progress_started_at is not None  # the start-up ended at the first report
+    assert scored.queued_at <= scored.progress_started_at <= scored.finished_at
+    url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
+    body = as_user(eddie).get(url, score_form(), HTTP_HX_REQUEST="true").content.decode()
+    assert "fitted to this model&#x27;s last 1 scoring job on cpu" in body
+    estimate = scoring_cost(predictor).estimate(scored.summary["passes"])
+    assert f"about <strong>{estimate['text']}</strong>" in body
 
 
 def test_the_results_table_sorts_and_filters(as_user, victor, scored):
@@ -93,6 +113,36 @@ def test_polling_stops_when_the_job_is_final(as_user, victor, scored):
     url = reverse("gw-effects", kwargs={"code": scored.code})
     response = as_user(victor).get(url, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="results")
     assert response.status_code == 286
+
+
+def test_the_last_poll_shows_what_a_reload_shows(as_user, victor, scored):
+    client = as_user(victor)
+    url = reverse("gw-effects", kwargs={"code": scored.code})
+    last_poll = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="results")
+    fragment = last_poll.content.decode().strip()
+    assert fragment in client.get(url).content.decode()
+    assert f'hx-get="{reverse("gw-bundle", kwargs={"code": scored.code})}"' in fragment
+    for artifact in scored.artifacts.all():  # the downloads
+        assert reverse("gw-artifact", kwargs={"code": artifact.code}) in fragment
+
+
+def test_the_scoring_card_says_the_time_left(as_user, victor, validated_set, eddie):
+    began = timezone.now() - timedelta(minutes=10)
+    job = Job.objects.create(
+        workspace=validated_set.workspace,
+        created_by=eddie,
+        kind=JobKind.SCORE_VARIANTS,
+        status=JobStatus.RUNNING,
+        params={"variant_set": str(validated_set.code), "model": "tiny", "scorers": ["SUM"]},
+        started_at=began,
+        progress_started_at=began,
+        progress_done=6,
+        progress_total=7,
+    )
+    url = reverse("gw-effects", kwargs={"code": job.code})
+    body = as_user(victor).get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert job.eta_text.startswith("about")  # 100 s left
+    assert "Scoring…" in body and "85%" in body and job.eta_text in body
 
 
 def test_the_variant_set_page_lists_its_scoring_jobs(as_user, victor, scored, validated_set):
@@ -124,7 +174,7 @@ def test_an_editor_predicts_tracks_and_the_page_configures_igv(as_user, eddie, v
     assert config["loadDefaultGenomes"] is False and config["search"] is False
     assert config["reference"]["fastaURL"].endswith("/mini.fa.gz")
     merged = [t for t in config["tracks"] if t["type"] == "merged"]
-    assert [m["name"] for m in merged] == sorted(chosen)
+    assert [m["name"] for m in merged] == [f"{t} (reads per base)" for t in sorted(chosen)]
     variant = effect.variant
     assert config["roi"][0]["features"][0] == {
         "chr": variant.chrom,
@@ -144,7 +194,7 @@ def test_the_page_lists_scores_by_track_and_gene(as_user, victor, scored):
     page = as_user(victor).get(url).content.decode()
     assert page.count("<td>stripeseq_S288C_WT_") >= 6
     assert "Unvalidated predictions." in page
-    assert "Predict these tracks" not in page  # viewers may not start jobs
+    assert "Predict reference and alternative" not in page  # viewers may not start jobs
 
 
 def test_a_model_of_two_replicates_stores_and_shows_their_spread(

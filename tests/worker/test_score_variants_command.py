@@ -237,3 +237,39 @@ def test_the_demo_model_scores_thousands_of_real_yeast_variants(db, tmp_path):
     assert "(POS beyond the contig end)" in issues[2]
     genes = read_tsv(tmp_path / "screen.tsv.genes.tsv")
     assert genes and all(math.isfinite(float(g["logSED"])) for g in genes)
+
+
+def test_with_a_background_each_scorer_gets_its_percentile_column(tiny_model, vcf, tmp_path):
+    from engine.variants.background import Background
+
+    call_command(
+        "build_background",
+        model="tiny",
+        per_stratum=2,
+        out=tmp_path / "background.npz",
+        stdout=io.StringIO(),
+    )
+    out_path = tmp_path / "scores.tsv"
+    stdout, _ = run(model="tiny", vcf=vcf, out=out_path, scorers=["SUM", "logSED"])
+    assert "percentiles against 6 random SNVs of mini" in stdout
+    rows = read_tsv(out_path)
+    assert list(rows[0])[5:] == [
+        "track",
+        "SUM",
+        "SUM_pct",
+        "logSED",
+        "logSED_pct",
+        "ref_sum",
+        "alt_sum",
+        "beyond_noise",
+    ]
+    background = Background.load(tmp_path / "background.npz")
+    pooled = sorted(abs(v) for v in background.values[:, 0, 0])  # under 50 a stratum: pooled
+    first = next(r for r in rows if r["track"] == background.track_ids[0])
+    share = sum(v <= abs(float(first["SUM"])) + 1e-6 for v in pooled) / len(pooled)
+    assert float(first["SUM_pct"]) == pytest.approx(100 * share, abs=1e-3)
+
+
+def test_without_a_background_it_says_so(tiny_model, vcf, tmp_path):
+    _, stderr = run(model="tiny", vcf=vcf, out=tmp_path / "s.tsv", scorers=["SUM"])
+    assert "tiny has no score background: no percentiles" in stderr

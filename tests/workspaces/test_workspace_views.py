@@ -101,3 +101,34 @@ def test_viewers_see_no_upload_button(as_user, victor, eddie, workspace):
     url = reverse("gw-workspace", kwargs={"code": workspace.code})
     assert b"Upload a VCF" not in as_user(victor).get(url).content
     assert b"Upload a VCF" in as_user(eddie).get(url).content
+
+
+def test_recent_jobs_say_what_they_ran_on_and_how_long(as_user, victor, variant_set, workspace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from genomeweb.jobs.models import Job, JobKind, JobStatus
+
+    started = timezone.now() - timedelta(minutes=3)
+    Job.objects.create(
+        workspace=workspace,
+        kind=JobKind.SCORE_VARIANTS,
+        status=JobStatus.SUCCEEDED,
+        params={"variant_set": str(variant_set.code), "model": "tiny", "tracks": ["a"]},
+        started_at=started,
+        finished_at=started + timedelta(seconds=65),
+    )
+    Job.objects.create(
+        workspace=workspace,
+        kind=JobKind.SALIENCY,
+        status=JobStatus.RUNNING,
+        params={"model": "tiny", "region": ["I", 2144, 2192], "objective": {"gene": "YAL068C"}},
+        started_at=started,
+        progress_done=1,
+        progress_total=4,
+    )
+    url = reverse("gw-workspace", kwargs={"code": workspace.code})
+    page = as_user(victor).get(url).content.decode()
+    assert f"{variant_set.name} · tiny · 1 track" in page and "took 1 min 5 s" in page
+    assert "tiny · gene PAU8 · I:2,145-2,192" in page and "Running</span> 25%" in page

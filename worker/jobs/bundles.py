@@ -10,6 +10,7 @@ from django.db import transaction
 
 from engine.designs.edits import Edit, apply_edits
 from engine.errors import InputError
+from engine.io.bigwig import COVERAGE_UNIT
 from engine.io.bundles import (
     Entry,
     bundle_filename,
@@ -19,6 +20,7 @@ from engine.io.bundles import (
     write_bundle,
 )
 from engine.io.files import sha256_file
+from engine.io.igv_files import SessionTrack, write_igv_session, write_top_hits_bed
 from engine.io.intervals import Interval
 from engine.pipeline.common import Progress
 from engine.pipeline.report import (
@@ -33,6 +35,7 @@ from genomeweb.designs.models import Design
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.results.contents import job_entries
 from genomeweb.results.storage import job_dir, record_artifact
+from genomeweb.variants.hits import bed_hit
 from genomeweb.variants.models import (
     VariantEffect,
 )
@@ -40,7 +43,17 @@ from worker.jobs.scoring import as_engine_variant, scoring_model
 
 REPORT_TOP = 50  # variants in a scoring job's offline report, strongest first
 
-OBSERVED, PREDICTED_REF, PREDICTED_ALT = "observed", "predicted reference", "predicted alternative"
+# Observed and predicted bigWigs both hold reads per base (the predictions' bins ÷ their width,
+# engine.pipeline.tracks.per_base): the names say so, and each report's tracks share one axis.
+OBSERVED = f"observed ({COVERAGE_UNIT})"
+PREDICTED_REF = f"predicted reference ({COVERAGE_UNIT})"
+PREDICTED_ALT = f"predicted alternative ({COVERAGE_UNIT})"
+PREDICTED_EDITED = f"predicted edited ({COVERAGE_UNIT})"
+PREDICTED_DELTA = f"predicted alternative − reference ({COVERAGE_UNIT})"
+PERCENTILE = "percentile"
+NOISE = "placement noise"
+TOP_HITS_BED = 1_000  # alleles in a scoring bundle's top_hits.bed, strongest first
+COLORS = {"ref": "31,111,235", "alt": "207,34,46", "delta": "130,60,160"}
 
 
 def build_bundle(job: Job, progress: Progress) -> None:
@@ -54,6 +67,8 @@ def build_bundle(job: Job, progress: Progress) -> None:
     out = job_dir(job)
     generated = _bundle_extras(target, out, job.params.get("report_top", REPORT_TOP), progress)
     entries = job_entries(target, generated)
+    if target.kind == JobKind.SCORE_VARIANTS:
+        entries = [*entries, *_igv_files(target, entries, out)]
     missing = [item.name for item in entries if not item.path.is_file()]
     if missing:
         raise InputError(f"Files of this job are no longer on disk: {', '.join(missing[:5])}")
@@ -143,16 +158,21 @@ def _variant_report(target: Job, out: Path, top: int, progress: Progress) -> Ent
         fasta=predictor.genome.fasta_file,
         sites=sites,
         tracks=[
-            ReportTrack(OBSERVED, color="rgb(90,90,90)"),
-            ReportTrack(PREDICTED_REF, color="rgb(31,111,235)", autoscale_group="predicted"),
-            ReportTrack(PREDICTED_ALT, color="rgb(207,34,46)", autoscale_group="predicted"),
+            ReportTrack(OBSERVED, color="rgb(90,90,90)", autoscale_group="coverage"),
+            ReportTrack(PREDICTED_REF, color="rgb(31,111,235)", autoscale_group="coverage"),
+            ReportTrack(PREDICTED_ALT, color="rgb(207,34,46)", autoscale_group="coverage"),
+            # its own scale: a difference is small beside coverage, and may be negative
+            ReportTrack(PREDICTED_DELTA, color="rgb(130,60,160)"),
         ],
-        columns=[*scorers, "track", "gene"],  # every scorer at the row's track
+        columns=[*scorers, PERCENTILE, NOISE, "track", "gene"],  # all at the row's track
         annotation=_annotation(predictor.genome),
         title=f"Top {len(sites)} variants, {predictor.name}",
         description=(
             f"Strongest first by |{scorers[0]}|; each row's scores are all at its track, the "
-            f"track of largest |{scorers[0]}|, which its site shows."
+            f"track of largest |{scorers[0]}|, which its site shows. {PERCENTILE}: the share of "
+            "random SNVs at a similar distance from a gene start whose |score| on that track is "
+            f"at most this one's; {NOISE}: |{scorers[0]}| beyond or within what moving the "
+            "model's window alone does (blank: the model had no score background)."
         ),
     )
     return _generated(path, "", "Offline report of the strongest variants (open in a browser)")
@@ -163,9 +183,10 @@ def _report_tracks(folder: Path) -> list[Entry]:
     tracks = []
     for path in sorted(folder.glob("*/*.bw"), key=lambda p: (int(p.parent.name), p.name)):
         label, _, rest = path.name.partition(".")
-        if label == "delta":
-            continue  # the report draws ref and alt; the difference is one subtraction away
-        description = f"Variant {int(path.parent.name) + 1} of the report: predicted {label}"
+        description = (
+            f"Variant {int(path.parent.name) + 1} of the report: predicted {label} "
+            f"({COVERAGE_UNIT})"
+        )
         tracks.append(
             entry(
                 "report_tracks",
@@ -189,10 +210,16 @@ def _report_site(model, predictor, effect: VariantEffect, observed: dict, folder
     bigwigs = {
         PREDICTED_REF: folder / f"ref.{effect.top_track}.bw",
         PREDICTED_ALT: folder / f"alt.{effect.top_track}.bw",
+        PREDICTED_DELTA: folder / f"delta.{effect.top_track}.bw",
     }
     if effect.top_track in observed:
         bigwigs[OBSERVED] = observed[effect.top_track]
-    values = _row_scores(effect) | {"track": effect.top_track, "gene": effect.top_gene_name}
+    values = _row_scores(effect) | {
+        PERCENTILE: effect.primary_pct,
+        NOISE: {True: "beyond", False: "within"}.get(effect.beyond_noise),
+        "track": effect.top_track,
+        "gene": effect.top_gene_name,
+    }
     return ReportSite(
         variant.chrom,
         variant.start,
@@ -211,6 +238,46 @@ def _row_scores(effect: VariantEffect) -> dict:
         return effect.top_track_scores
     primary = next(iter(effect.scorer_max), None)
     return {primary: effect.primary} if primary else {}
+
+
+def _igv_files(target: Job, entries: list[Entry], out: Path) -> list[Entry]:
+    """``top_hits.bed`` (the strongest alleles) and ``igv_session.xml``, which opens the
+    annotated VCF, the BED and the report's predicted tracks in IGV desktop from the unzipped
+    bundle."""
+    effects = (
+        VariantEffect.objects.filter(job=target, max_abs__isnull=False)
+        .select_related("variant")
+        .order_by("-max_abs", "variant_id")[:TOP_HITS_BED]
+    )
+    hits = [bed_hit(effect) for effect in effects]
+    model = target.params["model"]
+    bed = write_top_hits_bed(
+        hits,
+        out / "top_hits.bed",
+        description=f"strongest {len(hits)} alleles by |{target.params['scorers'][0]}|, {model}",
+    )
+    bed_entry = _generated(bed, "", f"The {len(hits)} strongest alleles as BED (0-based)")
+    predictor = Predictor.objects.filter(name=model).select_related("genome").first()
+    genome = predictor.genome.name if predictor else ""
+    tracks = [SessionTrack(bed_entry.name, "top hits")]
+    tracks += [SessionTrack(e.name, "scored alleles") for e in entries if _is_annotated_vcf(e)]
+    tracks += [_session_track(e) for e in entries if e.name.startswith("report_tracks/")]
+    first = hits[0] if hits else None
+    locus = f"{first.chrom}:{max(1, first.start - 499)}-{first.end + 500}" if first else "All"
+    session = write_igv_session(out / "igv_session.xml", genome=genome, locus=locus, tracks=tracks)
+    how = f"IGV desktop session (File > Open Session), genome {genome}: the VCF, BED and tracks"
+    return [bed_entry, _generated(session, "", how)]
+
+
+def _is_annotated_vcf(item: Entry) -> bool:
+    return item.name.startswith("outputs/") and item.name.endswith("annotated.vcf.gz")
+
+
+def _session_track(item: Entry) -> SessionTrack:
+    """``report_tracks/001.alt.<track>.bw`` → "1 alt <track>", coloured as the report's."""
+    number, label, rest = Path(item.name).name.split(".", 2)
+    track = rest.removesuffix(".bw")
+    return SessionTrack(item.name, f"{int(number)} {label} {track}", COLORS.get(label, ""))
 
 
 def _design_extras(target: Job, out: Path) -> list[Entry]:
@@ -242,11 +309,11 @@ def _design_extras(target: Job, out: Path) -> list[Entry]:
         edits=edits,
         tracks=[
             ReportTrack(PREDICTED_REF, color="rgb(31,111,235)", autoscale_group="predicted"),
-            ReportTrack("predicted edited", color="rgb(207,34,46)", autoscale_group="predicted"),
+            ReportTrack(PREDICTED_EDITED, color="rgb(207,34,46)", autoscale_group="predicted"),
         ],
         bigwigs={
             PREDICTED_REF: files[f"ref.{track}.bw"],
-            "predicted edited": files[f"alt.{track}.bw"],
+            PREDICTED_EDITED: files[f"alt.{track}.bw"],
         },
         annotation=_annotation(design.predictor.genome),
         title=f"Design {design.name}, version {version.number}: {track}",

@@ -34,7 +34,7 @@ from genomeweb.variants.models import (
     VariantSet,
 )
 from worker import provenance
-from worker.calibration import score_calibrator, with_background
+from worker.jobs.calibration import score_calibrator, with_background
 from worker.jobs.finishing import finish_job, model_use
 from worker.jobs.vcf import VARIANT_BATCH
 
@@ -241,14 +241,13 @@ def _finish_scoring(
     summary = {
         "alleles": len(scored.scores.variants),
         "unscored": len(scored.scores.unscored),
+        # what the cost estimate before launch is fitted to (genomeweb/jobs/costs.py)
+        "passes": scored.passes,
+        "scoring_seconds": round(scored.seconds, 3),
         "passes_per_second": round(scored.passes_per_second, 2),
     }
     if not finish_job(job, summary, predictor.genome, used):
         transaction.set_rollback(True)
-        return
-    Predictor.objects.filter(pk=predictor.pk).update(
-        measured_passes_per_second=scored.passes_per_second
-    )
 
 
 def _gene_effects(job: Job, rows: list[Variant], scores) -> list[GeneEffect]:

@@ -27,7 +27,14 @@ from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.forms import ScoreForm, UploadForm
 from genomeweb.variants.models import VariantSet
 from genomeweb.variants.submit import scoring_params, submit_scoring, submit_variant_set
-from genomeweb.variants.table import PAGE_SIZE, EffectFilters, filter_effects, sort_effects
+from genomeweb.variants.table import (
+    PAGE_SIZE,
+    EffectFilters,
+    empty_reason,
+    filter_effects,
+    scored_set,
+    sort_effects,
+)
 from genomeweb.workspaces.access import READ, WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace
 
@@ -162,17 +169,22 @@ def list_effects(request: HttpRequest, code: Path[UUID], query: Query[EffectQuer
         Job.objects.select_related("workspace"), request, code=code, kind=JobKind.SCORE_VARIANTS
     )
     filters = EffectFilters.from_query(_filter_query(query), job.params.get("scorers", []))
-    rows = filter_effects(job.variant_effects.select_related("variant"), filters)
-    if filters.error:
-        raise InvalidInput({"region": [filters.error]})
+    variant_set = scored_set(job)
+    genome = variant_set.genome if variant_set else None
+    rows = filter_effects(job.variant_effects.select_related("variant"), filters, genome)
+    if filters.errors:
+        raise InvalidInput({name: [message] for name, message in filters.errors.items()})
     page = Paginator(sort_effects(rows, filters), PAGE_SIZE).get_page(query.page)
     items = [effect_out(effect) for effect in page]
-    return Status(200, page_info(page) | {"job": job.code, "status": job.status, "items": items})
+    reason = empty_reason(job, filters, genome, page.paginator.count)
+    found = {"job": job.code, "status": job.status, "items": items, "empty_reason": reason}
+    return Status(200, page_info(page) | found)
 
 
 def _filter_query(query: EffectQuery) -> dict:
     """The filters as the page's query string carries them."""
-    data = query.dict(exclude={"page", "min_abs"})
-    if query.min_abs is not None:
-        data["min_abs"] = repr(query.min_abs)
+    data = query.dict(exclude={"page", "min_abs", "min_pct"})
+    for name in ("min_abs", "min_pct"):
+        if getattr(query, name) is not None:
+            data[name] = repr(getattr(query, name))
     return data

@@ -196,3 +196,85 @@ def test_importing_the_module_does_not_import_matplotlib():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# --- The attention heatmap as SVG (the result page's) -------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def attention_tree(weights, window, genes, title="layer 1"):
+    from engine.interpret.figures import attention_svg
+
+    text = attention_svg(weights, window, genes, title)
+    return text, ET.fromstring(text)  # well-formed, whatever the names held
+
+
+def test_the_attention_svg_has_a_colour_scale_with_its_values():
+    weights = np.zeros((8, 8), dtype=np.float32)
+    weights[2, 5] = 0.8
+    _, root = attention_tree(weights, Interval("I", 0, 1024), [])
+    legend = root.find(f"{SVG}g[@class='legend']")
+    assert "from 0 (white) to 0.8 (dark blue)" in legend.get("aria-label")
+    labels = [t.text for t in legend.iter(f"{SVG}text")]
+    assert labels[:2] == ["Attention", "weight"] and {"0.8", "0.4", "0"} <= set(labels)
+    fills = [r.get("fill") for r in legend.iter(f"{SVG}rect") if r.get("fill") != "none"]
+    assert len(fills) == 24 and fills[0] != fills[-1]  # dark at the top, white at the bottom
+
+
+def test_the_attention_svg_labels_genes_on_both_axes():
+    genes = [
+        Gene("YG1", "ALPHA", "I", 100, 400, "+", "", (Exon(100, 400),)),
+        Gene("YG2", "", "I", 600, 900, "-", "", (Exon(600, 900),)),
+    ]
+    _, root = attention_tree(np.full((8, 8), 1 / 8, np.float32), Interval("I", 0, 1024), genes)
+    bars = root.findall(f"{SVG}g[@class='gene']")
+    assert [b.find(f"{SVG}title").text for b in bars] == [
+        "ALPHA (YG1), + strand, I:101-400",
+        "YG2 (YG2), - strand, I:601-900",
+    ]
+    for bar, name in zip(bars, ("ALPHA →", "YG2 ←"), strict=True):
+        assert [t.text for t in bar.iter(f"{SVG}text")] == [name, name]  # top and left
+        assert len(bar.findall(f"{SVG}rect")) == 2
+
+
+def test_attention_rows_are_reachable_by_keyboard_with_a_name():
+    weights = np.eye(8, dtype=np.float32)
+    _, root = attention_tree(weights, Interval("I", 0, 1024), [])
+    rows = root.findall(f"{SVG}g[@class='row']")
+    assert [r.get("tabindex") for r in rows] == ["0"] + ["-1"] * 7  # one tab stop
+    assert rows[2].get("aria-label") == ("Queries I:257-384: strongest attention 1 to I:257-384")
+    assert rows[2].find(f"{SVG}title").text == rows[2].get("aria-label")
+
+
+def test_the_attention_svg_escapes_every_text():
+    hostile = 'x"><script>alert(1)</script>&'
+    gene = Gene(hostile, hostile, "I", 100, 400, "+", "", (Exon(100, 400),))
+    text, root = attention_tree(
+        np.full((8, 8), 1 / 8, np.float32), Interval("I", 0, 1024), [gene], title=hostile
+    )
+    assert "<script" not in text and root.find(f"{SVG}title").text == hostile
+    assert all(element.tag.startswith(SVG) for element in root.iter())
+    assert {e.tag.removeprefix(SVG) for e in root.iter()} <= {
+        "svg",
+        "title",
+        "text",
+        "rect",
+        "g",
+        "line",
+    }
+
+
+def test_the_attention_svg_axis_labels_fit_even_for_long_human_coordinates():
+    """Tick labels like ``248,756.4 kb`` (the end of human chr1) stay inside the picture."""
+    _, root = attention_tree(
+        np.full((8, 8), 1 / 8, np.float32), Interval("chr1", 248_300_000, 248_824_288), []
+    )
+    width = float(root.get("width"))
+    for text in root.iter(f"{SVG}text"):
+        if text.get("transform"):
+            continue  # rotated labels: checked by eye in the browser
+        size = float(text.get("font-size") or 11) * 0.62 * len(text.text)  # sans-serif, wide
+        x, anchor = float(text.get("x")), text.get("text-anchor") or "start"
+        left = x - {"start": 0, "middle": size / 2, "end": size}[anchor]
+        assert 0 <= left and left + size <= width, text.text

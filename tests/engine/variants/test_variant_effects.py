@@ -434,6 +434,27 @@ def test_it_reports_progress_and_scores_a_chosen_track_subset(repeat_genome, cou
     assert result.scores[:, 0, 0].tolist() == [-1, -1, -1, -1]
 
 
+def test_progress_moves_batch_by_batch_inside_one_dense_window(repeat_genome, counting):
+    # 40 SNVs in one 48 bp tile: a single chunk, which used to be reported only once, at the end.
+    calls = []
+    variants = [snv(repeat_genome, "T", s, "C") for s in range(480, 520)]
+    batch_size = 4
+    score_variants(
+        Ensemble([counting], reverse_complement=True),
+        repeat_genome,
+        variants,
+        scorers=["SUM"],
+        batch_size=batch_size,
+        progress=lambda *a: calls.append(a),
+    )
+    done = [d for d, total in calls]
+    assert calls[0] == (0, 40) and calls[-1] == (40, 40)  # the start, then the end
+    assert done == sorted(done) and all(total == 40 for _, total in calls)
+    between = set(done) - {0, 40}
+    assert len(between) >= 40 // batch_size - 1  # a step per batch (per pass), not one in all
+    assert max(b - a for a, b in zip(done, done[1:], strict=False)) <= batch_size
+
+
 def test_unknown_scorers_are_refused(repeat_genome, counting):
     with pytest.raises(ValueError, match="unknown scorers: NOPE"):
         score_variants(counting, repeat_genome, [], scorers=["SUM", "NOPE"])

@@ -93,7 +93,7 @@ class Command(BaseCommand):
     def _calibrated(self, predictor: Predictor, result, identifiers: list[str]):
         """With the model's background: a ``<scorer>_pct`` column beside each scorer."""
         from engine.errors import InputError
-        from worker.calibration import score_calibrator
+        from worker.jobs.calibration import score_calibrator
 
         try:
             calibrator = score_calibrator(predictor)
