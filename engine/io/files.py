@@ -52,6 +52,30 @@ def configured_shifts(directory: Path) -> list[int]:
     return sorted(set(shifts))
 
 
+def fast_substitution_cost(directory: Path) -> float:
+    """What one substitution allele's pass costs, as a fraction of a whole forward pass, for the
+    checkpoint folder's model: 1 unless its config.json turns the substitution fast path on and
+    its metrics.json holds the fast path's measure (``engine.variants.fast_path --record``).
+
+    From the spread set (about one allele per window, so each allele costs a reference pass a
+    and its own pass): whole windows cost W = 2a per allele pass, the fast path F = a + b, so
+    b / a = 2F / W - 1.
+    """
+    directory = Path(directory)
+    config = json.loads((directory / "config.json").read_text())
+    metrics_path = directory / "metrics.json"
+    if not config.get("substitution_fast_path") or not metrics_path.is_file():
+        return 1.0
+    spread = json.loads(metrics_path.read_text()).get("fast_path", {}).get("spread", {})
+    fast, whole = (
+        spread.get("fast_path_cpu_s_per_allele"),
+        spread.get("whole_windows_cpu_s_per_allele"),
+    )
+    if not fast or not whole:
+        return 1.0
+    return min(1.0, max(0.05, 2 * fast / whole - 1))
+
+
 def merge_json(path: Path, values: dict) -> None:
     """Set ``values``' keys in the JSON object at ``path`` (created when missing), keeping the
     others: several commands each store their part of a model's metrics.json."""

@@ -23,6 +23,26 @@ def forward_passes(
     return (len(tiles) + alleles) * per_pass
 
 
+def pass_cost(
+    variants: Iterable[tuple[str, int, int, int]],
+    step: int,
+    *,
+    per_pass: int,
+    substitution_cost: float = 1.0,
+) -> float:
+    """``forward_passes`` in whole-pass equivalents, what the time grows with: a substitution
+    allele's pass counts ``substitution_cost`` (below 1 where the model's fast path reuses its
+    window's reference, ``engine.io.files.fast_substitution_cost``); references and indels 1."""
+    tiles, substitutions, indel_passes = set(), 0, 0
+    for chrom, start, ref_len, alt_len in variants:
+        tiles.add((chrom, start // step))
+        if ref_len == alt_len:
+            substitutions += 1
+        else:
+            indel_passes += 2
+    return (len(tiles) + indel_passes + substitution_cost * substitutions) * per_pass
+
+
 def part_ranges(loci: Sequence[tuple[str, int]], size: int, step: int) -> list[tuple[int, int]]:
     """Cut alleles, sorted by ``(chrom, start)``, into consecutive ``[first, stop)`` ranges of
     about ``size``, each cut moved forward to the next tile boundary so that no tile (and so no

@@ -21,11 +21,13 @@ from genomeweb.lib.durations import duration_text
 RECENT_JOBS = 20  # enough for medians to shrug off a few odd jobs, recent enough to follow a
 # change of hardware or code
 
-# (fixed s, s per pass) until a model has finished a scoring job here. The yeast demo's are
-# the demo's own (scripts/demo.sh: 1,154 passes in 70–90 s on a CPU); the others are rough
-# figures for one GPU, replaced by measurements after the model's first scoring job.
+# (fixed s, s per whole pass) until a model has finished a scoring job here. The yeast demo's
+# per pass is its own measure on this project's 2-core CPU machine (metrics.json fast_path,
+# spread set: whole windows 0.391 s per allele = 16 whole passes, so 0.0244 s a pass), its fixed
+# part a worker's queue and model load (about 2 s); the others are rough figures for one GPU,
+# replaced by measurements after the model's first scoring job.
 DEFAULT_COSTS = {
-    Architecture.YEAST: (15.0, 0.06),
+    Architecture.YEAST: (2.0, 0.0244),
     Architecture.BORZOI: (60.0, 0.25),
     Architecture.FLASHZOI: (60.0, 0.15),
     Architecture.ENFORMER: (40.0, 0.1),
@@ -39,7 +41,7 @@ class Run:
     first progress report (the queue, loading the model, reading inputs) and from there on;
     and, of those, the seconds the engine spent scoring (the passes themselves)."""
 
-    passes: int
+    passes: float  # whole-pass equivalents (genomeweb.variants.submit.estimate_pass_cost)
     startup: float
     work: float
     scoring: float
@@ -51,10 +53,10 @@ class Cost:
     per_pass: float  # seconds
     basis: str  # where the two numbers come from, in words
 
-    def seconds(self, passes: int) -> float:
+    def seconds(self, passes: float) -> float:
         return self.fixed + passes * self.per_pass
 
-    def estimate(self, passes: int) -> dict:
+    def estimate(self, passes: float) -> dict:
         """What the forms show: ``seconds``, ``text`` ("1 min 30 s") and ``basis``."""
         seconds = self.seconds(passes)
         return {"seconds": seconds, "text": duration_text(seconds), "basis": self.basis}
@@ -117,6 +119,7 @@ def recent_runs(predictor: Predictor) -> tuple[str | None, list[Run]]:
         return None, []
     rows = finished.filter(provenance__device__name=device).values_list(
         "summary__passes",
+        "summary__cost_passes",
         "summary__scoring_seconds",
         "queued_at",
         "progress_started_at",
@@ -125,6 +128,15 @@ def recent_runs(predictor: Predictor) -> tuple[str | None, list[Run]]:
     return device, [_run(*row) for row in rows]
 
 
-def _run(passes: int, scoring: float, queued: datetime, began: datetime, finished: datetime) -> Run:
+def _run(
+    passes: int,
+    cost_passes: float | None,
+    scoring: float,
+    queued: datetime,
+    began: datetime,
+    finished: datetime,
+) -> Run:
+    """A job's passes as whole-pass equivalents (``estimate_pass_cost``; a job stored before
+    they were recorded: its plain passes)."""
     startup, work = (began - queued).total_seconds(), (finished - began).total_seconds()
-    return Run(int(passes), startup, work, float(scoring))
+    return Run(float(cost_passes if cost_passes is not None else passes), startup, work, scoring)

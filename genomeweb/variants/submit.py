@@ -10,8 +10,9 @@ from django.db import transaction
 from django.db.models.functions import Length
 from django.utils.text import get_valid_filename
 
-from engine.variants.windows import forward_passes, window_step
-from genomeweb.catalog.models import Genome
+from engine.io.files import fast_substitution_cost
+from engine.variants.windows import forward_passes, pass_cost, window_step
+from genomeweb.catalog.models import Genome, resolve_data_path
 from genomeweb.jobs.enqueue import enqueue
 from genomeweb.jobs.models import Job, JobKind
 from genomeweb.jobs.submit import submit_once
@@ -101,8 +102,26 @@ def submit_scoring(*, variant_set: VariantSet, user, params: dict) -> Job:
 def estimate_passes(variant_set: VariantSet, predictor, params: dict) -> int:
     """Forward passes the job will run (shown before launch)."""
     step = window_step(predictor.output_bins, predictor.bin_size)
-    per_pass = (
-        (2 if params["reverse_complement"] else 1) * len(params["shifts"]) * params["replicates"]
+    return forward_passes(_loci(variant_set), step, per_pass=_per_pass(params))
+
+
+def estimate_pass_cost(variant_set: VariantSet, predictor, params: dict) -> float:
+    """Those passes in whole-pass equivalents (``pass_cost``): what the time estimate scales,
+    since a substitution's pass costs a fraction of a whole one under the fast path."""
+    step = window_step(predictor.output_bins, predictor.bin_size)
+    replicate = resolve_data_path(predictor.replicates[0]["path"])
+    return pass_cost(
+        _loci(variant_set),
+        step,
+        per_pass=_per_pass(params),
+        substitution_cost=fast_substitution_cost(replicate),
     )
+
+
+def _per_pass(params: dict) -> int:
+    return (2 if params["reverse_complement"] else 1) * len(params["shifts"]) * params["replicates"]
+
+
+def _loci(variant_set: VariantSet):
     rows = variant_set.variants.values_list("chrom", "start", Length("ref"), Length("alt"))
-    return forward_passes(rows.iterator(chunk_size=5000), step, per_pass=per_pass)
+    return rows.iterator(chunk_size=5000)

@@ -26,6 +26,7 @@ from genomeweb.variants.igv import UNIT, browser_config, legend, variant_panels
 from genomeweb.variants.lookup import GENE_FLANK, search_workspace
 from genomeweb.variants.models import Mark, Variant, VariantEffect, VariantSet
 from genomeweb.variants.submit import (
+    estimate_pass_cost,
     estimate_passes,
     scoring_params,
     submit_scoring,
@@ -169,12 +170,13 @@ def _estimate(variant_set: VariantSet, form: ScoreForm) -> dict | None:
         "replicates": form.cleaned_data["replicates"],
     }
     passes = estimate_passes(variant_set, predictor, params)
+    cost = estimate_pass_cost(variant_set, predictor, params)
     return {
         "model": predictor.name,
         "track_ids": tracks,
         "passes": passes,
         "alleles": variant_set.accepted,
-        "time": scoring_cost(predictor).estimate(passes),
+        "time": scoring_cost(predictor).estimate(cost),
     }
 
 

@@ -14,7 +14,7 @@ from genomeweb.jobs.costs import DEFAULT_COSTS, NO_HISTORY, scoring_cost
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.lib.durations import duration_text
 from genomeweb.variants.models import GeneEffect, VariantEffect
-from genomeweb.variants.submit import estimate_passes
+from genomeweb.variants.submit import estimate_pass_cost, estimate_passes
 from tests.scoring import score_form
 from worker import tasks
 
@@ -77,13 +77,15 @@ def test_the_task_stores_one_row_per_allele_and_the_exports(scored):
 def test_the_worker_records_the_passes_the_form_estimated(as_user, eddie, scored, validated_set):
     predictor = Predictor.objects.get(name="tiny")
     assert scored.summary["passes"] == estimate_passes(validated_set, predictor, scored.params)
+    cost = estimate_pass_cost(validated_set, predictor, scored.params)
+    assert scored.summary["cost_passes"] == pytest.approx(cost, abs=0.01)
     assert scored.summary["scoring_seconds"] > 0
     assert scored.progress_started_at is not None  # the start-up ended at the first report
     assert scored.queued_at <= scored.progress_started_at <= scored.finished_at
     url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
     body = as_user(eddie).get(url, score_form(), HTTP_HX_REQUEST="true").content.decode()
     assert "fitted to this model&#x27;s last 1 scoring job on cpu" in body
-    estimate = scoring_cost(predictor).estimate(scored.summary["passes"])
+    estimate = scoring_cost(predictor).estimate(cost)
     assert f"about <strong>{estimate['text']}</strong>" in body
 
 

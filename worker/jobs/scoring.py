@@ -33,6 +33,7 @@ from genomeweb.variants.models import (
     VariantEffect,
     VariantSet,
 )
+from genomeweb.variants.submit import estimate_pass_cost
 from worker import provenance
 from worker.jobs.calibration import score_calibrator, with_background
 from worker.jobs.finishing import finish_job, model_use
@@ -95,7 +96,8 @@ def score_whole_set(
     used = with_background(model_use(predictor, model, tracks), calibrator)
     with transaction.atomic():
         _store_effects(job, rows, output.scored.scores, output.summary)
-        _finish_scoring(job, predictor, output.scored, output.files, used)
+        cost = estimate_pass_cost(variant_set, predictor, params)
+        _finish_scoring(job, predictor, output.scored, output.files, used, cost)
 
 
 def split_scoring_job(job: Job, variant_set: VariantSet, predictor: Predictor) -> None:
@@ -232,7 +234,12 @@ def _store_effects(
 
 
 def _finish_scoring(
-    job: Job, predictor: Predictor, scored: ScoredAlleles, files: dict, used: dict
+    job: Job,
+    predictor: Predictor,
+    scored: ScoredAlleles,
+    files: dict,
+    used: dict,
+    pass_cost: float | None = None,
 ) -> None:
     """Record the exports and finish the job (inside the caller's transaction): rolled back
     when this attempt no longer owns the job, so results are stored once."""
@@ -243,6 +250,7 @@ def _finish_scoring(
         "unscored": len(scored.scores.unscored),
         # what the cost estimate before launch is fitted to (genomeweb/jobs/costs.py)
         "passes": scored.passes,
+        "cost_passes": round(pass_cost if pass_cost is not None else scored.passes, 2),
         "scoring_seconds": round(scored.seconds, 3),
         "passes_per_second": round(scored.passes_per_second, 2),
     }
