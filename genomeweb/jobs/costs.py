@@ -22,12 +22,13 @@ RECENT_JOBS = 20  # enough for medians to shrug off a few odd jobs, recent enoug
 # change of hardware or code
 
 # (fixed s, s per whole pass) until a model has finished a scoring job here. The yeast demo's
-# per pass is its own measure on this project's 2-core CPU machine (metrics.json fast_path,
-# spread set: whole windows 0.391 s per allele = 16 whole passes, so 0.0244 s a pass), its fixed
-# part a worker's queue and model load (about 2 s); the others are rough figures for one GPU,
-# replaced by measurements after the model's first scoring job.
+# are its own on this project's 2-core CPU machine (bench/bench_estimates.py): a worker's queue
+# and model load take about 2 s, a whole pass 0.018 s, between the dense demo set's fit (0.0178)
+# and the spread set's measure (metrics.json fast_path: 0.391 s per allele over 16 whole passes,
+# 0.0244); the others are rough figures for one GPU, replaced by measurements after the model's
+# first scoring job.
 DEFAULT_COSTS = {
-    Architecture.YEAST: (2.0, 0.0244),
+    Architecture.YEAST: (2.0, 0.018),
     Architecture.BORZOI: (60.0, 0.25),
     Architecture.FLASHZOI: (60.0, 0.15),
     Architecture.ENFORMER: (40.0, 0.1),

@@ -2,6 +2,7 @@
 a real worker process, driven by a new user in a real browser."""
 
 import json
+import os
 import re
 import time
 import zipfile
@@ -98,17 +99,21 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     walk on a phone, and the server time of every page and htmx request."""
     url, _ = demo_site
     page = browser_page
-    server_times = ServerTimes(url).record(page)
+    server_times = ServerTimes().record(page)
     estimate = start_scoring_the_demo_vcf(page, url)
     workspace_page = page.get_attribute(".crumbs a >> nth=1", "href")
     took = watch_the_scoring_job(page)
     job_page = page.url
+    expected = seconds_of(estimate)
     numbers = [
-        f"scoring estimate shown before launch: about {estimate} ({seconds_of(estimate):.0f} s);"
-        f" the job took {took:.0f} s, queued to finished ({took / seconds_of(estimate):.2f}×)"
+        f"scoring: estimated about {estimate} before launch; took {took:.0f} s queued to "
+        f"finished, by the job page's times to the second ({took / expected:.2f} × the estimate)"
     ]
     print(numbers[0])
-    assert seconds_of(estimate) / 2 <= took <= 2 * seconds_of(estimate), numbers[0]
+    # Other processes on the CPUs slow the demo's worker several times over (another test
+    # suite alongside made it 24-66 s): the load average says whether that was the case.
+    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    assert expected / 2 <= took <= 2 * expected, f"{numbers[0]}; {load}"
 
     page.click("text=Open the results")
     page.wait_for_selector("table.effects tbody a")
