@@ -136,6 +136,16 @@ def scored_set(job) -> VariantSet | None:
     return VariantSet.objects.filter(code=code).select_related("genome").first()
 
 
+def job_rows(job, query) -> tuple[EffectFilters, VariantSet | None, QuerySet]:
+    """A scoring job's effect rows that pass the filters of ``query`` (the page's or the API's
+    query string), with those filters (and their errors) and the scored set."""
+    filters = EffectFilters.from_query(query, job.params.get("scorers", []))
+    variant_set = scored_set(job)
+    genome = variant_set.genome if variant_set else None
+    rows = filter_effects(job.variant_effects.select_related("variant"), filters, genome)
+    return filters, variant_set, rows
+
+
 def score_expression(scorer: str):
     """|value| of one scorer at its strongest track, read from the row's JSON summary."""
     return Abs(Cast(KeyTextTransform(scorer, "scorer_max"), FloatField()))

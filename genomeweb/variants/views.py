@@ -41,10 +41,9 @@ from genomeweb.variants.table import (
     bar_links,
     default_tracks,
     empty_reason,
-    filter_effects,
     histogram,
+    job_rows,
     kept_query,
-    scored_set,
     sort_effects,
     sort_links,
     track_score_rows,
@@ -187,10 +186,8 @@ def effects(request: HttpRequest, code) -> HttpResponse:
         Job.objects.select_related("workspace"), request, code=code, kind=JobKind.SCORE_VARIANTS
     )
     scorers = job.params.get("scorers", [])
-    filters = EffectFilters.from_query(request.GET, scorers)
-    variant_set = scored_set(job)
+    filters, variant_set, rows = job_rows(job, request.GET)
     genome = variant_set.genome if variant_set else None
-    rows = filter_effects(job.variant_effects.select_related("variant"), filters, genome)
     page = Paginator(sort_effects(rows, filters), PAGE_SIZE).get_page(request.GET.get("page"))
     if job.status == JobStatus.SUCCEEDED:
         attach_annotations(list(page))  # the marks column: one query for the page
@@ -232,13 +229,7 @@ def effects_bed(request: HttpRequest, code) -> HttpResponse:
         kind=JobKind.SCORE_VARIANTS,
         status=JobStatus.SUCCEEDED,
     )
-    filters = EffectFilters.from_query(request.GET, job.params.get("scorers", []))
-    variant_set = scored_set(job)
-    rows = filter_effects(
-        job.variant_effects.select_related("variant"),
-        filters,
-        variant_set.genome if variant_set else None,
-    )
+    filters, _, rows = job_rows(job, request.GET)
     effects = sort_effects(rows.exclude(max_abs=None), filters)[:TOP_HITS_BED_ROWS]
     primary = job.params["scorers"][0]
     text = top_hits_bed(

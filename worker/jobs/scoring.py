@@ -132,6 +132,7 @@ def score_variant_part(part: Job, progress: Progress) -> None:
     variant_set, predictor = _scoring_inputs(job)
     params = job.params
     model, tracks = scoring_model(predictor, params, params["tracks"])
+    calibrator = score_calibrator(predictor)  # a bad background fails before the scoring
     rows = list(
         variant_set.variants.filter(
             index__gte=part.params["first"], index__lt=part.params["stop"]
@@ -147,7 +148,6 @@ def score_variant_part(part: Job, progress: Progress) -> None:
         progress=progress,
     )
     path = save_part(scored, job_dir(part) / PART_FILE)
-    calibrator = score_calibrator(predictor)
     used = with_background(model_use(predictor, model, tracks), calibrator)
     if calibrator:
         scored.scores = calibrator.calibrate(scored.scores, params["tracks"])

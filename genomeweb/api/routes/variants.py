@@ -29,10 +29,8 @@ from genomeweb.variants.models import VariantSet
 from genomeweb.variants.submit import scoring_params, submit_scoring, submit_variant_set
 from genomeweb.variants.table import (
     PAGE_SIZE,
-    EffectFilters,
     empty_reason,
-    filter_effects,
-    scored_set,
+    job_rows,
     sort_effects,
 )
 from genomeweb.workspaces.access import READ, WRITE, get_for_member
@@ -168,10 +166,8 @@ def list_effects(request: HttpRequest, code: Path[UUID], query: Query[EffectQuer
     job, _ = get_for_member(
         Job.objects.select_related("workspace"), request, code=code, kind=JobKind.SCORE_VARIANTS
     )
-    filters = EffectFilters.from_query(_filter_query(query), job.params.get("scorers", []))
-    variant_set = scored_set(job)
+    filters, variant_set, rows = job_rows(job, _filter_query(query))
     genome = variant_set.genome if variant_set else None
-    rows = filter_effects(job.variant_effects.select_related("variant"), filters, genome)
     if filters.errors:
         raise InvalidInput({name: [message] for name, message in filters.errors.items()})
     page = Paginator(sort_effects(rows, filters), PAGE_SIZE).get_page(query.page)
