@@ -57,6 +57,7 @@ _PLACEHOLDERS = re.compile(
 )
 
 Value = float | int | str | None
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 @dataclass(frozen=True)
@@ -401,16 +402,17 @@ def _write_sites_vcf(path: Path, sites: Sequence[ReportSite]) -> Path:
 
 
 def _table(sites: Sequence[ReportSite], columns: Sequence[str]) -> dict:
-    """The table in igv-reports' form: a ``unique_id`` column (the session key), then HTML."""
-    headers = ["unique_id", *FIXED_COLUMNS, *(html.escape(column) for column in columns)]
+    """The table in igv-reports' form: a ``unique_id`` column (the session key), then the
+    cells' text (the page sets it as text, so IDs and labels are never read as markup)."""
+    headers = ["unique_id", *FIXED_COLUMNS, *columns]
     rows = [
         [
             index,
-            html.escape(site.chrom),
+            site.chrom,
             site.start + 1,  # POSITION, 1-based as in the VCF
             _allele(site.ref),
             _allele(site.alt),
-            html.escape(site.id),
+            site.id,
             *(_cell(site.values.get(column)) for column in columns),
         ]
         for index, site in enumerate(sites)
@@ -420,8 +422,8 @@ def _table(sites: Sequence[ReportSite], columns: Sequence[str]) -> dict:
 
 def _allele(bases: str) -> str:
     if len(bases) > _LONG_ALLELE:
-        return html.escape(f"{bases[:10]}… ({len(bases):,} bp)")
-    return html.escape(bases)
+        return f"{bases[:10]}… ({len(bases):,} bp)"
+    return bases
 
 
 def _cell(value: Value) -> str:
@@ -429,7 +431,7 @@ def _cell(value: Value) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:.4g}"
-    return html.escape(str(value))
+    return str(value)
 
 
 def _render(
@@ -452,8 +454,9 @@ def _render(
 
 
 def _script_json(value: object) -> str:
-    # "</" inside a <script> element could close it; "<\/" is the same JSON string.
-    return json.dumps(value).replace("</", "<\\/")
+    # In a <script> element "</script" would close it and "<!--" changes how the rest is
+    # parsed; JSON's \u escapes keep the same strings without <, > or &.
+    return json.dumps(value).translate(_SCRIPT_SAFE)
 
 
 def _edit_site(

@@ -2,6 +2,7 @@
 
 import base64
 import gzip
+import html
 import json
 import re
 import time
@@ -220,6 +221,30 @@ def test_design_report_writes_edits_as_vcf_alleles(tmp_path: Path) -> None:
     assert rows[1][2:6] == [2500, anchor, anchor + "GG", "edit 2"]
     assert rows[2][2] == 2800 and len(rows[2][3]) == 4 and len(rows[2][4]) == 1
     assert len(sessions(page)) == 3
+
+
+HOSTILE = '"></script><!--<script>alert(1)</script><img src=x onerror=alert(2)>&amp;'
+
+
+def test_user_text_reaches_the_table_as_text_and_cannot_leave_its_script(tmp_path: Path) -> None:
+    """VCF IDs and edit labels are user input: the page's JSON holds them unchanged (the page
+    sets them as text) and with no <, > or & that could end or change its <script> element."""
+    site = ReportSite("I", 1999, "T", "C", HOSTILE, {"logSED": HOSTILE}, {})
+    out = write_variant_report(
+        tmp_path / "hostile.html",
+        fasta=FASTA,
+        sites=[site],
+        tracks=TRACKS,
+        columns=["logSED"],
+        title=HOSTILE,
+        flank_bp=FLANK_BP,
+    )
+    page = out.read_text()
+    line = re.search(r"const tableJson = (.*)\n", page).group(1)
+    assert not set("<>&") & set(line)
+    assert json.loads(line)["rows"] == [[0, "I", 2000, "T", "C", HOSTILE, HOSTILE]]
+    assert page.count("<script") == 2  # igv.js and the page's own script, nothing planted
+    assert f"<h1>{html.escape(HOSTILE)}</h1>" in page
 
 
 def test_the_same_inputs_a_second_later_give_the_same_bytes(report: Path, tmp_path: Path) -> None:
