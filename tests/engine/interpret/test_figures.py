@@ -265,6 +265,42 @@ def test_the_attention_svg_escapes_every_text():
     }
 
 
+PAYLOADS = [
+    "<img src=x onerror=alert(1)>",
+    '"><script>alert(2)</script>',
+    "javascript:alert(3)",
+    "<svg onload=alert(4)>",
+    "' onmouseover='alert(5)",
+    "]]><foreignObject><iframe src=javascript:alert(6)>",
+    "<!--&#x3C;script&#x3E;-->&amp;",
+]
+SVG_ELEMENTS = {"svg", "title", "text", "rect", "g", "line"}
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_no_user_text_becomes_markup_in_the_attention_svg(payload):
+    """Gene names and IDs, the contig and the title (which carries a variant's alleles) each
+    hold a payload: the SVG stays well-formed, holds only its own elements, no event handler
+    and no link (where a javascript: URL would run), and shows each payload as plain text."""
+    genes = [
+        Gene(payload, payload, payload, 100, 400, "+", "", (Exon(100, 400),)),
+        Gene(f"{payload}2", "", payload, 600, 900, payload, "", (Exon(600, 900),)),
+    ]
+    weights = np.full((8, 8), 1 / 8, np.float32)
+    text, root = attention_tree(weights, Interval(payload, 0, 1024), genes, title=payload)
+    elements = list(root.iter())
+    assert {e.tag for e in elements} <= {f"{SVG}{name}" for name in SVG_ELEMENTS}
+    for element in elements:
+        for name in element.attrib:
+            local = name.rsplit("}", 1)[-1].lower()  # xlink:href is {...xlink}href
+            assert not local.startswith("on") and local not in {"href", "src"}, (element, name)
+    assert root.find(f"{SVG}title").text == payload
+    assert f"Queries {payload}:1-128" in root.find(f"{SVG}g[@class='row']").get("aria-label")
+    names = [t.text for bar in root.iter(f"{SVG}g") if bar.get("class") == "gene" for t in bar]
+    assert f"{payload} →" in names
+    assert "<script" not in text.lower() and "<img" not in text.lower()
+
+
 def test_the_attention_svg_axis_labels_fit_even_for_long_human_coordinates():
     """Tick labels like ``248,756.4 kb`` (the end of human chr1) stay inside the picture."""
     _, root = attention_tree(
