@@ -123,7 +123,12 @@ FILE_UPLOAD_HANDLERS = [
     "genomeweb.variants.uploads.CappedUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-FILE_UPLOAD_TEMP_DIR = None
+# Uploads stream into temporary files here, not the system's /tmp: a web process killed
+# mid-upload leaves its partial file behind, and web start-up and the sweeper delete those once
+# untouched for GW_UPLOAD_TEMP_STALE_SECONDS (genomeweb/lib/upload_tmp.py says why that is safe).
+FILE_UPLOAD_TEMP_DIR = Path(os.getenv("GW_UPLOAD_TEMP_DIR", VAR_DIR / "upload-tmp")).resolve()
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+UPLOAD_TEMP_STALE_SECONDS = envint("GW_UPLOAD_TEMP_STALE_SECONDS", 3 * 3600, minimum=1)
 VCF_MAX_INFLATED_BYTES = envint("GW_VCF_MAX_INFLATED_MB", 4096, minimum=1) * 1024 * 1024
 VCF_MAX_RATIO = envint("GW_VCF_MAX_RATIO", 200, minimum=2)
 VCF_MAX_LINE_BYTES = envint("GW_VCF_MAX_LINE_KB", 1024, minimum=1) * 1024

@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh dev
-if [ ! -x /usr/bin/chromium ]; then
+# Debian's Chromium (browser tests) and bcftools (the exported VCFs must pass it)
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/bcftools ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium bcftools >/dev/null
 fi
 .venv/bin/python -m pytest "$@"

@@ -17,6 +17,7 @@ from engine.pipeline.common import Progress
 from genomeweb.celery import app
 from genomeweb.jobs.models import Claim, Job, JobKind
 from genomeweb.jobs.sweep import sweep_jobs
+from genomeweb.lib.upload_tmp import remove_stale_upload_temp_files
 from worker.errors import JobCancelled
 from worker.heartbeat import Heartbeat
 from worker.jobs.bundles import build_bundle
@@ -56,6 +57,7 @@ def run_job(self, job_id: int) -> None:
 @app.task(name="worker.sweep_jobs")
 def sweep() -> None:
     sweep_jobs()
+    remove_stale_upload_temp_files()
 
 
 def execute(job: Job) -> None:
