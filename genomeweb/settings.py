@@ -144,6 +144,9 @@ JOB_STALE_SECONDS = envint("GW_JOB_STALE_SECONDS", 120, minimum=2)
 JOB_QUEUED_STALE_SECONDS = envint("GW_JOB_QUEUED_STALE_SECONDS", 600, minimum=1)
 JOB_SWEEP_SECONDS = envint("GW_JOB_SWEEP_SECONDS", 60, minimum=1)
 SCORING_PART_ALLELES = envint("GW_SCORING_PART_ALLELES", 20_000, minimum=1)
+# A scoring job saves its scores every this many alleles (a checkpoint): a takeover after a
+# crash resumes from the last one, so a fault redoes at most this much (2 % of a whole part).
+SCORING_CHECKPOINT_ALLELES = envint("GW_SCORING_CHECKPOINT_ALLELES", 400, minimum=1)
 # The commit the code was built from, for each job's provenance. A Docker image has no .git, so
 # its build sets this; elsewhere it stays empty and the worker asks git once per process.
 GIT_COMMIT = os.getenv("GW_GIT_COMMIT", "")

@@ -8,17 +8,20 @@ from the Job row, which the worker claims atomically before doing anything.
 import logging
 from collections.abc import Callable
 
+from billiard.exceptions import WorkerLostError
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
+from celery.worker.request import Request
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from engine.errors import InputError
 from engine.pipeline.common import Progress
 from genomeweb.celery import app
-from genomeweb.jobs.models import Claim, Job, JobKind
+from genomeweb.jobs.models import Claim, FailureReason, Job, JobKind
 from genomeweb.jobs.sweep import sweep_jobs
 from genomeweb.lib.upload_tmp import remove_stale_upload_temp_files
 from worker.errors import JobCancelled
+from worker.failures import classify, killed_for_memory, oom_kills
 from worker.heartbeat import Heartbeat
 from worker.jobs.bundles import build_bundle
 from worker.jobs.designs import predict_design_job
@@ -31,9 +34,41 @@ logger = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
+class JobRequest(Request):
+    """The worker's parent process's view of one run_job message. When the pool process that
+    ran it dies (killed, segfault, out of memory), the parent records that on the job row
+    before the message is requeued, so the next claim need not wait for the heartbeat to go
+    stale and the final message can say how it died."""
+
+    def on_accepted(self, pid, time_accepted):
+        self.oom_kills_before = oom_kills()
+        super().on_accepted(pid, time_accepted)
+
+    def on_failure(self, exc_info, send_failed_event=True, return_ok=False):
+        error = exc_info.exception
+        error = getattr(error, "exc", error)  # ExceptionWithTraceback wraps it
+        if isinstance(error, WorkerLostError):
+            self._record_lost_worker(str(error))
+        super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
+
+    def _record_lost_worker(self, how: str) -> None:
+        how = how.removeprefix("Worker exited prematurely: ").split(" Job:")[0].rstrip(".")
+        memory = killed_for_memory(how, getattr(self, "oom_kills_before", -1))
+        try:
+            Job.worker_lost(
+                int(self.args[0]),
+                worker=self.hostname,
+                how=f"its process died: {how}",
+                memory=memory,
+            )
+        except DATABASE_ERRORS:  # the heartbeat will go stale: the slow path still works
+            logger.warning("could not record the lost worker of %s", self.args, exc_info=True)
+
+
 @app.task(
     name="worker.run_job",
     bind=True,
+    Request=JobRequest,
     autoretry_for=DATABASE_ERRORS,
     retry_backoff=5,
     retry_backoff_max=120,
@@ -63,7 +98,10 @@ def sweep() -> None:
 def execute(job: Job) -> None:
     """Run a claimed job and record how it ended. User errors fail the job with their message."""
     if not job.submitter_may_run():
-        job.fail("The member who submitted this job no longer has the access it needs here.")
+        job.fail(
+            "The member who submitted this job no longer has the access it needs here.",
+            reason=FailureReason.ACCESS,
+        )
         return
     try:
         with Heartbeat(job) as heartbeat:
@@ -71,15 +109,33 @@ def execute(job: Job) -> None:
     except JobCancelled:
         job.mark_cancelled()
     except InputError as error:
-        job.fail(str(error))
+        job.fail(str(error), reason=FailureReason.INPUT)
     except SoftTimeLimitExceeded:
-        job.fail(f"The job ran longer than the limit of {settings.JOB_SOFT_TIME_LIMIT} seconds.")
+        job.fail(
+            f"The job ran longer than the limit of {settings.JOB_SOFT_TIME_LIMIT} seconds.",
+            reason=FailureReason.TIME_LIMIT,
+        )
     except DATABASE_ERRORS:
         raise  # retried by Celery; the claim resumes the job once its heartbeat is stale
-    except Exception:
-        logger.exception("job %s (%s) failed", job.code, job.kind)
-        job.fail(f"An internal error stopped the job. Reference for the administrator: {job.code}")
+    except Exception as error:
+        fail_unexpected(job, error)
         raise
+
+
+def fail_unexpected(job: Job, error: Exception) -> None:
+    """A condition of the machine (storage, memory) fails the job in words the user can act
+    on; anything else is a bug, logged with its traceback for the administrator."""
+    failure = classify(error)
+    if failure is None:
+        logger.exception("job %s (%s) failed", job.code, job.kind)
+        job.fail(
+            f"An internal error stopped the job. Reference for the administrator: {job.code}",
+            reason=FailureReason.INTERNAL,
+            detail=f"{type(error).__name__}: {error}",
+        )
+        return
+    logger.error("job %s (%s) failed: %s (%s)", job.code, job.kind, failure.reason, failure.detail)
+    job.fail(failure.message, reason=failure.reason, detail=failure.detail)
 
 
 HANDLERS: dict[str, Callable[[Job, Progress], None]] = {

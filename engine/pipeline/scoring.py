@@ -30,7 +30,7 @@ from engine.variants.exports import (
     write_scores_npz,
     write_scores_wide_tsv,
 )
-from engine.variants.windows import forward_passes
+from engine.variants.windows import forward_passes, part_ranges
 
 #: ``(scores, track_ids) -> scores`` with their ``Calibration`` (``calibrate_scores``, bound to
 #: a model's background)
@@ -113,7 +113,7 @@ def write_scoring_exports(
         genome.close()
 
 
-def run_variant_scoring(
+def score_alleles_checkpointed(
     model: ModelAdapter,
     fasta: Path,
     variants: list[Variant],
@@ -121,28 +121,86 @@ def run_variant_scoring(
     scorers: list[str],
     tracks: list[int],
     genes: list[Gene] | None,
+    folder: Path,
+    chunk_alleles: int,
+    progress: Progress | None = None,
+    starting: Callable[[str], object] | None = None,
+) -> ScoredAlleles:
+    """``score_alleles`` in chunks of about ``chunk_alleles``, each saved in ``folder`` as soon
+    as it is scored: a run that resumes after a crash loads the chunks it finds and scores
+    only the rest, so a crash costs at most one chunk.
+
+    Chunks are cut at tile boundaries (``part_ranges``), so every allele is scored with the
+    same windows as in one go. ``starting`` hears which records a chunk holds before it is
+    scored (a crash inside it can then be pinned on them).
+    """
+    if not variants:
+        return score_alleles(model, fasta, variants, scorers=scorers, tracks=tracks, genes=genes)
+    folder.mkdir(parents=True, exist_ok=True)
+    loci = [(v.chrom, v.start) for v in variants]
+    total, done, paths = len(variants), 0, []
+    for first, stop in part_ranges(loci, chunk_alleles, default_window_step(model)):
+        path = folder / f"chunk-{first}-{stop}.npz"
+        if not path.exists():  # save_part writes whole files only
+            if starting is not None:
+                starting(describe_records(variants, first, stop))
+            scored = score_alleles(
+                model,
+                fasta,
+                variants[first:stop],
+                scorers=scorers,
+                tracks=tracks,
+                genes=genes,
+                progress=_offset(progress, done, total),
+            )
+            save_part(scored, path)
+        done += stop - first
+        if progress is not None:
+            progress(done, total)
+        paths.append(path)
+    return join_parts(paths, variants, genes)
+
+
+def _offset(progress: Progress | None, done: int, total: int) -> Progress | None:
+    """A chunk's progress as the whole run's."""
+    if progress is None:
+        return None
+    return lambda chunk_done, _chunk_total: progress(done + chunk_done, total)
+
+
+def describe_records(variants: list[Variant], first: int, stop: int) -> str:
+    """``records 1,201-1,600 (II:12,345 C>T ... II:56,789 G>A)``, 1-based as in the VCF."""
+    head, tail = variants[first], variants[stop - 1]
+    return (
+        f"records {first + 1:,}-{stop:,} ({head.chrom}:{head.start + 1:,} {head.ref}>{head.alt}"
+        f" ... {tail.chrom}:{tail.start + 1:,} {tail.ref}>{tail.alt})"
+    )
+
+
+def export_scores(
+    scored: ScoredAlleles,
+    track_ids: list[str],
+    fasta: Path,
     out_dir: Path,
-    progress: Progress,
     model_name: str,
     calibrate: Calibrate | None = None,
 ) -> ScoringOutput:
-    """Score alleles and write every export into ``out_dir``, in one go (small jobs);
+    """Every export of scored alleles into ``out_dir``, and their summary rows;
     ``calibrate`` (if any) adds percentiles against the model's background first."""
-    scored = score_alleles(
-        model, fasta, variants, scorers=scorers, tracks=tracks, genes=genes, progress=progress
-    )
-    ids = [model.tracks.tracks[i].identifier for i in tracks]
     if calibrate is not None:
-        scored.scores = calibrate(scored.scores, ids)
-    files = write_scoring_exports(scored.scores, ids, fasta, out_dir, model_name)
-    return ScoringOutput(scored, summary_rows(scored.scores, ids), files)
+        scored.scores = calibrate(scored.scores, track_ids)
+    files = write_scoring_exports(scored.scores, track_ids, fasta, out_dir, model_name)
+    return ScoringOutput(scored, summary_rows(scored.scores, track_ids), files)
 
 
 def save_part(scored: ScoredAlleles, path: Path) -> Path:
-    """One part's scores and timing, for the step that joins the parts."""
+    """One part's (or chunk's) scores and timing, for the step that joins them. Written under
+    a temporary name and renamed, so the file is whole or absent, even after a crash."""
     timing = {"passes": np.int64(scored.passes), "seconds": np.float64(scored.seconds)}
-    with path.open("wb") as handle:
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("wb") as handle:
         np.savez(handle, **scores_to_arrays(scored.scores), **timing)
+    os.replace(temporary, path)
     return path
 
 

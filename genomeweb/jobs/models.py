@@ -40,8 +40,25 @@ class JobStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+STOPPED_BEATING = "stopped sending heartbeats (killed with its host, lost, or hung)"
 FINAL_STATES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 PROVENANCE_FILE = "provenance.json"  # the artifact holding a copy of Job.provenance
+
+
+class FailureReason(models.TextChoices):
+    """Why a job failed, for the administrator (the user reads ``Job.error``)."""
+
+    INPUT = "input", "Unusable input"
+    ACCESS = "access", "Submitter lost access"
+    STORAGE_FULL = "storage_full", "Results storage full"
+    STORAGE_QUOTA = "storage_quota", "Results storage quota exceeded"
+    STORAGE_READ_ONLY = "storage_read_only", "Results storage read-only"
+    STORAGE_PERMISSION = "storage_permission", "Results storage not writable (permissions)"
+    OUT_OF_MEMORY = "out_of_memory", "Out of memory"
+    WORKER_CRASHED = "worker_crashed", "Worker process died on every attempt"
+    TIME_LIMIT = "time_limit", "Time limit"
+    PART_FAILED = "part_failed", "A part failed"
+    INTERNAL = "internal", "Internal error (see the worker log)"
 
 
 class Claim(models.TextChoices):
@@ -93,6 +110,21 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True, help_text="Shown to the user when the job failed")
+    failure_reason = models.CharField(max_length=30, choices=FailureReason.choices, blank=True)
+    failure_detail = models.TextField(
+        blank=True, help_text="For the administrator: the technical cause (exception, signal)"
+    )
+    crashes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="One entry per attempt whose worker process died: how, and what it was doing",
+    )
+    working_on = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the running attempt works on now (e.g. a checkpoint chunk's records), "
+        "so a crash can name its culprit",
+    )
     summary = models.JSONField(default=dict, blank=True)
     provenance = models.JSONField(
         default=dict,
@@ -110,6 +142,11 @@ class Job(models.Model):
         blank=True,
         help_text="When this attempt first reported progress: its start-up (queue, model load, "
         "inputs) was over. The rate, and so the time left, is measured from here",
+    )
+    progress_resumed = models.PositiveBigIntegerField(
+        default=0,
+        help_text="progress_done when this attempt first reported: the work earlier attempts "
+        "left in checkpoints, which the rate must not count",
     )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -196,10 +233,11 @@ class Job(models.Model):
             done, total, began = self.progress_done, self.progress_total, self.progress_started_at
         else:
             return None
-        if began is None or done == 0 or done >= total:
+        done_here = done - (self.progress_resumed if self.status == JobStatus.RUNNING else 0)
+        if began is None or done_here <= 0 or done >= total:
             return None
         elapsed = ((now or timezone.now()) - began).total_seconds()
-        return elapsed * (total - done) / done
+        return elapsed * (total - done) / done_here
 
     @property
     def eta_text(self) -> str:
@@ -234,33 +272,107 @@ class Job(models.Model):
 
     @classmethod
     def claim(cls, job_id: int, *, worker: str, task_id: str) -> Claim:
-        """Take the job for this worker with one conditional UPDATE.
+        """Take the job for this worker, under a row lock.
 
-        A queued job, or a running one whose worker stopped sending heartbeats (killed, lost),
-        can be claimed. Each claim counts an attempt, so an input that crashes the worker is
-        failed by the attempt guard instead of being redelivered forever.
+        A queued job, or a running one whose worker died (its parent process reported it) or
+        stopped sending heartbeats (killed, lost), can be claimed. Each claim counts an attempt,
+        so an input that crashes the worker is failed by the attempt guard instead of being
+        redelivered forever. Progress is kept: the new attempt resumes from the checkpoints
+        the earlier ones left, and the bar must not go backwards meanwhile.
         """
         now = timezone.now()
         stale = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
         claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
-        updated = cls.objects.filter(
-            claimable,
-            pk=job_id,
-            cancel_requested=False,
-            attempts__lt=settings.JOB_MAX_ATTEMPTS,
-        ).update(
+        with transaction.atomic():
+            job = (
+                cls.objects.select_for_update()
+                .filter(
+                    claimable,
+                    pk=job_id,
+                    cancel_requested=False,
+                    attempts__lt=settings.JOB_MAX_ATTEMPTS,
+                )
+                .first()
+            )
+            if job is not None:
+                job._take(worker=worker, task_id=task_id, now=now)
+                return Claim.CLAIMED
+        return cls._explain_lost_claim(job_id)
+
+    def _take(self, *, worker: str, task_id: str, now: datetime) -> None:
+        if self.status == JobStatus.RUNNING:  # taken over from a worker that went silent
+            self.note_crash(STOPPED_BEATING)
+        Job.objects.filter(pk=self.pk).update(
             status=JobStatus.RUNNING,
             attempts=F("attempts") + 1,
             started_at=Coalesce("started_at", Value(now)),  # the first attempt's start
             heartbeat_at=now,
             worker=worker,
             celery_task_id=task_id,
-            progress_done=0,  # an attempt starts over; the bar must not claim old progress
-            progress_started_at=None,  # nor its rate
+            crashes=self.crashes,
+            working_on="",
+            progress_started_at=None,  # the rate is this attempt's own
+            progress_resumed=0,
         )
-        if updated:
-            return Claim.CLAIMED
-        return cls._explain_lost_claim(job_id)
+
+    def note_crash(self, how: str, *, memory: bool = False) -> None:
+        """Add the current attempt to ``crashes`` (on this instance; the caller saves it),
+        once: the worker's parent may have reported it before the sweeper noticed."""
+        if any(crash["attempt"] == self.attempts for crash in self.crashes):
+            return
+        crash = {
+            "attempt": self.attempts,
+            "worker": self.worker,
+            "how": how,
+            "memory": memory,
+            "working_on": self.working_on,
+            "at": timezone.now().isoformat(),
+        }
+        self.crashes = [*self.crashes, crash]
+
+    @classmethod
+    def worker_lost(cls, job_id: int, *, worker: str, how: str, memory: bool) -> bool:
+        """The worker's parent process saw the process running this job die (killed, crashed,
+        out of memory): record how and mark the attempt over at once, so the redelivered
+        message can take the job now instead of after ``JOB_STALE_SECONDS`` of silence.
+        Returns whether the job was this worker's to give up."""
+        stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+        with transaction.atomic():
+            job = (
+                cls.objects.select_for_update()
+                .filter(pk=job_id, status=JobStatus.RUNNING, worker=worker)
+                .first()
+            )
+            if job is None:
+                return False
+            job.note_crash(how, memory=memory)
+            cls.objects.filter(pk=job_id).update(crashes=job.crashes, heartbeat_at=stale)
+        return True
+
+    def fail_after_crashes(self) -> bool:
+        """Fail a job whose worker died on every attempt, saying what is known: memory, and
+        the records it was working on when each attempt died, if it was always the same."""
+        memory = any(crash.get("memory") for crash in self.crashes)
+        message = (
+            f"The job stopped the worker {self.attempts} times (it was killed or crashed "
+            "while running), so it was not retried again."
+        )
+        if memory:
+            message += (
+                " The kernel killed the worker for lack of memory: the job needs more memory "
+                "than the worker has. Score fewer tracks or a smaller set, or ask an "
+                "administrator for a worker with more memory."
+            )
+        sites = {crash.get("working_on", "") for crash in self.crashes}
+        if len(self.crashes) >= self.attempts and len(sites) == 1 and "" not in sites:
+            message += f" Each time it was working on {sites.pop()}: check those records."
+        elif not memory:
+            message += " Check the input, or ask an administrator to look at the worker logs."
+        reason = FailureReason.OUT_OF_MEMORY if memory else FailureReason.WORKER_CRASHED
+        detail = "; ".join(
+            f"attempt {c['attempt']} on {c['worker'] or '?'}: {c['how']}" for c in self.crashes
+        )
+        return self.fail(message, reason=reason, detail=detail)
 
     @classmethod
     def _explain_lost_claim(cls, job_id: int) -> Claim:
@@ -271,11 +383,8 @@ class Job(models.Model):
             job.mark_cancelled()
             return Claim.GONE
         if job.attempts >= settings.JOB_MAX_ATTEMPTS and not job.has_live_worker():
-            job.fail(
-                f"The job stopped the worker {job.attempts} times (it was killed or crashed "
-                "while running), so it was not retried again. Check the input, or ask an "
-                "administrator to look at the worker logs."
-            )
+            job.note_crash(STOPPED_BEATING)
+            job.fail_after_crashes()
             return Claim.GONE
         return Claim.BUSY
 
@@ -310,14 +419,23 @@ class Job(models.Model):
         return Job.objects.filter(pk=self.pk, cancel_requested=True).exists()
 
     def set_progress(self, done: int, total: int) -> None:
+        """Record progress; the attempt's first report also marks where its rate starts (and
+        how much it resumed from checkpoints)."""
         now = timezone.now()
+        first_report = self.progress_started_at is None
         self._update_if(
             self._owned(),
             progress_done=done,
             progress_total=total,
             heartbeat_at=now,
             progress_started_at=self.progress_started_at or now,
+            progress_resumed=done if first_report else self.progress_resumed,
         )
+
+    def set_working_on(self, what: str) -> None:
+        """Name what the attempt works on now (e.g. ``records 1,201-1,600 (II:12,345 ...)``),
+        so a crash while on it can be pinned on its input."""
+        self._update_if(self._owned(), working_on=what[:300])
 
     def finish(
         self,
@@ -340,17 +458,26 @@ class Job(models.Model):
             error="",
         )
 
-    def fail(self, message: str) -> bool:
+    def fail(self, message: str, *, reason: str = "", detail: str = "") -> bool:
+        """Fail the job with ``message`` for the user (and ``reason``, ``detail`` for the
+        administrator); files an attempt left without recording them are removed."""
         failed = self._update_if(
             ~Q(status__in=FINAL_STATES),
             status=JobStatus.FAILED,
             error=message,
+            failure_reason=reason,
+            failure_detail=detail,
             finished_at=timezone.now(),
         )
+        if failed:
+            from genomeweb.results.storage import discard_unrecorded_files
+
+            discard_unrecorded_files(self)
         if failed and self.parent_id:
             parent = Job.objects.get(pk=self.parent_id)
             number = self.params.get("part", 0) + 1
-            if parent.fail(f"Part {number} of {parent.parts.count()} failed: {message}"):
+            part_failed = f"Part {number} of {parent.parts.count()} failed: {message}"
+            if parent.fail(part_failed, reason=FailureReason.PART_FAILED, detail=detail):
                 parent.cancel_parts()
         return failed
 
@@ -412,9 +539,11 @@ class Job(models.Model):
     def requeue(self) -> bool:
         """Put a job whose worker vanished back in the queue (the sweeper's job)."""
         stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
+        self.note_crash(STOPPED_BEATING)
         return self._update_if(
-            Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale),
+            Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale, attempts=self.attempts),
             status=JobStatus.QUEUED,
             queued_at=timezone.now(),
             worker="",
+            crashes=self.crashes,
         )

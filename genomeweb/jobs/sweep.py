@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from genomeweb.jobs.enqueue import send_job
-from genomeweb.jobs.models import Job
+from genomeweb.jobs.models import STOPPED_BEATING, Job
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ def sweep_jobs() -> SweepReport:
 
 def _recover_running(job: Job, report: SweepReport) -> None:
     if job.attempts >= settings.JOB_MAX_ATTEMPTS:
-        lost = f"The worker stopped responding {job.attempts} times while running this job"
-        if job.fail(f"{lost}, so it was not retried again."):
+        job.note_crash(STOPPED_BEATING)
+        if job.fail_after_crashes():
             report.failed += 1
     elif job.requeue():
         send_job(job.pk)

@@ -1,11 +1,14 @@
 """Where job outputs live on disk, and how they are recorded."""
 
+import logging
 from pathlib import Path
 
 from django.conf import settings
 
 from engine.io.files import sha256_file
 from genomeweb.jobs.models import Job
+
+logger = logging.getLogger(__name__)
 
 
 def job_dir(job: Job) -> Path:
@@ -34,3 +37,29 @@ def record_artifact(job: Job, path: Path, *, content_type: str, description: str
         },
     )
     return artifact
+
+
+def discard_unrecorded_files(job: Job) -> None:
+    """Remove what a failed job's attempts left in its folder without recording (partial
+    exports, checkpoints): only an Artifact row makes a file part of a result. Best effort: a
+    failure must still be recorded when the storage cannot even be listed."""
+    from genomeweb.results.models import Artifact
+
+    folder = settings.RESULTS_DIR / str(job.code)
+    if not folder.is_dir():
+        return
+    recorded = {
+        settings.RESULTS_DIR / relative
+        for relative in Artifact.objects.filter(job=job).values_list("relative_path", flat=True)
+    }
+    try:
+        for path in sorted(folder.rglob("*"), reverse=True):  # files before their folders
+            if path.is_dir():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif path not in recorded:
+                path.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    except OSError:
+        logger.warning("could not clear the files of failed job %s", job.code, exc_info=True)

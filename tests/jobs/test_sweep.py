@@ -52,7 +52,7 @@ def test_it_fails_silent_jobs_that_used_their_attempts(workspace, alice, sent):
     report = sweep_jobs()
     job.refresh_from_db()
     assert report.failed == 1 and job.status == JobStatus.FAILED
-    assert "stopped responding 3 times" in job.error
+    assert "stopped the worker 3 times" in job.error
     sent.assert_not_called()
 
 

@@ -3,6 +3,7 @@ tracks around one scored variant."""
 
 import logging
 import math
+import shutil
 
 from django.conf import settings
 from django.db import transaction
@@ -14,10 +15,10 @@ from engine.models import runtime
 from engine.pipeline.common import Progress
 from engine.pipeline.scoring import (
     ScoredAlleles,
+    export_scores,
     join_parts,
-    run_variant_scoring,
     save_part,
-    score_alleles,
+    score_alleles_checkpointed,
     summary_rows,
     write_scoring_exports,
 )
@@ -42,6 +43,7 @@ from worker.jobs.vcf import VARIANT_BATCH
 logger = logging.getLogger(__name__)
 
 PART_FILE = "part_scores.npz"
+CHECKPOINTS = "checkpoints"  # a folder of scored chunks, while the job runs
 
 
 def score_variant_set(job: Job, progress: Progress) -> None:
@@ -81,16 +83,13 @@ def score_whole_set(
     model, tracks = scoring_model(predictor, params, params["tracks"])
     calibrator = score_calibrator(predictor)
     rows = list(variant_set.variants.order_by("index"))
-    output = run_variant_scoring(
-        model,
+    scored = _score_with_checkpoints(job, params, predictor, model, tracks, rows, progress)
+    output = export_scores(
+        scored,
+        params["tracks"],
         predictor.genome.fasta_file,
-        [as_engine_variant(v) for v in rows],
-        scorers=params["scorers"],
-        tracks=tracks,
-        genes=model_genes(predictor, params["genes"]),
-        out_dir=job_dir(job),
-        progress=progress,
-        model_name=predictor.name,
+        job_dir(job),
+        predictor.name,
         calibrate=calibrator.calibrate if calibrator else None,
     )
     used = with_background(model_use(predictor, model, tracks), calibrator)
@@ -98,6 +97,35 @@ def score_whole_set(
         _store_effects(job, rows, output.scored.scores, output.summary)
         cost = estimate_pass_cost(variant_set, predictor, params)
         _finish_scoring(job, predictor, output.scored, output.files, used, cost)
+
+
+def _score_with_checkpoints(
+    job: Job,
+    params: dict,
+    predictor: Predictor,
+    model,
+    tracks: list[int],
+    rows: list[Variant],
+    progress: Progress,
+) -> ScoredAlleles:
+    """Score ``rows`` with the scoring ``params`` in checkpointed chunks in the folder of
+    ``job`` (a whole job or a part): an attempt that takes over after a crash resumes from the
+    last chunk saved. The chunks go once the job succeeds."""
+    folder = job_dir(job) / CHECKPOINTS
+    scored = score_alleles_checkpointed(
+        model,
+        predictor.genome.fasta_file,
+        [as_engine_variant(v) for v in rows],
+        scorers=params["scorers"],
+        tracks=tracks,
+        genes=model_genes(predictor, params["genes"]),
+        folder=folder,
+        chunk_alleles=settings.SCORING_CHECKPOINT_ALLELES,
+        progress=progress,
+        starting=job.set_working_on,
+    )
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return scored
 
 
 def split_scoring_job(job: Job, variant_set: VariantSet, predictor: Predictor) -> None:
@@ -138,15 +166,7 @@ def score_variant_part(part: Job, progress: Progress) -> None:
             index__gte=part.params["first"], index__lt=part.params["stop"]
         ).order_by("index")
     )
-    scored = score_alleles(
-        model,
-        predictor.genome.fasta_file,
-        [as_engine_variant(v) for v in rows],
-        scorers=params["scorers"],
-        tracks=tracks,
-        genes=model_genes(predictor, params["genes"]),
-        progress=progress,
-    )
+    scored = _score_with_checkpoints(part, params, predictor, model, tracks, rows, progress)
     path = save_part(scored, job_dir(part) / PART_FILE)
     used = with_background(model_use(predictor, model, tracks), calibrator)
     if calibrator:
