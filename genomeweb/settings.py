@@ -183,7 +183,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = JOB_TIME_LIMIT
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A broker blip is not a crash: the running job keeps its attempt. Its message cannot be acked
+# on the lost connection, so it may come back (Redis with AOF, after the visibility timeout); the
+# Job row turns that copy away (Claim.BUSY while the job runs, Claim.GONE once it has finished).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # On SIGTERM, a running job gets this long before its message goes back to the queue (below the
 # 60 s stop grace period in docker-compose.yml), rather than waiting for the visibility timeout.
