@@ -137,27 +137,34 @@ def score_alleles_checkpointed(
     if not variants:
         return score_alleles(model, fasta, variants, scorers=scorers, tracks=tracks, genes=genes)
     folder.mkdir(parents=True, exist_ok=True)
-    loci = [(v.chrom, v.start) for v in variants]
-    total, done, paths = len(variants), 0, []
-    for first, stop in part_ranges(loci, chunk_alleles, default_window_step(model)):
-        path = folder / f"chunk-{first}-{stop}.npz"
-        if not path.exists():  # save_part writes whole files only
-            if starting is not None:
-                starting(describe_records(variants, first, stop))
-            scored = score_alleles(
-                model,
-                fasta,
-                variants[first:stop],
-                scorers=scorers,
-                tracks=tracks,
-                genes=genes,
-                progress=_offset(progress, done, total),
-            )
-            save_part(scored, path)
+    ranges = part_ranges(
+        [(v.chrom, v.start) for v in variants], chunk_alleles, default_window_step(model)
+    )
+    paths = [folder / f"chunk-{first}-{stop}.npz" for first, stop in ranges]
+    total = len(variants)
+    done = sum(
+        stop - first for (first, stop), path in zip(ranges, paths, strict=True) if path.exists()
+    )
+    if progress is not None:
+        progress(done, total)  # what earlier attempts saved: the bar starts there, not at 0
+    for (first, stop), path in zip(ranges, paths, strict=True):
+        if path.exists():  # save_part writes whole files only
+            continue
+        if starting is not None:
+            starting(describe_records(variants, first, stop))
+        scored = score_alleles(
+            model,
+            fasta,
+            variants[first:stop],
+            scorers=scorers,
+            tracks=tracks,
+            genes=genes,
+            progress=_offset(progress, done, total),
+        )
+        save_part(scored, path)
         done += stop - first
         if progress is not None:
             progress(done, total)
-        paths.append(path)
     return join_parts(paths, variants, genes)
 
 

@@ -522,9 +522,11 @@ class _Tally:
         return counted
 
     def reach(self, done: float) -> None:
-        self.done = done
+        # Batches are counted as they finish, chunks as whole alleles: the two counts can
+        # disagree by a batch, and a progress bar must never move back.
+        self.done = max(self.done, done)
         if self.progress:
-            self.progress(min(int(done), self.total), self.total)
+            self.progress(min(int(self.done), self.total), self.total)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Min, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from genomeweb.lib.durations import duration_text
@@ -423,14 +423,21 @@ class Job(models.Model):
         how much it resumed from checkpoints)."""
         now = timezone.now()
         first_report = self.progress_started_at is None
-        self._update_if(
+        if not self._update_if(
             self._owned(),
-            progress_done=done,
+            # An attempt that starts over (a kind without checkpoints) must not move the bar
+            # back: it stays until the new attempt passes it.
+            progress_done=Case(
+                When(progress_total=total, then=Greatest(F("progress_done"), Value(done))),
+                default=Value(done),
+            ),
             progress_total=total,
             heartbeat_at=now,
             progress_started_at=self.progress_started_at or now,
             progress_resumed=done if first_report else self.progress_resumed,
-        )
+        ):
+            return
+        self.progress_done = done
 
     def set_working_on(self, what: str) -> None:
         """Name what the attempt works on now (e.g. ``records 1,201-1,600 (II:12,345 ...)``),

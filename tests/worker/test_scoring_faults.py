@@ -1,0 +1,160 @@
+"""Scoring jobs under worker faults, with real processes and the demo model: a takeover resumes
+from the last checkpoint, and an input that keeps killing its worker is failed fast, by name."""
+
+import os
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from genomeweb.catalog.models import Genome, Predictor
+from genomeweb.jobs.models import FailureReason, Job, JobStatus
+from genomeweb.variants.models import VariantEffect
+from genomeweb.variants.submit import submit_scoring, submit_variant_set
+from tests.worker.conftest import kill_group, wait_for
+from tests.worker.test_worker_faults import FAST_RECOVERY, many_snvs, pool_child
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHUNK = 24  # alleles per checkpoint: a few seconds of the demo model on one CPU thread
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "GW_SCORING_CHECKPOINT_ALLELES": str(CHUNK)}
+
+
+def note_fault(line: str) -> None:
+    """What a fault test measured, for the closing note (test-artifacts/faults.txt)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "faults.txt").open("a") as out:
+        out.write(line + "\n")
+
+
+def validated_set(workspace, user, start_worker, count: int, **env):
+    """A validated set of ``count`` demo-genome SNVs, and the worker that validated it."""
+    call_command("load_demo")
+    genome = Genome.objects.get(name="sacCer3")
+    content, expected = many_snvs(genome, count, seed=5)
+    variant_set = submit_variant_set(
+        workspace=workspace,
+        user=user,
+        genome=genome,
+        name="screen",
+        upload=SimpleUploadedFile("screen.vcf", content),
+        submission=uuid.uuid4(),
+    )
+    worker = start_worker("first", **env)
+    validation = variant_set.validation_job
+    wait_for(lambda: Job.objects.get(pk=validation.pk).is_final, 120, "the validation")
+    variant_set.refresh_from_db()
+    assert variant_set.accepted == expected
+    return variant_set, worker
+
+
+def submit_demo_scoring(variant_set, user) -> Job:
+    predictor = Predictor.objects.get(name="yeast-demo")
+    tracks = list(predictor.tracks.order_by("index").values_list("identifier", flat=True))[:2]
+    params = {
+        "variant_set": str(variant_set.code),
+        "model": predictor.name,
+        "tracks": tracks,
+        "scorers": ["logSED", "SUM"],
+        "reverse_complement": False,
+        "shifts": [0],
+        "replicates": 1,
+        "genes": False,
+    }
+    return submit_scoring(variant_set=variant_set, user=user, params=params)
+
+
+class ProgressWatch:
+    """Samples a job's progress every 0.1 s in a thread, as a member's page would."""
+
+    def __init__(self, job: Job) -> None:
+        self.job, self.samples, self._stop = job, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(0.1):
+                row = Job.objects.filter(pk=self.job.pk).values("status", "progress_done").get()
+                self.samples.append(row["progress_done"])
+        finally:
+            connection.close()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_takeover_resumes_from_the_last_checkpoint(start_worker, alice, workspace):
+    env = FAST_RECOVERY | ONE_THREAD
+    variant_set, first = validated_set(workspace, alice, start_worker, 240, **env)
+    job = submit_demo_scoring(variant_set, alice)
+
+    with ProgressWatch(job) as watch:
+        wait_for(lambda: Job.objects.get(pk=job.pk).progress_done >= 100, 240, "some chunks")
+        before_kill = Job.objects.get(pk=job.pk).progress_done
+        kill_group(first, signal.SIGKILL)  # parent and pool child: only the heartbeat can tell
+        start_worker("second", **env)
+        wait_for(lambda: Job.objects.get(pk=job.pk).is_final, 300, "the takeover")
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.attempts == 2 and job.worker.startswith("second@")
+    assert len(job.crashes) == 1 and "heartbeats" in job.crashes[0]["how"]
+    assert VariantEffect.objects.filter(job=job).count() == variant_set.accepted  # once each
+    assert watch.samples == sorted(watch.samples), "progress went backwards"
+    redone = before_kill - job.progress_resumed
+    note_fault(
+        f"worker SIGKILL mid-scoring: {before_kill}/{job.progress_total} alleles done at the "
+        f"kill, resumed from {job.progress_resumed}, redone {redone}, attempts {job.attempts}"
+    )
+    assert 0 <= redone <= 2 * CHUNK, (before_kill, job.progress_resumed)  # a chunk, tile-rounded
+    folder = settings.RESULTS_DIR / str(job.code)
+    assert not (folder / "checkpoints").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_an_input_that_keeps_killing_its_worker_fails_fast_naming_the_records(
+    start_worker, alice, workspace
+):
+    # Default heartbeat staleness (120 s): the parent's report alone must make it fast.
+    assert settings.JOB_STALE_SECONDS >= 120
+    variant_set, worker = validated_set(workspace, alice, start_worker, 60, **ONE_THREAD)
+    job = submit_demo_scoring(variant_set, alice)
+    first_kill = None
+    for attempt in (1, 2, 3):  # as if one record crashed native code each time it was scored
+
+        def scoring(attempt=attempt):
+            row = Job.objects.get(pk=job.pk)
+            return row.attempts == attempt and row.working_on != ""
+
+        wait_for(scoring, 120, f"attempt {attempt} to start a chunk")
+        os.kill(pool_child(worker), signal.SIGKILL)
+        first_kill = first_kill or time.monotonic()
+
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_final, 120, "the attempt guard")
+    took = time.monotonic() - first_kill
+    note_fault(f"crash loop (pool child killed 3x in one chunk): failed {took:.1f} s after kill 1")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.attempts == 3
+    assert took < settings.JOB_STALE_SECONDS, took  # not minutes of stale heartbeats
+    assert "stopped the worker 3 times" in job.error
+    assert f"Each time it was working on records 1-{CHUNK}" in job.error, job.error
+    assert job.failure_reason == FailureReason.WORKER_CRASHED
+    assert [crash["attempt"] for crash in job.crashes] == [1, 2, 3]
+    assert all("SIGKILL" in crash["how"] for crash in job.crashes), job.crashes
+    assert not VariantEffect.objects.filter(job=job).exists()
+    assert not (settings.RESULTS_DIR / str(job.code)).exists()  # no checkpoints left behind
