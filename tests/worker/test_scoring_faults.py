@@ -3,6 +3,7 @@ from the last checkpoint, and an input that keeps killing its worker is failed f
 
 import os
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -158,3 +159,54 @@ def test_an_input_that_keeps_killing_its_worker_fails_fast_naming_the_records(
     assert all("SIGKILL" in crash["how"] for crash in job.crashes), job.crashes
     assert not VariantEffect.objects.filter(job=job).exists()
     assert not (settings.RESULTS_DIR / str(job.code)).exists()  # no checkpoints left behind
+
+
+@pytest.fixture
+def small_results_disk(tmp_path):
+    """A 4 MiB tmpfs for the results (root may mount one; CI runs as root here)."""
+    mount = tmp_path / "results"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(disk: Path, leave_bytes: int) -> Path:
+    """Fill ``disk`` but for ``leave_bytes``; returns the ballast file."""
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    ballast = disk / "ballast"
+    ballast.write_bytes(b"\0" * (free - leave_bytes))
+    return ballast
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_full_results_disk_fails_the_job_plainly_leaves_nothing_and_can_be_retried(
+    small_results_disk, start_worker, alice, workspace, settings
+):
+    settings.RESULTS_DIR = small_results_disk
+    env = ONE_THREAD | {"GW_RESULTS_DIR": str(small_results_disk)}
+    variant_set, _ = validated_set(workspace, alice, start_worker, 60, **env)
+    ballast = fill(small_results_disk, leave_bytes=16 * 1024)  # less than the exports need
+
+    job = submit_demo_scoring(variant_set, alice)
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_final, 180, "the scoring job")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("The results storage is full; an administrator must free space.")
+    assert "Nothing was stored" in job.error
+    assert job.failure_reason == FailureReason.STORAGE_FULL
+    assert "No space left on device" in job.failure_detail
+    assert job.attempts == 1  # a full disk is not a crash to retry
+    assert not VariantEffect.objects.filter(job=job).exists()
+    assert not job.artifacts.exists()
+    assert not (small_results_disk / str(job.code)).exists()  # partial files removed
+    note_fault(f"results disk full: {job.error!r}; reason {job.failure_reason}")
+
+    ballast.unlink()  # an administrator frees space; the member runs the same job again
+    again = submit_demo_scoring(variant_set, alice)
+    assert again.pk != job.pk
+    wait_for(lambda: Job.objects.get(pk=again.pk).is_final, 180, "the retried job")
+    again.refresh_from_db()
+    assert again.status == JobStatus.SUCCEEDED, again.error
+    assert VariantEffect.objects.filter(job=again).count() == variant_set.accepted
