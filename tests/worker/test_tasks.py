@@ -204,11 +204,12 @@ def test_the_demo_vcf_validates(workspace, eddie, db):
 
 
 def test_the_copy_insert_stores_what_the_orm_insert_stores(workspace, genome, eddie):
-    """PostgreSQL stores a set with COPY, SQLite with the ORM: the same rows either way, in
-    index order, ids ascending with index, each with its own code."""
+    """PostgreSQL stores a set with COPY, SQLite with the ORM in batches: the same rows either
+    way, in index order, ids ascending with index, each with its own code."""
     from engine.io.vcf import Variant as Allele
+    from genomeweb.jobs.models import JobKind
     from genomeweb.variants.models import Variant, VariantSet
-    from worker.jobs.vcf import _create_variants, _save_variants
+    from worker.jobs.vcf import _copy_variants, _insert_variants_in_batches
 
     alleles = [
         Allele("I", 99, "A", "G", "rs1", 3),
@@ -225,7 +226,13 @@ def test_the_copy_insert_stores_what_the_orm_insert_stores(workspace, genome, ed
         fields = ("index", "chrom", "start", "ref", "alt", "ident", "line")
         return [tuple(getattr(row, f) for f in fields) for row in stored]
 
-    copied, created = rows(_save_variants), rows(_create_variants)
+    job = Job.objects.create(
+        workspace=workspace, kind=JobKind.VALIDATE_VCF, status=JobStatus.RUNNING, attempts=1
+    )
+    copied = rows(_copy_variants)
+    created = rows(
+        lambda variant_set, alleles: _insert_variants_in_batches(job, variant_set, alleles)
+    )
     assert copied == created
     assert [row[0] for row in copied] == [0, 1, 2, 3]
     assert copied[2][5] == "x" * 200 and copied[3][5] == "tab\\and\\nodd"

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from engine.io.vcf import VcfLimits
 from engine.pipeline.common import Progress
 from engine.pipeline.vcf import ValidationOutput, run_vcf_validation
-from genomeweb.jobs.models import Job
+from genomeweb.jobs.models import Job, JobStatus
 from genomeweb.results.storage import job_dir, record_artifact
 from genomeweb.variants.models import (
     REPORT_ISSUE_ROWS,
@@ -46,48 +46,63 @@ def validate_variant_set(job: Job, progress: Progress) -> None:
 
 
 def store_validation(job: Job, variant_set: VariantSet, output: ValidationOutput) -> None:
-    """Save variants, counts and files, and finish the job, in one transaction.
+    """Save variants, counts and files, and finish the job.
 
-    If this attempt lost the job meanwhile, ``finish`` returns False and everything rolls back,
-    so a redelivered job never stores its variants twice.
+    A redelivered job never stores its variants twice. On PostgreSQL all of it is one
+    transaction, rolled back if this attempt lost the job meanwhile (``finish`` returns False).
+    SQLite locks the whole database for the length of a write transaction, and one holding
+    270,000 rows took 27 s, during which the job's heartbeat and every web write waited (past
+    the 30 s busy timeout on a larger file: "database is locked"). There the variants go in
+    batches, each its own short transaction that first checks this attempt still owns the job.
     """
-    report = output.report
-    with transaction.atomic():
-        variant_set.variants.all().delete()  # rows of an earlier, interrupted attempt
-        _save_variants(variant_set, report.accepted)
-        _save_counts(variant_set, report)
-        record_artifact(
-            job,
-            output.normalized_vcf,
-            content_type="application/gzip",
-            description="Accepted variants: split, left-aligned and trimmed, sorted, deduplicated "
-            "(bgzip; INFO OLD_VARIANT keeps an allele as written where that changed it)",
-        )
-        record_artifact(
-            job,
-            output.normalized_vcf.with_name(output.normalized_vcf.name + ".tbi"),
-            content_type="application/octet-stream",
-            description="Tabix index",
-        )
-        record_artifact(
-            job,
-            output.issues_tsv,
-            content_type="text/tab-separated-values",
-            description="Every record not accepted, with its line and reason",
-        )
-        if not finish_job(job, report.counts(), variant_set.genome):
-            transaction.set_rollback(True)
-
-
-def _save_variants(variant_set: VariantSet, accepted: list) -> None:
-    """Insert the accepted alleles in ``index`` order (so ids ascend with it).
-
-    On PostgreSQL with one COPY: 270,000 rows took 2.5 s instead of the ORM's 17.6 s, most of
-    which went to building model instances. Elsewhere (the demo's SQLite) with the ORM.
-    """
-    if connection.vendor != "postgresql":
-        _create_variants(variant_set, accepted)
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            variant_set.variants.all().delete()  # rows of an earlier, interrupted attempt
+            _copy_variants(variant_set, output.report.accepted)
+            _finish_validation(job, variant_set, output)
         return
+    finished = _insert_variants_in_batches(job, variant_set, output.report.accepted)
+    if finished:
+        with transaction.atomic():
+            finished = _finish_validation(job, variant_set, output)
+    if not finished:
+        _drop_variants_of_ended_job(job, variant_set)
+
+
+def _finish_validation(job: Job, variant_set: VariantSet, output: ValidationOutput) -> bool:
+    """Counts, files and success, in the caller's transaction; rolled back (False) if this
+    attempt no longer owns the job."""
+    report = output.report
+    _save_counts(variant_set, report)
+    record_artifact(
+        job,
+        output.normalized_vcf,
+        content_type="application/gzip",
+        description="Accepted variants: split, left-aligned and trimmed, sorted, deduplicated "
+        "(bgzip; INFO OLD_VARIANT keeps an allele as written where that changed it)",
+    )
+    record_artifact(
+        job,
+        output.normalized_vcf.with_name(output.normalized_vcf.name + ".tbi"),
+        content_type="application/octet-stream",
+        description="Tabix index",
+    )
+    record_artifact(
+        job,
+        output.issues_tsv,
+        content_type="text/tab-separated-values",
+        description="Every record not accepted, with its line and reason",
+    )
+    if finish_job(job, report.counts(), variant_set.genome):
+        return True
+    transaction.set_rollback(True)
+    return False
+
+
+def _copy_variants(variant_set: VariantSet, accepted: list) -> None:
+    """Insert the accepted alleles in ``index`` order (so ids ascend with it), with one COPY:
+    270,000 rows took 2.5 s instead of the ORM's 17.6 s, most of which went to building model
+    instances."""
     columns = ("code", "variant_set_id", "index", "chrom", "start", "ref", "alt", "ident", "line")
     table = connection.ops.quote_name(Variant._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -111,25 +126,54 @@ def _save_variants(variant_set: VariantSet, accepted: list) -> None:
                 )
 
 
-def _create_variants(variant_set: VariantSet, accepted: list) -> None:
-    batch = []
-    for index, variant in enumerate(accepted):
-        batch.append(
-            Variant(
-                variant_set=variant_set,
-                index=index,
-                chrom=variant.chrom,
-                start=variant.start,
-                ref=variant.ref,
-                alt=variant.alt,
-                ident=variant.ident[:200],
-                line=variant.line,
-            )
-        )
-        if len(batch) == VARIANT_BATCH:
+def _insert_variants_in_batches(job: Job, variant_set: VariantSet, accepted: list) -> bool:
+    """Insert the accepted alleles in ``index`` order, ``VARIANT_BATCH`` per transaction.
+
+    Each batch is built before its transaction opens, so between two batches the database is
+    free long enough for a waiting heartbeat or web request to take its turn. The first batch
+    replaces the rows of an earlier, interrupted attempt. A batch checks, in its transaction,
+    that this attempt still owns the job: once another attempt has claimed it (and will replace
+    the rows), this one stops.
+
+    Returns:
+        False when this attempt lost the job part-way.
+    """
+    for first in range(0, max(len(accepted), 1), VARIANT_BATCH):
+        batch = _variant_rows(variant_set, accepted, first)
+        with transaction.atomic():
+            owned = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts)
+            if not owned.exists():
+                return False
+            if first == 0:
+                variant_set.variants.all().delete()
             Variant.objects.bulk_create(batch)
-            batch = []
-    Variant.objects.bulk_create(batch)
+    return True
+
+
+def _variant_rows(variant_set: VariantSet, accepted: list, first: int) -> list[Variant]:
+    return [
+        Variant(
+            variant_set=variant_set,
+            index=index,
+            chrom=variant.chrom,
+            start=variant.start,
+            ref=variant.ref,
+            alt=variant.alt,
+            ident=variant.ident[:200],
+            line=variant.line,
+        )
+        for index, variant in enumerate(accepted[first : first + VARIANT_BATCH], start=first)
+    ]
+
+
+def _drop_variants_of_ended_job(job: Job, variant_set: VariantSet) -> None:
+    """After losing the job: its rows go if it ended without success (failed, cancelled), so
+    a failed set lists no variants; a job another attempt still runs keeps them for that
+    attempt to replace, and one that succeeded keeps that attempt's rows."""
+    with transaction.atomic():
+        ended = Job.objects.filter(pk=job.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELLED])
+        if ended.exists():
+            variant_set.variants.all().delete()
 
 
 def _save_counts(variant_set: VariantSet, report) -> None:
