@@ -10,11 +10,12 @@ from django.conf import settings
 from django.db import connection
 
 from genomeweb.jobs.models import Job
-from worker.errors import JobCancelled
+from worker.errors import DATABASE_ERRORS, JobCancelled
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY_SECONDS = 0.5
+FIRST_RETRY_SECONDS = 1.0  # after a failed beat; doubles up to the usual interval
 
 
 class Heartbeat:
@@ -29,6 +30,9 @@ class Heartbeat:
         self.job = job
         self._stop = threading.Event()
         self._cancelled = threading.Event()
+        # Set while the database does not answer: progress writes wait for the beat to get
+        # through again rather than each try to connect (and maybe hang) on the job's time.
+        self._database_away = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job.pk}", daemon=True)
         self._last_progress = 0.0
 
@@ -42,19 +46,37 @@ class Heartbeat:
 
     def _run(self) -> None:
         beat_job = copy.copy(self.job)  # the thread's own instance; same pk and attempt
+        failures = 0
         try:
-            while not self._stop.wait(settings.JOB_HEARTBEAT_SECONDS):
-                self._beat_once(beat_job)
+            while not self._stop.wait(self._pause(failures)):
+                failures = 0 if self._beat_once(beat_job, failures) else failures + 1
         finally:
             connection.close()  # this thread's own connection
 
-    def _beat_once(self, beat_job: Job) -> None:
+    @staticmethod
+    def _pause(failures: int) -> float:
+        """The usual interval; after failed beats a shorter one that doubles back up to it, so
+        the beat resumes within a second or two of the database's return, long before the
+        sweeper's patience (``GW_JOB_STALE_SECONDS``) runs out."""
+        if failures == 0:
+            return settings.JOB_HEARTBEAT_SECONDS
+        return min(settings.JOB_HEARTBEAT_SECONDS, FIRST_RETRY_SECONDS * 2 ** (failures - 1))
+
+    def _beat_once(self, beat_job: Job, failures: int) -> bool:
+        """One beat. Returns whether it reached the database."""
         try:
             if beat_job.beat():
                 self._cancelled.set()
         except Exception:  # a database blip must not kill the thread; the next beat may work
-            logger.warning("heartbeat for job %s failed", beat_job.pk, exc_info=True)
+            if failures == 0:  # one traceback per outage, not one per retry
+                logger.warning("heartbeat for job %s failed", beat_job.pk, exc_info=True)
+            self._database_away.set()
             connection.close()
+            return False
+        self._database_away.clear()
+        if failures:
+            logger.info("heartbeat for job %s is back after %s failed beats", beat_job.pk, failures)
+        return True
 
     def progress(self, done: int, total: int) -> None:
         if self._cancelled.is_set():
@@ -62,4 +84,18 @@ class Heartbeat:
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_EVERY_SECONDS or done >= total:
             self._last_progress = now
+            self._record_progress(done, total)
+
+    def _record_progress(self, done: int, total: int) -> None:
+        """Progress is for the page: while the database is away the work goes on without it.
+        Inside a transaction the error must reach the job, whose transaction is lost anyway."""
+        if self._database_away.is_set():
+            return
+        try:
             self.job.set_progress(done, total)
+        except DATABASE_ERRORS:
+            if connection.in_atomic_block:
+                raise
+            logger.warning("job %s goes on without recording progress: no database", self.job.pk)
+            self._database_away.set()  # until the next beat gets through
+            connection.close()  # that write opens a fresh connection

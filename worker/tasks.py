@@ -6,13 +6,14 @@ from the Job row, which the worker claims atomically before doing anything.
 """
 
 import logging
+import time
 from collections.abc import Callable
 
 from billiard.exceptions import WorkerLostError
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from celery.worker.request import Request
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import connection
 
 from engine.errors import InputError
 from engine.pipeline.common import Progress
@@ -20,7 +21,7 @@ from genomeweb.celery import app
 from genomeweb.jobs.models import Claim, FailureReason, Job, JobKind
 from genomeweb.jobs.sweep import sweep_jobs
 from genomeweb.lib.upload_tmp import remove_stale_upload_temp_files
-from worker.errors import JobCancelled
+from worker.errors import DATABASE_ERRORS, JobCancelled
 from worker.failures import classify, killed_for_memory, oom_kills
 from worker.heartbeat import Heartbeat
 from worker.jobs.bundles import build_bundle
@@ -31,7 +32,13 @@ from worker.jobs.vcf import validate_variant_set
 
 logger = logging.getLogger(__name__)
 
-DATABASE_ERRORS = (OperationalError, InterfaceError)
+# A database outage mid-job is waited out in the worker, which keeps the job's attempt, up to
+# this long (checks back off from 1 s to 30 s); after that the task is retried by Celery.
+DATABASE_WAIT_SECONDS = 600
+DATABASE_MAX_CHECK_SECONDS = 30.0
+# Outages one attempt sits out: an error that comes back each time the database answers is
+# not an outage.
+DATABASE_REDOS = 3
 
 
 class JobRequest(Request):
@@ -105,7 +112,7 @@ def execute(job: Job) -> None:
         return
     try:
         with Heartbeat(job) as heartbeat:
-            HANDLERS[job.kind](job, heartbeat.progress)
+            run_through_outages(job, heartbeat.progress)
     except JobCancelled:
         job.mark_cancelled()
     except InputError as error:
@@ -120,6 +127,41 @@ def execute(job: Job) -> None:
     except Exception as error:
         fail_unexpected(job, error)
         raise
+
+
+def run_through_outages(job: Job, progress: Progress) -> None:
+    """Run the job's handler. When the database goes away mid-run, wait for it and run the
+    handler again in this attempt: its stores are transactions, so nothing half-written stays,
+    and the heartbeat thread has kept the job ours. (Celery's retry would count an attempt and
+    start over only once the heartbeat went stale.)"""
+    for redo in range(DATABASE_REDOS + 1):
+        try:
+            HANDLERS[job.kind](job, progress)
+            return
+        except DATABASE_ERRORS:
+            if redo == DATABASE_REDOS:
+                raise
+            logger.warning("job %s lost the database; waiting for it", job.code, exc_info=True)
+        wait_for_database()
+        if not Job.objects.filter(job._owned(), pk=job.pk).exists():
+            logger.info("job %s finished or was taken over during the outage", job.code)
+            return
+
+
+def wait_for_database() -> None:
+    """Return once the database answers again; raise its error after DATABASE_WAIT_SECONDS."""
+    deadline = time.monotonic() + DATABASE_WAIT_SECONDS
+    pause = 1.0
+    while True:
+        connection.close()  # the broken one; Django opens a fresh one below
+        try:
+            connection.ensure_connection()
+            return
+        except DATABASE_ERRORS:
+            if time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, DATABASE_MAX_CHECK_SECONDS)
 
 
 def fail_unexpected(job: Job, error: Exception) -> None:
