@@ -377,6 +377,13 @@ def _too_long(number: int, max_bytes: int) -> VcfFileError:
 
 
 def _decode_header(number: int, body: bytes) -> str:
+    # A header line may be quoted back in the job's error (the #CHROM line is), and PostgreSQL
+    # text cannot hold NUL: the job could not even record why it failed.
+    if b"\x00" in body:
+        raise VcfFileError(
+            f"Line {number} (in the header) contains a NUL byte: this is binary data, not text. "
+            "Save the file as plain text."
+        )
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -258,12 +258,20 @@ def test_no_mutant_crashes_or_hangs(outcomes: list[Outcome]) -> None:
 
 
 def test_every_error_says_what_is_wrong(outcomes: list[Outcome]) -> None:
+    """...in text PostgreSQL can store (no NUL), where the job's error and the issues go."""
     for outcome in outcomes:
         if outcome.result["outcome"] == "input_error":
             message = outcome.result["message"]
-            assert len(message) > 20 and "Traceback" not in message, message
+            assert len(message) > 20 and "Traceback" not in message and "\x00" not in message
         for _, status, reason, detail in outcome.result.get("issues", []):
             assert status in ("skipped", "rejected") and reason and detail
+            assert "\x00" not in reason + detail
+
+
+def test_the_harness_reports_a_crash_as_one(tmp_path: Path) -> None:
+    missing = Mutant(0, "none", "none", tmp_path / "missing.vcf")
+    [result] = run_batch([missing], tmp_path).values()
+    assert result["outcome"] == "crash" and "FileNotFoundError" in result["message"]
 
 
 def test_every_accepted_allele_is_the_allele_its_line_wrote(
