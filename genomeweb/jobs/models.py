@@ -353,9 +353,10 @@ class Job(models.Model):
         """Fail a job whose worker died on every attempt, saying what is known: memory, and
         the records it was working on when each attempt died, if it was always the same."""
         memory = any(crash.get("memory") for crash in self.crashes)
+        times = "once" if self.attempts == 1 else f"{self.attempts} times"
         message = (
-            f"The job stopped the worker {self.attempts} times (it was killed or crashed "
-            "while running), so it was not retried again."
+            f"The job stopped the worker {times} (it was killed or crashed while running), "
+            "so it was not retried again."
         )
         if memory:
             message += (
@@ -365,7 +366,9 @@ class Job(models.Model):
             )
         sites = {crash.get("working_on", "") for crash in self.crashes}
         if len(self.crashes) >= self.attempts and len(sites) == 1 and "" not in sites:
-            message += f" Each time it was working on {sites.pop()}: check those records."
+            when = "It was" if self.attempts == 1 else "Each time it was"
+            check = "." if memory else ": check those records."
+            message += f" {when} working on {sites.pop()}{check}"
         elif not memory:
             message += " Check the input, or ask an administrator to look at the worker logs."
         reason = FailureReason.OUT_OF_MEMORY if memory else FailureReason.WORKER_CRASHED

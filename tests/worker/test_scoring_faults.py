@@ -22,6 +22,7 @@ from tests.worker.conftest import kill_group, wait_for
 from tests.worker.test_worker_faults import FAST_RECOVERY, many_snvs, pool_child
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+MEMORY_LIMIT = 48 << 20  # bytes of new memory the worker may take in the OOM test
 CHUNK = 24  # alleles per checkpoint: a few seconds of the demo model on one CPU thread
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "GW_SCORING_CHECKPOINT_ALLELES": str(CHUNK)}
 
@@ -210,3 +211,40 @@ def test_a_full_results_disk_fails_the_job_plainly_leaves_nothing_and_can_be_ret
     again.refresh_from_db()
     assert again.status == JobStatus.SUCCEEDED, again.error
     assert VariantEffect.objects.filter(job=again).count() == variant_set.accepted
+
+
+@pytest.fixture
+def memory_cgroup():
+    """A cgroup (v1) whose memory limit the kernel enforces with its out-of-memory killer."""
+    group = Path("/sys/fs/cgroup/memory") / f"gw-test-{uuid.uuid4().hex[:8]}"
+    group.mkdir()
+    yield group
+    for pid in (group / "cgroup.procs").read_text().split():  # the workers are gone by now
+        Path("/sys/fs/cgroup/memory/cgroup.procs").write_text(pid)
+    group.rmdir()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_for_memory_fails_the_job_saying_so(
+    memory_cgroup, start_worker, alice, workspace
+):
+    env = ONE_THREAD | {"GW_JOB_MAX_ATTEMPTS": "1"}  # the next pool process is not limited
+    variant_set, worker = validated_set(workspace, alice, start_worker, 60, **env)
+    # From now on the pool process's new memory (the model, its activations) is charged to a
+    # group far too small for them: the kernel kills it as it loads or scores.
+    (memory_cgroup / "cgroup.procs").write_text(str(pool_child(worker)))
+    (memory_cgroup / "memory.limit_in_bytes").write_text(str(MEMORY_LIMIT))
+
+    job = submit_demo_scoring(variant_set, alice)
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_final, 240, "the attempt guard")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.failure_reason == FailureReason.OUT_OF_MEMORY, (job.error, job.crashes)
+    assert job.error.startswith("The job stopped the worker once")
+    assert "killed the worker for lack of memory" in job.error
+    assert job.attempts == 1
+    assert all(crash["memory"] for crash in job.crashes), job.crashes
+    assert not VariantEffect.objects.filter(job=job).exists()
+    kills = (memory_cgroup / "memory.oom_control").read_text()
+    note_fault(f"worker OOM (cgroup {MEMORY_LIMIT >> 20} MiB): {job.error!r}; {kills.split()}")
