@@ -129,3 +129,26 @@ def test_three_deaths_in_the_same_records_name_them(workspace, eddie, genome, se
     assert "stopped the worker 3 times" in job.error
     assert "Each time it was working on records 1-400 (I:100 A>G" in job.error
     assert job.failure_detail.count("SIGSEGV") == 3
+
+
+def test_administrators_see_why_a_job_failed(client, workspace, eddie, genome, admin_user):
+    from django.core.management import call_command
+
+    variant_set = submit(workspace, eddie, genome, mini_vcf(genome))
+    job = Job.objects.get(pk=variant_set.validation_job.pk)
+    job.fail("The results storage is full.", reason="storage_full", detail="OSError: [Errno 28]")
+
+    client.force_login(eddie)  # a member sees the message, not the machine's detail
+    page = client.get(f"/jobs/{job.code}/").content.decode()
+    assert "The results storage is full." in page and "Errno 28" not in page
+
+    workspace.memberships.create(user=admin_user, role="viewer")
+    client.force_login(admin_user)
+    page = client.get(f"/jobs/{job.code}/").content.decode()
+    assert "Results storage full" in page and "OSError: [Errno 28]" in page
+
+    from io import StringIO
+
+    out = StringIO()
+    call_command("job_failures", stdout=out)
+    assert f"{job.code} validate_vcf" in out.getvalue() and "Results storage full" in out.getvalue()
