@@ -49,7 +49,12 @@ class Heartbeat:
         failures = 0
         try:
             while not self._stop.wait(self._pause(failures)):
-                failures = 0 if self._beat_once(beat_job, failures) else failures + 1
+                if not self._beat_once(beat_job):
+                    failures += 1
+                    continue
+                if failures:
+                    logger.info("heartbeat for job %s is back (%s failed)", beat_job.pk, failures)
+                failures = 0
         finally:
             connection.close()  # this thread's own connection
 
@@ -62,20 +67,18 @@ class Heartbeat:
             return settings.JOB_HEARTBEAT_SECONDS
         return min(settings.JOB_HEARTBEAT_SECONDS, FIRST_RETRY_SECONDS * 2 ** (failures - 1))
 
-    def _beat_once(self, beat_job: Job, failures: int) -> bool:
+    def _beat_once(self, beat_job: Job) -> bool:
         """One beat. Returns whether it reached the database."""
         try:
             if beat_job.beat():
                 self._cancelled.set()
         except Exception:  # a database blip must not kill the thread; the next beat may work
-            if failures == 0:  # one traceback per outage, not one per retry
+            if not self._database_away.is_set():  # one warning per outage, not one per retry
                 logger.warning("heartbeat for job %s failed", beat_job.pk, exc_info=True)
             self._database_away.set()
             connection.close()
             return False
         self._database_away.clear()
-        if failures:
-            logger.info("heartbeat for job %s is back after %s failed beats", beat_job.pk, failures)
         return True
 
     def progress(self, done: int, total: int) -> None:
