@@ -313,10 +313,12 @@ def test_the_mutants_reach_every_outcome(
     alleles = sum(len(o.result["accepted"]) for o in reports(outcomes))
     issues = sum(len(o.result["issues"]) for o in reports(outcomes))
     by_operator = Counter((o.mutant.operator, o.result["outcome"]) for o in outcomes)
+    slowest = max(outcomes, key=lambda o: o.result.get("seconds", 0))
     with capsys.disabled():  # the numbers belong in the CI log
         print(
             f"\n{len(outcomes)} mutants in {fuzz_run.seconds:.0f} s: {dict(counts)}; "
-            f"{with_accepted} reports accept {alleles:,} alleles, {issues:,} issues"
+            f"{with_accepted} reports accept {alleles:,} alleles, {issues:,} issues; slowest "
+            f"{slowest.result['seconds']:.1f} s ({slowest.mutant.operator})"
         )
         for (operator, outcome), count in sorted(by_operator.items()):
             print(f"  {operator:22} {outcome:12} {count}")
