@@ -181,6 +181,10 @@ CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = _broker()
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A busy worker takes no message, not even one: after a broker reconnect Celery's prefetch
+# window starts afresh while the job still runs, and a second job's message would wait behind it
+# instead of going to a free worker. Celery does this for Redis only (and warns elsewhere).
+CELERY_WORKER_DISABLE_PREFETCH = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = JOB_TIME_LIMIT

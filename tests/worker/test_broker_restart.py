@@ -179,3 +179,12 @@ def test_three_broker_restarts_in_one_job_do_not_fail_it(
     assert restarts_while_running == 3, "the job finished before the third restart"
     assert_finished_once(job, variant_set, expected)
     assert Job.objects.get(pk=job.pk).worker.startswith("lives@")
+    assert received_while_busy((tmp_path / "lives.log").read_text()) == 0
+
+
+def received_while_busy(log: str) -> int:
+    """Messages a worker took between taking its first task and finishing it."""
+    lines = log.splitlines()
+    first = next(n for n, line in enumerate(lines) if line.endswith(" received"))
+    done = next(n for n, line in enumerate(lines) if " succeeded in " in line)
+    return sum(line.endswith(" received") for line in lines[first + 1 : done])
