@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from engine.io.intervals import Interval
 from genomeweb.catalog.models import Gene, Genome
+from genomeweb.jobs.models import JobStatus
 from genomeweb.variants.models import Variant
 from genomeweb.variants.search import SearchKind, SearchQuery, parse_search
 
@@ -188,7 +189,12 @@ def search_workspace(workspace, text: str) -> WorkspaceSearch:
     resolved, condition = _on_each_genome(query, workspace, result)
     if result.error:
         return result
-    rows = Variant.objects.filter(variant_set__workspace=workspace)
+    # A set still being validated may hold part of its rows (SQLite stores them in batches):
+    # only finished validations are searched.
+    unfinished = [status for status in JobStatus if status != JobStatus.SUCCEEDED]
+    rows = Variant.objects.filter(variant_set__workspace=workspace).exclude(
+        variant_set__validation_job__status__in=unfinished
+    )
     found = rows.filter(condition) if condition is not None else rows.none()
     result.count = found.count()
     ordered = found.select_related("variant_set").order_by("-variant_set__created", "index")

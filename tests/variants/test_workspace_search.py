@@ -174,3 +174,16 @@ def test_each_set_is_searched_on_its_own_genome(as_user, victor, workspace, vari
     )
     body = html.unescape(search(client, workspace, "chrZZ:1-100").content.decode())
     assert "chrZZ is not a contig of mini" in body and "chrZZ is not a contig of other" in body
+
+
+def test_a_set_still_being_validated_is_not_searched(as_user, victor, workspace, variants):
+    """Its rows may be a part of the file (the embedded SQLite stores them in batches)."""
+    from genomeweb.jobs.models import Job, JobKind, JobStatus
+
+    second = variants["second GAL10_up40"].variant_set
+    second.validation_job = Job.objects.create(
+        workspace=workspace, kind=JobKind.VALIDATE_VCF, status=JobStatus.RUNNING
+    )
+    second.save()
+    response = search(as_user(victor), workspace, "GAL10_up40")
+    assert found(response) == permalinks(variants["GAL10_up40"])
