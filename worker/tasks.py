@@ -143,7 +143,7 @@ def run_through_outages(job: Job, progress: Progress) -> None:
                 raise
             logger.warning("job %s lost the database; waiting for it", job.code, exc_info=True)
         wait_for_database()
-        if not Job.objects.filter(job._owned(), pk=job.pk).exists():
+        if not job.still_owned():
             logger.info("job %s finished or was taken over during the outage", job.code)
             return
 

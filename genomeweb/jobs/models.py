@@ -416,6 +416,10 @@ class Job(models.Model):
         silent and another worker claimed it) can no longer touch it."""
         return Q(status=JobStatus.RUNNING, attempts=self.attempts)
 
+    def still_owned(self) -> bool:
+        """Whether this attempt still holds the job (nobody finished it or took it over)."""
+        return Job.objects.filter(self._owned(), pk=self.pk).exists()
+
     def beat(self) -> bool:
         """Record that the worker is alive. Returns whether a cancel was requested."""
         self._update_if(self._owned(), heartbeat_at=timezone.now())
