@@ -12,6 +12,7 @@ from genomeweb.variants import views as variants
 from genomeweb.workspaces import views as workspaces
 
 handler404 = "genomeweb.api.errors.not_found"
+handler500 = "genomeweb.lib.unavailable.server_error"
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

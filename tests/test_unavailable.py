@@ -79,3 +79,16 @@ def test_other_errors_stay_500s(as_user, alice, monkeypatch):
     client.raise_request_exception = False
     response = client.get(reverse("gw-home"))
     assert response.status_code == 500 and "Retry-After" not in response
+
+
+def test_a_query_outside_the_view_is_a_503_too(client, alice):
+    """The file-token middleware looks the token up before the view runs: Django turns its
+    error into the handler500 answer, which must be the same 503, not the 500 page."""
+    import uuid
+
+    _, secret = ApiToken.issue(alice, "script")
+    client.raise_request_exception = False
+    with connection.execute_wrapper(RefusedQueries()):
+        response = client.get(f"/files/{uuid.uuid4()}/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert "genomeweb is back in a moment" in response.content.decode()

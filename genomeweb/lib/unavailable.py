@@ -5,10 +5,11 @@ a wait, and the page and the API say how long to wait (``Retry-After``).
 """
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 
 logger = logging.getLogger(__name__)
@@ -46,3 +47,13 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a database error raised outside a view (a middleware's query, such as
+    a token lookup before the view or the session saved after it) is the same 503; anything
+    else is the 500 page, rendered without a query."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        return unavailable_response(request)
+    return HttpResponseServerError(loader.render_to_string("500.html"))
