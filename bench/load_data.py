@@ -83,7 +83,11 @@ def build_big_job(workspace, owner, form, alleles: int):
         status=JobStatus.SUCCEEDED,
         params=scoring_params(variant_set, form.cleaned_data, tracks),
     )
-    Job.objects.filter(pk=job.pk).update(started_at=job.queued_at, finished_at=job.queued_at)
+    Job.objects.filter(pk=job.pk).update(
+        started_at=job.queued_at,
+        finished_at=job.queued_at,
+        summary={"alleles": alleles, "unscored": 0},  # as the worker records a finished job
+    )
     variants = Variant.objects.bulk_create(
         (
             Variant(variant_set=variant_set, index=i, chrom=c, start=s, ref=r, alt=a, line=i + 2)

@@ -175,6 +175,19 @@ class VariantNote(models.Model):
         return membership.can_write and self.author_id == membership.user_id
 
 
+def sort_indexes(column: str, short: str) -> list[models.Index]:
+    """(job, column, variant), one with the column ascending and one descending."""
+    return [
+        models.Index(
+            F("job"),
+            F(column).desc() if descending else F(column).asc(),
+            F("variant"),
+            name=f"effect_{short}_{'desc' if descending else 'asc'}",
+        )
+        for descending in (True, False)
+    ]
+
+
 class VariantEffect(models.Model):
     """One scored allele of a scoring job: the summary a user sorts and filters by. The full
     allele × track × scorer matrix is in the job's scores.npz artifact."""
@@ -213,13 +226,18 @@ class VariantEffect(models.Model):
     )
 
     class Meta:
+        # The results table pages by variant id in each of its orders (genomeweb.variants.
+        # table.SortedRows): an index per column and direction, ties by variant id, so a far
+        # page of a 250k job is an index-only scan; by position, the (job, variant) unique
+        # index serves both ways. Unscored and uncalibrated rows (null) sort last both ways,
+        # which needs NULLS LAST in the index: PostgreSQL's score and percentile indexes are
+        # in migration 0008, as SQLite cannot express them. SQLite sorts NULLs last when
+        # descending, so its strongest-first sorts use these two.
         indexes = [
             models.Index(fields=["job", "-primary_pct"], name="effect_by_percentile"),
-            # SQLite sorts NULLs last when descending, as the table does; PostgreSQL sorts them
-            # first, so migration 0002 adds (job, max_abs DESC NULLS LAST) there, an index
-            # SQLite cannot express.
             models.Index(fields=["job", "-max_abs"], name="effect_by_score"),
-            models.Index(fields=["job", "top_gene_name"], name="effect_by_gene"),
+            *sort_indexes("top_gene_name", "gene"),
+            *sort_indexes("top_track", "track"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["job", "variant"], name="one_effect_per_variant"),

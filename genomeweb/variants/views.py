@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models.functions import Abs
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,6 +43,7 @@ from genomeweb.variants.table import (
     histogram,
     job_rows,
     kept_query,
+    paginate,
     sort_effects,
     sort_links,
     track_score_rows,
@@ -188,7 +188,7 @@ def effects(request: HttpRequest, code) -> HttpResponse:
     scorers = job.params.get("scorers", [])
     filters, variant_set, rows = job_rows(job, request.GET)
     genome = variant_set.genome if variant_set else None
-    page = Paginator(sort_effects(rows, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(job, variant_set, rows, filters, request.GET.get("page"), PAGE_SIZE)
     if job.status == JobStatus.SUCCEEDED:
         attach_annotations(list(page))  # the marks column: one query for the page
     version = variant_set.annotation_version if variant_set else 0

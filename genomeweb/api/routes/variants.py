@@ -5,7 +5,6 @@ import uuid
 from typing import Annotated
 from uuid import UUID
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest
 from ninja import File, Form, Path, Query, Router, Status, UploadedFile
 from pydantic import WithJsonSchema
@@ -31,7 +30,7 @@ from genomeweb.variants.table import (
     PAGE_SIZE,
     empty_reason,
     job_rows,
-    sort_effects,
+    paginate,
 )
 from genomeweb.workspaces.access import READ, WRITE, get_for_member
 from genomeweb.workspaces.models import Workspace
@@ -170,7 +169,7 @@ def list_effects(request: HttpRequest, code: Path[UUID], query: Query[EffectQuer
     genome = variant_set.genome if variant_set else None
     if filters.errors:
         raise InvalidInput({name: [message] for name, message in filters.errors.items()})
-    page = Paginator(sort_effects(rows, filters), PAGE_SIZE).get_page(query.page)
+    page = paginate(job, variant_set, rows, filters, query.page, PAGE_SIZE)
     items = [effect_out(effect) for effect in page]
     reason = empty_reason(job, filters, genome, page.paginator.count)
     found = {"job": job.code, "status": job.status, "items": items, "empty_reason": reason}

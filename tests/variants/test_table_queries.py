@@ -1,0 +1,309 @@
+"""The results table's fast queries give what a straightforward reading of the filters gives.
+
+A page is chosen by variant id on the effect rows alone, then fetched (``SortedRows``); a
+search that may name a gene is the union of the ID or place matches and the gene matches; an
+unfiltered finished job is counted from its summary. Each is checked, for every sort in both
+directions and every kind of filter, against rows filtered and sorted here in Python, on a
+job with ties in every sort key, unscored and uncalibrated rows, and pages of 7 rows that
+split the ties, so a page that skipped or repeated a row would show.
+"""
+
+import random
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+
+from genomeweb.jobs.models import Job, JobKind, JobStatus
+from genomeweb.variants.models import (
+    GeneEffect,
+    Mark,
+    Variant,
+    VariantEffect,
+    VariantMark,
+    VariantNote,
+)
+from genomeweb.variants.table import job_rows, paginate
+
+ROWS = 240
+PER_PAGE = 7  # pages end inside runs of tied values
+SORTS = ("score", "position", "gene", "track", "percentile")
+
+
+def alleles(i: int) -> tuple[str, str]:
+    """SNVs, deletions, insertions and a few MNVs (neither SNV nor indel)."""
+    if i % 11 == 0:
+        return "AC", "A"
+    if i % 13 == 0:
+        return "A", "AT"
+    if i % 17 == 0:
+        return "AC", "GT"
+    return "A", "G"
+
+
+def ident(i: int) -> str:
+    if i == 30:
+        return "GAL2"  # also the name of a gene scored near other alleles
+    if i == 40:
+        return "rs40;GAL3"  # a VCF list of IDs
+    return f"rs{i}" if i % 9 == 0 else ""
+
+
+def effect(job: Job, variant: Variant, i: int, rng: random.Random) -> VariantEffect:
+    """Few distinct values per column, so every sort has long runs of ties."""
+    value = None if i % 23 == 5 else rng.choice([0.1, 0.2, 0.2, 0.5, 0.7, 1.0])
+    primary = None if value is None else value * rng.choice((-1, 1))
+    pct = None if i % 19 == 3 else rng.choice([10.0, 50.0, 99.0, 99.5])
+    summed = rng.choice([-3.0, -1.0, 1.0, 3.0, None])
+    return VariantEffect(
+        job=job,
+        variant=variant,
+        max_abs=value,
+        primary=primary,
+        primary_pct=pct,
+        top_gene_name=f"GENE{i % 6}",
+        top_track=f"t{i % 4}_{'minus' if i % 2 else 'plus'}",
+        scorer_max={"logSED": primary} | ({} if summed is None else {"SUM": summed}),
+        scorer_track={"logSED": "t0_plus", "SUM": "t1_minus"},
+        scorer_pct={"logSED": pct, "SUM": rng.choice([None, 5.0, 95.0])},
+    )
+
+
+@pytest.fixture
+def table_job(variant_set, alice):
+    """A finished scoring job of ROWS alleles on contigs I and II (a job of the same set
+    scores a gene GAL9 that this one did not)."""
+    rng = random.Random(7)
+    make = dict(workspace=variant_set.workspace, created_by=alice, kind=JobKind.SCORE_VARIANTS)
+    params = {"variant_set": str(variant_set.code), "scorers": ["logSED", "SUM"], "tracks": []}
+    job = Job.objects.create(**make, status=JobStatus.SUCCEEDED, params=params)
+    other = Job.objects.create(**make, status=JobStatus.SUCCEEDED, params=params)
+    variant_set.variants.all().delete()  # the fixture's one variant
+    variants = Variant.objects.bulk_create(
+        Variant(
+            variant_set=variant_set,
+            index=i,
+            chrom="I" if i < 160 else "II",
+            start=5 * (i if i < 160 else i - 160),
+            ref=alleles(i)[0],
+            alt=alleles(i)[1],
+            ident=ident(i),
+            line=i + 3,
+        )
+        for i in range(ROWS)
+    )
+    VariantEffect.objects.bulk_create(effect(job, v, i, rng) for i, v in enumerate(variants))
+    scored = {"track": "t0_plus", "sed": 0, "log_sed": 0}
+    genes = [
+        GeneEffect(job=job, variant=v, gene_id=f"Y{i % 5}", gene_name=f"GAL{i % 5}", **scored)
+        for i, v in enumerate(variants)
+        for _ in range(1 + i % 2)  # now and then two rows of one gene (two tracks)
+    ]
+    genes += [
+        GeneEffect(job=other, variant=v, gene_id="Y9", gene_name="GAL9", **scored) for v in variants
+    ]
+    GeneEffect.objects.bulk_create(genes)
+    VariantMark.objects.bulk_create(
+        VariantMark(variant=v, mark=Mark.INTERESTING) for v in variants[::10]
+    )
+    VariantNote.objects.bulk_create(VariantNote(variant=v, text="n") for v in variants[::25])
+    Job.objects.filter(pk=job.pk).update(summary={"alleles": ROWS, "unscored": 0})
+    job.refresh_from_db()
+    return job
+
+
+# --- the reference: every row read, filtered and sorted here ---------------------------------
+
+
+def reference_rows(job: Job, query: dict) -> list[int]:
+    """The variant ids the table should list for ``query``, in order."""
+    filters = dict(query)
+    scorer = filters.pop("scorer", "")
+    sort, descending = filters.pop("sort", "score"), filters.pop("dir", "desc") != "asc"
+    rows = [
+        row
+        for row in job.variant_effects.select_related("variant")
+        if all(passes(row, job, name, value, scorer) for name, value in filters.items())
+    ]
+    return [row.variant_id for row in ordered(rows, sort, descending, scorer)]
+
+
+def score(row: VariantEffect, scorer: str) -> float | None:
+    if not scorer:
+        return row.max_abs
+    value = row.scorer_max.get(scorer)
+    return None if value is None else abs(value)
+
+
+def percentile(row: VariantEffect, scorer: str) -> float | None:
+    return row.scorer_pct.get(scorer) if scorer else row.primary_pct
+
+
+def ordered(rows: list, sort: str, descending: bool, scorer: str) -> list:
+    """Values in the direction asked, nulls last either way, ties by variant id."""
+    key = {
+        "score": lambda row: score(row, scorer),
+        "percentile": lambda row: percentile(row, scorer),
+        "position": lambda row: row.variant_id,
+        "gene": lambda row: row.top_gene_name,
+        "track": lambda row: row.top_track,
+    }[sort]
+    valued = [row for row in rows if key(row) is not None]
+    by_id = sorted(valued, key=lambda row: row.variant_id)
+    by_value = sorted(by_id, key=key, reverse=descending)  # stable: ties stay by id
+    return by_value + sorted((r for r in rows if key(r) is None), key=lambda r: r.variant_id)
+
+
+def named(variant: Variant, text: str) -> bool:
+    """The variant's ID is ``text`` in any case, alone or in a list of IDs."""
+    return text.upper() in variant.ident.upper().split(";")
+
+
+def scored_gene(job: Job, variant: Variant, text: str) -> bool:
+    genes = GeneEffect.objects.filter(job=job, variant=variant)
+    return any(text.upper() in (g.gene_name.upper(), g.gene_id.upper()) for g in genes)
+
+
+def searched(job: Job, variant: Variant, text: str) -> bool:
+    """What the search box finds for the texts the tests type."""
+    if text.startswith(("I:", "II:")):
+        chrom, place = text.split(":")
+        first, _, last = place.partition("-")
+        start, end = int(first) - 1, int(last or first)
+        at = variant.chrom == chrom and start <= variant.start < end
+        return at or named(variant, text)
+    if text in ("chrI", "chrII"):
+        return variant.chrom == text[3:] or named(variant, text) or scored_gene(job, variant, text)
+    if text.startswith("rs"):
+        return named(variant, text)
+    return named(variant, text) or scored_gene(job, variant, text)
+
+
+def passes(row: VariantEffect, job: Job, name: str, value: str, scorer: str) -> bool:
+    variant = row.variant
+    if name == "q":
+        return searched(job, variant, value)
+    if name == "gene":
+        return scored_gene(job, variant, value)
+    if name == "region":
+        return variant.chrom == value
+    if name in ("min_abs", "min_pct"):
+        found = score(row, scorer) if name == "min_abs" else percentile(row, scorer)
+        return found is not None and found >= float(value)
+    if name == "primary_from":
+        return row.primary is not None and row.primary >= float(value)
+    if name == "primary_to":
+        return row.primary is not None and row.primary < float(value)
+    if name == "track":
+        return value.lower() in row.top_track.lower()
+    if name == "kind":
+        snv = len(variant.ref) == len(variant.alt) == 1
+        return snv if value == "snv" else len(variant.ref) != len(variant.alt)
+    if name == "mark":
+        if value == "note":
+            return variant.notes.exists()
+        return variant.marks.filter(mark=value).exists()
+    raise AssertionError(f"no reference for the filter {name}")
+
+
+# --- the table's queries, page by page -------------------------------------------------------
+
+
+def paged_rows(job: Job, query: dict) -> tuple[int, list[int]]:
+    """The table's count and the variant ids of all its pages, each fetched on its own."""
+    filters, variant_set, rows = job_rows(job, as_query(query))
+    first = paginate(job, variant_set, rows, filters, 1, PER_PAGE)
+    shown = [row.variant_id for row in first]
+    for number in first.paginator.page_range[1:]:
+        page = paginate(job, variant_set, rows, filters, number, PER_PAGE)
+        shown += [row.variant_id for row in page]
+    return first.paginator.count, shown
+
+
+def as_query(query: dict) -> QueryDict:
+    found = QueryDict(mutable=True)
+    found.update(query)
+    return found
+
+
+FILTERS = [
+    {},
+    {"min_abs": "0.5"},
+    {"min_pct": "99"},
+    {"gene": "gal2"},  # a gene scored near the variant, by name in any case
+    {"gene": "Y3"},  # or by ID
+    {"q": "GAL2"},  # a gene's name and one variant's ID
+    {"q": "gal3"},  # a gene's name and an ID in a list of IDs
+    {"q": "GAL9"},  # scored by another job only
+    {"q": "rs18"},
+    {"q": "I:71"},
+    {"q": "I:100-500"},
+    {"q": "chrII"},  # a contig, by its alias
+    {"region": "II"},
+    {"mark": "interesting"},
+    {"mark": "note"},
+    {"kind": "indel"},
+    {"kind": "snv"},
+    {"track": "MINUS"},
+    {"primary_from": "-0.2", "primary_to": "0.6"},
+    {"scorer": "SUM"},  # sorted by a scorer's values in JSON
+    {"scorer": "SUM", "min_abs": "1", "min_pct": "50"},
+    {"q": "GAL4", "min_abs": "0.2", "kind": "snv"},
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: "&".join(map("=".join, f.items())))
+def test_every_sort_and_page_lists_the_rows_the_filters_find(table_job, filters):
+    for sort in SORTS:
+        for direction in ("desc", "asc"):
+            query = filters | {"sort": sort, "dir": direction}
+            expected = reference_rows(table_job, query)
+            count, shown = paged_rows(table_job, query)
+            assert shown == expected, query
+            assert count == len(expected), query
+
+
+def test_the_job_has_ties_nulls_and_matches_for_every_filter(table_job):
+    """Without them the comparison above would prove little."""
+    rows = list(table_job.variant_effects.all())
+    for column in ("max_abs", "primary_pct", "top_gene_name", "top_track"):
+        values = [getattr(row, column) for row in rows]
+        assert len(set(values)) < len(values) / 10, column
+    assert None in {row.max_abs for row in rows} and None in {row.primary_pct for row in rows}
+    for filters in FILTERS[1:]:
+        assert bool(reference_rows(table_job, filters)) == (filters != {"q": "GAL9"}), filters
+
+
+def test_an_unfiltered_finished_job_is_counted_from_its_summary(table_job):
+    filters, variant_set, rows = job_rows(table_job, as_query({"sort": "gene"}))
+    with CaptureQueriesContext(connection) as queries:
+        page = paginate(table_job, variant_set, rows, filters, 3, PER_PAGE)
+        assert page.paginator.count == ROWS
+    assert not any("COUNT(" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("status", [JobStatus.RUNNING, JobStatus.FAILED])
+def test_an_unfinished_job_counts_its_rows(table_job, status):
+    """A running job's rows are those of its finished parts; its summary is not yet there."""
+    Job.objects.filter(pk=table_job.pk).update(status=status, summary={"alleles": 5})
+    table_job.refresh_from_db()
+    filters, variant_set, rows = job_rows(table_job, as_query({}))
+    assert paginate(table_job, variant_set, rows, filters, 1).paginator.count == ROWS
+
+
+def test_a_page_is_chosen_on_the_effect_rows_alone(table_job):
+    """Sorting the rows joined to their variants sorted all of a big job's rows on disk."""
+    filters, variant_set, rows = job_rows(table_job, as_query({"sort": "track"}))
+    with CaptureQueriesContext(connection) as queries:
+        list(paginate(table_job, variant_set, rows, filters, 4, PER_PAGE))
+    paged = [q["sql"] for q in queries.captured_queries if "OFFSET" in q["sql"]]
+    assert len(paged) == 1 and '"variants_variant"' not in paged[0]
+
+
+def test_a_scored_jobs_summary_counts_every_row_it_stored(scored):
+    """Alleles the model could not score have rows too: the summary's count is the rows'."""
+    filters, variant_set, rows = job_rows(scored, as_query({}))
+    page = paginate(scored, variant_set, rows, filters, 1)
+    assert page.paginator.count == scored.summary["alleles"] == scored.variant_effects.count()
+    assert len(page) == 7
