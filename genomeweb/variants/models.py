@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 
 from genomeweb.catalog.models import Genome
@@ -80,6 +80,13 @@ class Variant(models.Model):
         ordering = ["variant_set", "index"]
         constraints = [
             models.UniqueConstraint(fields=["variant_set", "index"], name="unique_variant_index"),
+        ]
+        # The searches (genomeweb.variants.lookup): by place, and by ID in any case, alone or
+        # in a VCF list of IDs, which only the few IDs holding a ";" can be (has_ident).
+        indexes = [
+            models.Index(fields=["chrom", "start"], name="variant_at"),
+            models.Index(Upper("ident"), name="variant_by_ident"),
+            models.Index(Upper("ident"), condition=Q(ident__contains=";"), name="variant_id_lists"),
         ]
 
     def __str__(self) -> str:
