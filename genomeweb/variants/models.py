@@ -245,6 +245,9 @@ class VariantEffect(models.Model):
             models.Index(fields=["job", "-max_abs"], name="effect_by_score"),
             *sort_indexes("top_gene_name", "gene"),
             *sort_indexes("top_track", "track"),
+            # The histogram: its bounds are two index probes, its bars an index-only scan,
+            # and a bar's rows (a range of primary) an index range.
+            models.Index(fields=["job", "primary"], name="effect_by_primary"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["job", "variant"], name="one_effect_per_variant"),
