@@ -6,12 +6,15 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Length, Upper
+from django.db.models.lookups import Exact
 
 from genomeweb.catalog.models import Genome
 from genomeweb.jobs.models import Job
 from genomeweb.workspaces.models import Workspace
 
+# One base replaced by one base.
+IS_SNV = Q(Exact(Length("ref"), 1)) & Q(Exact(Length("alt"), 1))
 # How many of each list the report page and the row keep; the full lists are in files.
 REPORT_ISSUE_ROWS = 200
 
@@ -87,6 +90,9 @@ class Variant(models.Model):
             models.Index(fields=["chrom", "start"], name="variant_at"),
             models.Index(Upper("ident"), name="variant_by_ident"),
             models.Index(Upper("ident"), condition=Q(ident__contains=";"), name="variant_id_lists"),
+            # The results table's SNV and indel filters: most sets are mostly SNVs, and this
+            # lists the few other alleles of a set.
+            models.Index(fields=["variant_set"], condition=~IS_SNV, name="variant_not_snv"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, FloatField, Max, Min, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Abs, Cast, Floor, Least, Length, Upper
+from django.db.models.lookups import Exact
 from django.http import QueryDict
 
 from engine.io.bigwig import COVERAGE_UNIT
@@ -23,6 +24,7 @@ from genomeweb.variants.lookup import (
     search_condition,
 )
 from genomeweb.variants.models import (
+    IS_SNV,
     GeneEffect,
     Mark,
     Variant,
@@ -180,9 +182,9 @@ def filter_effects(
     variants: QuerySet[Variant] | None = None,
 ) -> QuerySet:
     """The rows passing ``f``; ``genome`` resolves the contigs typed in the search and region
-    (None: as typed). ``variants``: the scored set's, where the search looks (None: every
-    set's; the rows' own narrow them). A search or region that cannot be used finds nothing;
-    ``f.errors`` says why."""
+    (None: as typed). ``variants``: the scored set's, where the search and the kind filter
+    look (None: every set's; the rows' own narrow them). A search or region that cannot be
+    used finds nothing; ``f.errors`` says why."""
     if f.q:
         effects = _searched(effects, f, genome, variants)
     if f.gene:
@@ -192,8 +194,7 @@ def filter_effects(
     if f.track:
         effects = effects.filter(top_track__icontains=f.track)
     if f.kind:
-        effects = effects.annotate(r=Length("variant__ref"), a=Length("variant__alt"))
-        effects = effects.filter(r=1, a=1) if f.kind == "snv" else effects.exclude(r=F("a"))
+        effects = _of_kind(effects, f.kind, variants)
     effects = with_scores(effects, f)
     if f.min_abs is not None:
         effects = effects.filter(score__gte=f.min_abs)
@@ -273,6 +274,17 @@ def _searched(
         # a 250k job); each side alone uses its own, and the rows are those of their union.
         found = found.union(effects.filter(_scored_gene(f.q)).values("variant_id"))
     return effects.filter(variant_id__in=found)
+
+
+def _of_kind(effects: QuerySet, kind: str, variants: QuerySet | None) -> QuerySet:
+    """SNVs, or indels (REF and ALT of different lengths; an MNV is neither), found among
+    the set's alleles that are not SNVs: few in most sets, and a partial index lists them
+    (Variant.Meta), so neither filter joins every row of the job to its variant."""
+    variants = Variant.objects.all() if variants is None else variants
+    others = variants.filter(~IS_SNV, pk=OuterRef("variant_id")).order_by()
+    if kind == "snv":
+        return effects.exclude(Exists(others))
+    return effects.filter(Exists(others.exclude(Exact(Length("ref"), Length("alt")))))
 
 
 def _in_region(effects: QuerySet, f: EffectFilters, genome: Genome | None) -> QuerySet:
