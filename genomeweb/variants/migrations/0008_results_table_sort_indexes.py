@@ -49,19 +49,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='varianteffect',
-            index=models.Index(models.F('job'), models.OrderBy(models.F('top_gene_name'), descending=True), models.F('variant'), name='effect_gene_desc'),
+            index=models.Index(fields=['job', 'top_gene_name', 'variant'], name='effect_gene_asc'),
         ),
         migrations.AddIndex(
             model_name='varianteffect',
-            index=models.Index(models.F('job'), models.OrderBy(models.F('top_gene_name')), models.F('variant'), name='effect_gene_asc'),
-        ),
-        migrations.AddIndex(
-            model_name='varianteffect',
-            index=models.Index(models.F('job'), models.OrderBy(models.F('top_track'), descending=True), models.F('variant'), name='effect_track_desc'),
-        ),
-        migrations.AddIndex(
-            model_name='varianteffect',
-            index=models.Index(models.F('job'), models.OrderBy(models.F('top_track')), models.F('variant'), name='effect_track_asc'),
+            index=models.Index(fields=['job', 'top_track', 'variant'], name='effect_track_asc'),
         ),
         migrations.RunPython(add_nulls_last_indexes, drop_nulls_last_indexes),
     ]
