@@ -86,13 +86,6 @@ def the_job(reuse: bool, alleles: int):
     return owner, job
 
 
-def vacuum_analyze() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:  # autocommit: VACUUM cannot run in a transaction
-        cursor.execute("VACUUM ANALYZE")
-
-
 def table_queries(job) -> dict[str, dict]:
     """Each kind of table request and its query string."""
     from genomeweb.variants.models import Variant
@@ -238,7 +231,7 @@ def main() -> None:
     began = time.perf_counter()
     owner, job = the_job(args.reuse, args.alleles)
     built_seconds = time.perf_counter() - began
-    analyze() if args.no_vacuum else vacuum_analyze()
+    analyze(vacuum=not args.no_vacuum)
     timed = time_all(owner, job, args.repeats, args.only)
     table = [name for name in timed if not name.startswith(("api", "top-hits"))]
     result = {
