@@ -20,7 +20,7 @@ from genomeweb.jobs.costs import scoring_cost
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
 from genomeweb.variants.forms import MarkForm, NoteForm, ScoreForm, UploadForm
-from genomeweb.variants.hits import bed_hit
+from genomeweb.variants.hits import BED_FIELDS, bed_hit
 from genomeweb.variants.igv import UNIT, browser_config, legend, variant_panels
 from genomeweb.variants.lookup import GENE_FLANK, search_workspace
 from genomeweb.variants.models import Mark, Variant, VariantEffect, VariantSet
@@ -230,7 +230,8 @@ def effects_bed(request: HttpRequest, code) -> HttpResponse:
         status=JobStatus.SUCCEEDED,
     )
     filters, _, rows = job_rows(job, request.GET)
-    effects = sort_effects(rows.exclude(max_abs=None), filters)[:TOP_HITS_BED_ROWS]
+    scored = rows.exclude(max_abs=None).select_related("variant").only(*BED_FIELDS)
+    effects = sort_effects(scored, filters)[:TOP_HITS_BED_ROWS]
     primary = job.params["scorers"][0]
     text = top_hits_bed(
         (bed_hit(effect) for effect in effects),

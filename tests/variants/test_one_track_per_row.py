@@ -100,9 +100,13 @@ def test_the_offline_reports_row_holds_only_its_tracks_scores(as_user, eddie, sc
     assert Job.objects.filter(kind=JobKind.BUNDLE).count() == 1
 
 
-def test_the_tables_rows_download_as_bed_in_its_order(as_user, eddie, scored):
+def test_the_tables_rows_download_as_bed_in_its_order(
+    as_user, eddie, scored, django_assert_max_num_queries
+):
     url = reverse("gw-effects-bed", kwargs={"code": scored.code})
-    response = as_user(eddie).get(url, {"kind": "snv", "sort": "position", "dir": "asc"})
+    client = as_user(eddie)
+    with django_assert_max_num_queries(8):  # one query for the rows, not one per row
+        response = client.get(url, {"kind": "snv", "sort": "position", "dir": "asc"})
     assert response["Content-Disposition"].endswith('.bed"')
     lines = [
         line.split("\t")
