@@ -51,4 +51,6 @@ RUN mkdir -p /srv/results /srv/uploads /srv/static /srv/var /srv/models \
 USER genomeweb
 
 EXPOSE 8000
-CMD ["gunicorn", "genomeweb.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+# 4 threads a worker (gthread): a quick request (an igv.js Range read) is not queued behind a
+# slow one (a 10,000-row BED) in the same worker; bench/bench_load.py measures it.
+CMD ["gunicorn", "genomeweb.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--timeout", "120"]

@@ -5,8 +5,8 @@ errors and memory growth; prints JSON.
         [--database-url postgres://postgres@127.0.0.1:5432/genomeweb_load]
         [--broker redis://127.0.0.1:6379/0]
 
-Starts what docker-compose.yml deploys, minus nginx: gunicorn with its command line
-(``--workers 3 --timeout 120``) and one Celery worker as the ``worker`` service runs it (prefork,
+Starts what docker-compose.yml deploys, minus nginx: gunicorn with its command line (``--workers
+3 --threads 4 --timeout 120``) and one Celery worker as the ``worker`` service runs it (prefork,
 one pool child, yeast-demo on the CPU), on a PostgreSQL database of its own (dropped and created
 again) and a Redis broker database (emptied first: messages of an earlier run name jobs of a
 dropped database). Without nginx, Django itself answers the Range reads that nginx answers in
@@ -324,7 +324,7 @@ def start_processes(env: dict[str, str], port: int, logs: Path) -> dict[str, sub
     bin_dir = ROOT / ".venv" / "bin"
     commands = {
         "gunicorn": [str(bin_dir / "gunicorn"), "genomeweb.wsgi:application"]
-        + ["--bind", f"127.0.0.1:{port}", "--workers", "3", "--timeout", "120"],
+        + ["--bind", f"127.0.0.1:{port}", "--workers", "3", "--threads", "4", "--timeout", "120"],
         # In production the worker has a GPU host of its own; here it shares the web's cores, so
         # it runs at low priority on one thread and the run measures the web, not the model.
         "celery": ["nice", "-n", "10", str(bin_dir / "celery"), "-A", "genomeweb", "worker"]
