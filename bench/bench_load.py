@@ -637,7 +637,10 @@ async def run_load(
     at_start: Callable[[], None],
     at_warm: Callable[[], None],
 ) -> dict:
-    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+    # gunicorn's gthread workers close a connection idle for 2 s (--keep-alive); a client that
+    # reuses one just then reads a closed socket. Browsers retry such a GET, httpx does not, so
+    # the members drop idle connections first (behind nginx, browsers never talk to gunicorn).
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=1.0)
     clients = [
         httpx.AsyncClient(base_url=base, timeout=120, limits=limits, follow_redirects=False)
         for _ in world.usernames
