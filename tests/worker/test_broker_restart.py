@@ -9,23 +9,19 @@ import shutil
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from genomeweb.catalog.loading import load_genome
 from genomeweb.celery import app
 from genomeweb.jobs.enqueue import JOB_QUEUE, RUN_JOB_TASK
 from genomeweb.jobs.models import Job, JobStatus
 from genomeweb.results.models import Artifact
 from genomeweb.variants.models import Variant
-from genomeweb.variants.submit import submit_variant_set
 from tests.worker.conftest import wait_for
-from tests.worker.test_worker_faults import FAST_RECOVERY, YEAST, many_snvs, submit_big_vcf
+from tests.worker.test_worker_faults import FAST_RECOVERY, submit_big_vcf
 
 REDIS_PORT = 6391
 BROKER_DOWN_SECONDS = 10
@@ -138,21 +134,6 @@ def test_a_running_job_survives_a_broker_restart_without_a_new_attempt(
     assert_finished_once(job, variant_set, expected)
 
 
-def submit_long_vcf(workspace, user):
-    """Four times the usual 150,000 SNVs (~5 s here): long enough for three restarts."""
-    genome = load_genome("sacCer3", YEAST / "sacCer3.fa.gz")
-    content, expected = many_snvs(genome, 600_000)
-    variant_set = submit_variant_set(
-        workspace=workspace,
-        user=user,
-        genome=genome,
-        name="long",
-        upload=SimpleUploadedFile("long.vcf", content),
-        submission=uuid.uuid4(),
-    )
-    return variant_set, expected
-
-
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_three_broker_restarts_in_one_job_do_not_fail_it(
@@ -162,7 +143,8 @@ def test_three_broker_restarts_in_one_job_do_not_fail_it(
     # back after the (short) visibility timeout: a second worker gets it, finds the job held by
     # a live worker, and must neither count an attempt nor run it again.
     broker = own_broker(APPEND_ONLY)
-    variant_set, expected = submit_long_vcf(workspace, alice)
+    # four times the usual SNVs (~5 s here): long enough for three restarts
+    variant_set, expected = submit_big_vcf(workspace, alice, 600_000, name="long")
     job = variant_set.validation_job
     send_to(broker, job)
     start_worker("lives", CELERY_BROKER_URL=broker.url, **FAST_RECOVERY)

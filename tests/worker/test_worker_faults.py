@@ -44,16 +44,17 @@ def many_snvs(genome, count: int, seed: int = 7) -> tuple[bytes, int]:
     return ("\n".join(lines) + "\n").encode(), accepted
 
 
-def submit_big_vcf(workspace, user):
-    """150,000 SNVs on the real yeast genome: long enough to kill a worker in the middle."""
+def submit_big_vcf(workspace, user, count: int = 150_000, name: str = "big"):
+    """``count`` SNVs on the real yeast genome: 150,000 is long enough to kill a worker in the
+    middle."""
     genome = load_genome("sacCer3", YEAST / "sacCer3.fa.gz")
-    content, expected = many_snvs(genome, 150_000)
+    content, expected = many_snvs(genome, count)
     variant_set = submit_variant_set(
         workspace=workspace,
         user=user,
         genome=genome,
-        name="big",
-        upload=SimpleUploadedFile("big.vcf", content),
+        name=name,
+        upload=SimpleUploadedFile(f"{name}.vcf", content),
         submission=uuid.uuid4(),
     )
     return variant_set, expected
