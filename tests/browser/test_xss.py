@@ -10,20 +10,17 @@ bundle, attention, design prediction) run in this process with the tiny model on
 genome, as in the unit tests, so the whole walk takes well under a minute.
 """
 
-import io
 import uuid
 import zipfile
 from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 
 from engine.designs.edits import Edit
 from engine.io.fasta import Genome
 from engine.io.intervals import Interval
-from genomeweb.catalog.models import Predictor
 from genomeweb.designs.models import Design
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.models import VariantEffect
@@ -124,20 +121,12 @@ def predicted_design(client, workspace, alice, predictor) -> Design:
 
 
 @pytest.fixture
-def planted(as_user, alice, eddie, workspace, genome, tiny_yeast_dir, no_broker, tmp_path):
+def planted(as_user, alice, eddie, workspace, genome, tiny_model, no_broker, tmp_path):
     """Every user-controlled string holds a payload; returns the pages that show them (paths),
     the report's file: URL and an editor's session cookie."""
     workspace.name = workspace.description = PAYLOAD
     workspace.save()
-    call_command(
-        "register_model",
-        "tiny",
-        architecture="yeast",
-        weights=[tiny_yeast_dir],
-        genome="mini",
-        stdout=io.StringIO(),
-    )
-    predictor = Predictor.objects.get(name="tiny")
+    predictor = tiny_model
     client = as_user(eddie)
     job, effect = scored_variants(client, workspace, eddie, genome)
     client.post(
