@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from genomeweb.env import envbool, envint, envlist, envsecret
 
@@ -118,6 +119,46 @@ WHITENOISE_USE_FINDERS = True
 RESULTS_DIR = Path(os.getenv("GW_RESULTS_DIR", VAR_DIR / "results")).resolve()
 UPLOAD_DIR = Path(os.getenv("GW_UPLOAD_DIR", VAR_DIR / "uploads")).resolve()
 X_ACCEL_PREFIX = os.getenv("GW_X_ACCEL_PREFIX", "")
+
+# Where uploads and results are kept for good (genomeweb/results/storage.py). "filesystem", the
+# default: RESULTS_DIR and UPLOAD_DIR themselves, nothing else to set. "s3": a bucket of an
+# S3-compatible store (MinIO, AWS S3; keys "results/<job code>/<file>" and "uploads/..."), so
+# workers on other hosts need no shared disk; RESULTS_DIR and UPLOAD_DIR are then each host's
+# scratch and cache. Credentials left empty fall back to boto3's own chain (AWS_* variables,
+# instance roles).
+STORAGE = os.getenv("GW_STORAGE", "filesystem").strip().lower()
+if STORAGE == "s3":
+    _S3 = {
+        "bucket_name": os.getenv("GW_S3_BUCKET", "genomeweb"),
+        "endpoint_url": os.getenv("GW_S3_ENDPOINT_URL") or None,
+        "region_name": os.getenv("GW_S3_REGION") or None,
+        "access_key": os.getenv("GW_S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.getenv("GW_S3_SECRET_ACCESS_KEY") or None,
+        "addressing_style": "path",  # MinIO and other self-hosted stores: no bucket DNS names
+        "signature_version": "s3v4",
+        "file_overwrite": True,  # a retried job replaces its file under the same key
+        "default_acl": None,  # the bucket stays private: every read goes through the web
+    }
+    _S3_BACKEND = "storages.backends.s3.S3Storage"
+    _RESULT_FILES = {"BACKEND": _S3_BACKEND, "OPTIONS": _S3 | {"location": "results"}}
+    _UPLOAD_FILES = {"BACKEND": _S3_BACKEND, "OPTIONS": _S3 | {"location": "uploads"}}
+elif STORAGE == "filesystem":
+    _RESULT_FILES = {
+        "BACKEND": "genomeweb.results.storage.SettingDirStorage",
+        "OPTIONS": {"setting": "RESULTS_DIR"},
+    }
+    _UPLOAD_FILES = {
+        "BACKEND": "genomeweb.results.storage.SettingDirStorage",
+        "OPTIONS": {"setting": "UPLOAD_DIR"},
+    }
+else:
+    raise ImproperlyConfigured(f"GW_STORAGE must be filesystem or s3, not {STORAGE!r}")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "results": _RESULT_FILES,
+    "uploads": _UPLOAD_FILES,
+}
 
 MAX_UPLOAD_BYTES = envint("GW_MAX_UPLOAD_MB", 200, minimum=1) * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [

@@ -3,7 +3,6 @@
 import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.db import models
 
 from genomeweb.jobs.models import Job
@@ -31,4 +30,15 @@ class Artifact(models.Model):
 
     @property
     def path(self) -> Path:
-        return settings.RESULTS_DIR / self.relative_path
+        """A local file with this artifact's contents: the file itself on the filesystem
+        storage, a copy fetched from object storage otherwise (``storage.local_copy``)."""
+        from genomeweb.results.storage import local_copy
+
+        return local_copy(self)
+
+    @property
+    def local_path(self) -> Path:
+        """Where ``path`` is on this host, without fetching anything."""
+        from genomeweb.results.storage import local_path
+
+        return local_path(self)

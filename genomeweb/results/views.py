@@ -17,6 +17,7 @@ from genomeweb.results.bundle_jobs import (
 from genomeweb.results.contents import estimated_size
 from genomeweb.results.models import Artifact
 from genomeweb.results.ranges import ByteRange, UnsatisfiableRange, parse_range
+from genomeweb.results.storage import open_stored, results_are_local
 from genomeweb.workspaces.access import get_for_member
 
 CHUNK = 256 * 1024
@@ -32,11 +33,17 @@ def download(request: HttpRequest, code, filename: str = "") -> HttpResponse:
     """Send a result file after the membership check; byte ranges supported.
 
     Behind nginx (GW_X_ACCEL_PREFIX set) the file itself is sent by nginx through an internal
-    location, which also handles ranges; Django only decides who may read it.
+    location, which also handles ranges; Django only decides who may read it. On object storage
+    the file is streamed from there (``_stored_file_response``).
     """
     artifact, _ = _get_artifact_for_user(request, code)
     if filename and filename != artifact.name:  # the name is only there for igv.js and users
         raise Http404("not found")
+    if not results_are_local():
+        response = _stored_file_response(request, artifact)
+        response["Content-Disposition"] = f'attachment; filename="{artifact.name}"'
+        response["Accept-Ranges"] = "bytes"
+        return response
     path = artifact.path
     if not path.is_file():
         raise Http404("the file is no longer on disk")
@@ -66,6 +73,35 @@ def ranged_file_response(request: HttpRequest, path, content_type: str) -> HttpR
     )
     response["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{size}"
     response["Content-Length"] = str(wanted.length)
+    return response
+
+
+def _stored_file_response(request: HttpRequest, artifact: Artifact) -> HttpResponse:
+    """The artifact streamed from object storage, a Range answered by a ranged GET there.
+
+    Streamed through the web rather than redirected to a presigned URL: igv.js then reads byte
+    ranges from the app's own origin (no CORS rules on the bucket), and the store need not be
+    reachable from browsers at all (in docker-compose, MinIO is on the internal network only).
+    Its size is the recorded one: files are never changed once recorded, only replaced along
+    with their row.
+    """
+    size = artifact.size
+    try:
+        wanted = parse_range(request.headers.get("Range"), size)
+    except UnsatisfiableRange:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    first, last = (wanted.start, wanted.end) if wanted else (None, None)
+    try:
+        chunks, length = open_stored(artifact.relative_path, first, last)
+    except FileNotFoundError:
+        raise Http404("the file is no longer in storage") from None
+    status = 206 if wanted else 200
+    response = StreamingHttpResponse(chunks, status=status, content_type=artifact.content_type)
+    if wanted:
+        response["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{size}"
+    response["Content-Length"] = str(length)
     return response
 
 

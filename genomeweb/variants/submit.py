@@ -16,6 +16,7 @@ from genomeweb.catalog.models import Genome, resolve_data_path
 from genomeweb.jobs.enqueue import enqueue
 from genomeweb.jobs.models import Job, JobKind
 from genomeweb.jobs.submit import submit_once
+from genomeweb.results.storage import discard_upload, keep_upload
 from genomeweb.variants.models import VariantSet
 from genomeweb.workspaces.models import Workspace
 
@@ -35,6 +36,7 @@ def store_upload(upload: UploadedFile, workspace: Workspace) -> str:
     with Path(path).open("xb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
+    keep_upload(stored)  # into object storage, where a worker on another host reads it
     return stored
 
 
@@ -56,7 +58,7 @@ def submit_variant_set(
             idempotency_key=key,
         )
         if not created:  # a concurrent twin of this request got there first
-            (settings.UPLOAD_DIR / stored).unlink(missing_ok=True)
+            discard_upload(stored)
             return VariantSet.objects.get(validation_job=job)
         variant_set = VariantSet.objects.create(
             workspace=workspace,

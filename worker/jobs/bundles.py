@@ -35,7 +35,7 @@ from genomeweb.designs.models import Design
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.results.contents import job_entries
 from genomeweb.results.storage import job_dir, record_artifact
-from genomeweb.variants.hits import bed_hit
+from genomeweb.variants.hits import bed_hits
 from genomeweb.variants.models import (
     VariantEffect,
 )
@@ -66,7 +66,7 @@ def build_bundle(job: Job, progress: Progress) -> None:
         raise InputError("The job to bundle no longer exists or has not succeeded.")
     out = job_dir(job)
     generated = _bundle_extras(target, out, job.params.get("report_top", REPORT_TOP), progress)
-    entries = job_entries(target, generated)
+    entries = job_entries(target, generated, fetch=True)
     if target.kind == JobKind.SCORE_VARIANTS:
         entries = [*entries, *_igv_files(target, entries, out)]
     missing = [item.name for item in entries if not item.path.is_file()]
@@ -244,12 +244,8 @@ def _igv_files(target: Job, entries: list[Entry], out: Path) -> list[Entry]:
     """``top_hits.bed`` (the strongest alleles) and ``igv_session.xml``, which opens the
     annotated VCF, the BED and the report's predicted tracks in IGV desktop from the unzipped
     bundle."""
-    effects = (
-        VariantEffect.objects.filter(job=target, max_abs__isnull=False)
-        .select_related("variant")
-        .order_by("-max_abs", "variant_id")[:TOP_HITS_BED]
-    )
-    hits = [bed_hit(effect) for effect in effects]
+    effects = VariantEffect.objects.filter(job=target, max_abs__isnull=False)
+    hits = bed_hits(effects.order_by("-max_abs", "variant_id")[:TOP_HITS_BED])
     model = target.params["model"]
     bed = write_top_hits_bed(
         hits,

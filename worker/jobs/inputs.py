@@ -10,6 +10,7 @@ from engine.io.files import sha256_file
 from engine.pipeline.common import Allele
 from genomeweb.designs.models import Design
 from genomeweb.jobs.models import Job, JobKind
+from genomeweb.results.storage import upload_file
 from genomeweb.variants.models import (
     Variant,
     VariantSet,
@@ -35,7 +36,7 @@ def job_inputs(job: Job) -> dict:
 
 
 def _upload_record(variant_set: VariantSet) -> dict:
-    upload = variant_set.upload_path
+    upload = upload_file(variant_set)
     return {
         "name": variant_set.original_filename,
         "size": variant_set.size,

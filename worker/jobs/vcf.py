@@ -9,7 +9,7 @@ from engine.io.vcf import VcfLimits
 from engine.pipeline.common import Progress
 from engine.pipeline.vcf import ValidationOutput, run_vcf_validation
 from genomeweb.jobs.models import Job, JobStatus
-from genomeweb.results.storage import job_dir, record_artifact
+from genomeweb.results.storage import job_dir, record_artifact, upload_file
 from genomeweb.variants.models import (
     REPORT_ISSUE_ROWS,
     Variant,
@@ -35,7 +35,7 @@ def validate_variant_set(job: Job, progress: Progress) -> None:
     variant_set = VariantSet.objects.select_related("genome").get(validation_job=job)
     genome = variant_set.genome
     output = run_vcf_validation(
-        variant_set.upload_path,
+        upload_file(variant_set),  # fetched from object storage when not on this host
         genome.fasta_file,
         genome.contig_resolver(),
         vcf_limits(),
