@@ -15,7 +15,7 @@ COMPOSE_PATH = ROOT / "docker-compose.yml"
 NGINX_PATH = ROOT / "deploy" / "nginx.conf"
 APP_IMAGE = "genomeweb:local"
 APP_SERVICES = ("web", "worker", "maintenance")
-LONG_RUNNING = ("db", "redis", "web", "worker", "maintenance", "nginx")
+LONG_RUNNING = ("db", "redis", "minio", "web", "worker", "maintenance", "nginx")
 
 
 def _compose(text: str | None = None) -> dict:
@@ -302,6 +302,58 @@ def test_every_named_volume_used_is_declared_and_every_declared_one_used(compose
         if _is_named_volume(source)
     }
     assert used == declared
+
+
+# ---- object storage ----
+
+
+def _release_tag(image: str, repository: str) -> bool:
+    """``repository:RELEASE.<date>``: MinIO's immutable tags (never "latest")."""
+    return re.fullmatch(rf"{re.escape(repository)}:RELEASE\.\d{{4}}-\d\d-\d\dT[\d-]+Z", image)
+
+
+def test_minio_runs_a_pinned_release_with_its_data_in_a_volume(services):
+    minio = services["minio"]
+    assert _release_tag(minio["image"], "minio/minio"), minio["image"]
+    assert minio["command"][:2] == ["server", "/data"]
+    assert _mount_of(minio, "miniodata") == ("/data", False)
+    assert minio["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+    assert "ports" not in minio  # reached by the app on the internal network only
+
+
+def test_apps_use_the_minio_bucket_with_minio_credentials(services):
+    minio_env = services["minio"]["environment"]
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        assert env["GW_STORAGE"] == "${GW_STORAGE:-s3}", name
+        assert urlsplit(env["GW_S3_ENDPOINT_URL"]).netloc == "minio:9000", name
+        assert env["GW_S3_ACCESS_KEY_ID"] == minio_env["MINIO_ROOT_USER"], name
+        assert env["GW_S3_SECRET_ACCESS_KEY"] == minio_env["MINIO_ROOT_PASSWORD"], name
+        assert env["GW_S3_SECRET_ACCESS_KEY"].startswith("${GW_S3_SECRET_ACCESS_KEY:?"), name
+
+
+def test_createbuckets_makes_the_apps_bucket_once_minio_is_healthy(services):
+    job = services["createbuckets"]
+    app_env = services["web"]["environment"]
+    assert _release_tag(job["image"], "minio/mc"), job["image"]
+    assert job["depends_on"]["minio"]["condition"] == "service_healthy"
+    assert job["restart"] == "no"  # a one-shot: it exits once the bucket exists
+    env = job["environment"]
+    assert env["GW_S3_BUCKET"] == app_env["GW_S3_BUCKET"]
+    assert env["MINIO_ROOT_USER"] == services["minio"]["environment"]["MINIO_ROOT_USER"]
+    script = " ".join(job["entrypoint"])
+    alias = re.search(r"mc alias set local (\S+) ", script)
+    assert alias and alias.group(1) == app_env["GW_S3_ENDPOINT_URL"]
+    # $$ is compose's escape: the shell in the container expands the variable.
+    make = script.index('mc mb --ignore-existing "local/$$GW_S3_BUCKET"')
+    assert script.index("mc alias set") < make
+    assert " && " in script[:make]  # nothing is made if the alias could not be set
+
+
+def test_app_services_start_after_the_bucket_exists(services):
+    for name in APP_SERVICES:
+        condition = services[name]["depends_on"]["createbuckets"]["condition"]
+        assert condition == "service_completed_successfully", name
 
 
 def test_db_keeps_its_data_in_a_volume(services):
