@@ -20,7 +20,7 @@ from genomeweb.jobs.costs import scoring_cost
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.jobs.submit import submit_once
 from genomeweb.variants.forms import MarkForm, NoteForm, ScoreForm, UploadForm
-from genomeweb.variants.hits import BED_FIELDS, bed_hit
+from genomeweb.variants.hits import bed_hits
 from genomeweb.variants.igv import UNIT, browser_config, legend, variant_panels
 from genomeweb.variants.lookup import GENE_FLANK, search_workspace
 from genomeweb.variants.models import Mark, Variant, VariantEffect, VariantSet
@@ -35,6 +35,7 @@ from genomeweb.variants.table import (
     MARK_FILTERS,
     PAGE_SIZE,
     PRIMARY_RANGE,
+    ROWS_CACHE_SECONDS,
     EffectFilters,
     attach_annotations,
     bar_links,
@@ -230,11 +231,10 @@ def effects_bed(request: HttpRequest, code) -> HttpResponse:
         status=JobStatus.SUCCEEDED,
     )
     filters, _, rows = job_rows(job, request.GET)
-    scored = rows.exclude(max_abs=None).select_related("variant").only(*BED_FIELDS)
-    effects = sort_effects(scored, filters)[:TOP_HITS_BED_ROWS]
+    effects = sort_effects(rows.exclude(max_abs=None), filters)[:TOP_HITS_BED_ROWS]
     primary = job.params["scorers"][0]
     text = top_hits_bed(
-        (bed_hit(effect) for effect in effects),
+        bed_hits(effects),
         description=f"{job.params['model']} {primary}, as the results table ranks them",
     )
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
@@ -250,8 +250,8 @@ def _histogram(
     version of the marks and notes when filtered by them); each bar links to its alleles."""
     if not job.is_final:
         return None
-    key = filters.histogram_key(job.code, annotation_version)
-    drawn = cache.get_or_set(key, lambda: histogram(rows), 3600)
+    key = filters.cache_key(job.code, annotation_version) + ":histogram"
+    drawn = cache.get_or_set(key, lambda: histogram(rows), ROWS_CACHE_SECONDS)
     return drawn and drawn | {"bars": bar_links(drawn, request.GET)}
 
 

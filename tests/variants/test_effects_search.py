@@ -191,9 +191,9 @@ def test_the_histogram_has_a_count_axis_and_names_what_it_plots(as_user, victor,
 
 def test_the_search_and_bar_range_key_the_cached_histogram():
     plain = EffectFilters()
-    assert EffectFilters(q="II").histogram_key("j") != plain.histogram_key("j")
-    assert EffectFilters(primary_from=0.1).histogram_key("j") != plain.histogram_key("j")
-    assert EffectFilters(primary_to=0.1).histogram_key("j") != plain.histogram_key("j")
+    assert EffectFilters(q="II").cache_key("j") != plain.cache_key("j")
+    assert EffectFilters(primary_from=0.1).cache_key("j") != plain.cache_key("j")
+    assert EffectFilters(primary_to=0.1).cache_key("j") != plain.cache_key("j")
 
 
 def test_a_bad_bar_range_is_an_error_not_a_crash(as_user, victor, search_job):

@@ -123,12 +123,12 @@ def test_the_mark_filter_keeps_exactly_the_marked_alleles(job_with_effects, alic
     assert "EXISTS" in query and "variants_variantmark" in query
 
 
-def test_a_mark_filter_and_its_annotation_version_are_in_the_histogram_key():
+def test_a_mark_filter_and_its_annotation_version_are_in_the_cache_key():
     plain, marked = EffectFilters(), EffectFilters(mark="interesting")
-    assert plain.histogram_key("j") == plain.histogram_key("j", annotation_version=7)
-    assert marked.histogram_key("j") != plain.histogram_key("j")
-    assert marked.histogram_key("j", 1) != marked.histogram_key("j", 2)
-    assert marked.histogram_key("j", 1) != EffectFilters(mark="note").histogram_key("j", 1)
+    assert plain.cache_key("j") == plain.cache_key("j", annotation_version=7)
+    assert marked.cache_key("j") != plain.cache_key("j")
+    assert marked.cache_key("j", 1) != marked.cache_key("j", 2)
+    assert marked.cache_key("j", 1) != EffectFilters(mark="note").cache_key("j", 1)
 
 
 def test_marks_and_notes_bump_the_sets_annotation_version(job_with_effects, alice):

@@ -8,7 +8,9 @@ job with ties in every sort key, unscored and uncalibrated rows, and pages of 7 
 split the ties, so a page that skipped or repeated a row would show.
 """
 
+import importlib
 import random
+import re
 
 import pytest
 from django.db import connection
@@ -24,7 +26,11 @@ from genomeweb.variants.models import (
     VariantMark,
     VariantNote,
 )
-from genomeweb.variants.table import job_rows, paginate
+from genomeweb.variants.table import job_rows, paginate, sort_effects
+
+scorer_indexes_migration = importlib.import_module(
+    "genomeweb.variants.migrations.0012_scorer_indexes"
+)
 
 ROWS = 240
 PER_PAGE = 7  # pages end inside runs of tied values
@@ -64,7 +70,8 @@ def effect(job: Job, variant: Variant, i: int, rng: random.Random) -> VariantEff
         primary_pct=pct,
         top_gene_name=f"GENE{i % 6}",
         top_track=f"t{i % 4}_{'minus' if i % 2 else 'plus'}",
-        scorer_max={"logSED": primary} | ({} if summed is None else {"SUM": summed}),
+        # Every scorer of the job on every row, null where unscored, as the worker stores them.
+        scorer_max={"logSED": primary, "SUM": summed},
         scorer_track={"logSED": "t0_plus", "SUM": "t1_minus"},
         scorer_pct={"logSED": pct, "SUM": rng.choice([None, 5.0, 95.0])},
     )
@@ -76,7 +83,11 @@ def table_job(variant_set, alice):
     scores a gene GAL9 that this one did not)."""
     rng = random.Random(7)
     make = dict(workspace=variant_set.workspace, created_by=alice, kind=JobKind.SCORE_VARIANTS)
-    params = {"variant_set": str(variant_set.code), "scorers": ["logSED", "SUM"], "tracks": []}
+    params = {
+        "variant_set": str(variant_set.code),
+        "scorers": ["logSED", "SUM"],
+        "tracks": [f"t{k}_{strand}" for k in range(4) for strand in ("plus", "minus")],
+    }
     job = Job.objects.create(**make, status=JobStatus.SUCCEEDED, params=params)
     other = Job.objects.create(**make, status=JobStatus.SUCCEEDED, params=params)
     variant_set.variants.all().delete()  # the fixture's one variant
@@ -246,7 +257,13 @@ FILTERS = [
     {"kind": "indel"},
     {"kind": "snv"},
     {"track": "MINUS"},
+    # Histogram bars: across zero, above it, below it, and the open-ended outer bars.
     {"primary_from": "-0.2", "primary_to": "0.6"},
+    {"primary_from": "0.2", "primary_to": "0.7"},
+    {"primary_from": "-0.7", "primary_to": "-0.1"},
+    {"primary_to": "-0.2"},
+    {"primary_from": "0.5"},
+    {"track": "minus", "scorer": "SUM", "min_pct": "90"},
     {"scorer": "SUM"},  # sorted by a scorer's values in JSON
     {"scorer": "SUM", "min_abs": "1", "min_pct": "50"},
     {"q": "GAL4", "min_abs": "0.2", "kind": "snv"},
@@ -283,6 +300,47 @@ def test_an_unfiltered_finished_job_is_counted_from_its_summary(table_job):
     assert not any("COUNT(" in q["sql"] for q in queries.captured_queries)
 
 
+def counts(captured: CaptureQueriesContext) -> int:
+    return sum("COUNT(" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_finished_jobs_filtered_count_is_counted_once_per_filter_set(table_job):
+    """Its rows never change: page 2 of a filter set, or another member's same filters, are
+    not counted again; other filters are."""
+    query = as_query({"scorer": "SUM", "min_abs": "1"})
+    filters, variant_set, rows = job_rows(table_job, query)
+    expected = len(reference_rows(table_job, query.dict()))
+    with CaptureQueriesContext(connection) as first:
+        assert paginate(table_job, variant_set, rows, filters, 1, PER_PAGE).paginator.count == (
+            expected
+        )
+    with CaptureQueriesContext(connection) as again:
+        assert paginate(table_job, variant_set, rows, filters, 2, PER_PAGE).paginator.count == (
+            expected
+        )
+    other = as_query({"scorer": "SUM", "min_abs": "2"})
+    filters, variant_set, rows = job_rows(table_job, other)
+    with CaptureQueriesContext(connection) as narrower:
+        paginate(table_job, variant_set, rows, filters, 1, PER_PAGE)
+    assert (counts(first), counts(again), counts(narrower)) == (1, 0, 1)
+
+
+def test_a_cached_count_of_marked_rows_follows_the_marks(table_job, alice):
+    query = as_query({"mark": "follow_up"})
+
+    def marked() -> int:
+        table_job.refresh_from_db()
+        filters, variant_set, rows = job_rows(table_job, query)
+        return paginate(table_job, variant_set, rows, filters, 1, PER_PAGE).paginator.count
+
+    before = marked()
+    variant = table_job.variant_effects.order_by("variant_id").first().variant
+    variant.set_mark(Mark.FOLLOW_UP, user=alice, on=True)
+    assert marked() == before + 1
+    variant.set_mark(Mark.FOLLOW_UP, user=alice, on=False)
+    assert marked() == before
+
+
 @pytest.mark.parametrize("status", [JobStatus.RUNNING, JobStatus.FAILED])
 def test_an_unfinished_job_counts_its_rows(table_job, status):
     """A running job's rows are those of its finished parts; its summary is not yet there."""
@@ -307,3 +365,74 @@ def test_a_scored_jobs_summary_counts_every_row_it_stored(scored):
     page = paginate(scored, variant_set, rows, filters, 1)
     assert page.paginator.count == scored.summary["alleles"] == scored.variant_effects.count()
     assert len(page) == 7
+
+
+# --- PostgreSQL's indexes can answer them: an expression that differs from the index's by a cast
+# or a quote, or a missing partial-index condition, would silently read every row again. On a
+# few hundred rows the planner rightly scans, so the plan's own text of each condition is
+# compared with the index's definition (PostgreSQL writes both with the same deparser). ---------
+
+
+def plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def index_parts(name: str) -> tuple[str, str]:
+    """(its expression, its partial-index condition) as pg_get_indexdef writes them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [name])
+        definition = cursor.fetchone()[0]
+    columns, condition = re.fullmatch(r".*USING btree \((.*)\) WHERE (.*)", definition).groups()
+    expression = re.fullmatch(r"job_id, (.*) DESC NULLS LAST, variant_id", columns).group(1)
+    return unwrapped(expression), condition
+
+
+def unwrapped(expression: str) -> str:
+    """Without the parentheses an index definition puts around an expression that is not a
+    function call, when they hold all of it."""
+    depth = 0
+    for i, char in enumerate(expression):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            whole = i == len(expression) - 1
+            return expression[1:-1] if whole and expression[0] == "(" else expression
+    return expression
+
+
+def sorted_page_ids(job: Job, query: dict):
+    filters, _, rows = job_rows(job, as_query(query))
+    return sort_effects(rows, filters).values_list("variant_id", flat=True)[:50]
+
+
+def test_every_scorer_a_user_can_pick_has_its_indexes():
+    from engine.variants.scorers import VARIANT_SCORERS
+
+    assert set(scorer_indexes_migration.SCORERS) == set(VARIANT_SCORERS)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes (0012)")
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ({"scorer": "SUM", "min_abs": "1", "sort": "score"}, "effect_sum_abs"),
+        ({"scorer": "SUM", "min_pct": "90", "sort": "percentile"}, "effect_sum_pct"),
+    ],
+)
+def test_a_chosen_scorers_filter_and_order_match_its_index(table_job, query, index):
+    expression, condition = index_parts(index)
+    found = plan(sorted_page_ids(table_job, query))
+    if f"Index Scan using {index}" in found and "Sort Key" not in found:
+        return  # the planner took it: once the statistics say the job is big (whole suite)
+    threshold = query.get("min_abs") or query.get("min_pct")
+    assert f"{expression} >= '{threshold}'" in found
+    assert f"Sort Key: ({expression}) DESC NULLS LAST, variant_id" in found
+    assert condition in found
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes (0008)")
+def test_a_histogram_bar_bounds_the_score_its_rows_are_sorted_by(table_job):
+    found = plan(sorted_page_ids(table_job, {"primary_from": "0.2", "primary_to": "0.6"}))
+    assert "max_abs >= '0.2'" in found and "max_abs <= '0.6'" in found
