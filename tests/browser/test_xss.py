@@ -5,6 +5,14 @@ A payload that ran would call ``__xss`` (a canary the browser defines before any
 raise a dialog, or make the browser fetch the ``src=x`` of an injected image. Each page must
 also show the payload as text, so a page that dropped it cannot pass by accident.
 
+igv.js 3.8 puts feature text into its popups and menus as HTML, unescaped, so on each igv.js
+page (and in report.html) the test clicks, at its pixel in the track's canvas, a gene whose name
+is the payload, and opens the design's edit region's menu (the edit's label): each must open and
+show the payload as text. Track labels (igv.js sets them as HTML too) must hold no element. What
+user text reaches igv.js: edit labels (the design's regions of interest) and, from an annotation
+file, gene names; variant IDs do not (the variant page's region is named CHROM:POS REF>ALT and
+report.html's igv.js reads a VCF of positions only) and the permalink page has no igv.js.
+
 The site is pytest-django's live server on this test's database; jobs (validation, scoring,
 bundle, attention, design prediction) run in this process with the tiny model on the mini
 genome, as in the unit tests, so the whole walk takes well under a minute.
@@ -12,7 +20,7 @@ genome, as in the unit tests, so the whole walk takes well under a minute.
 
 import uuid
 import zipfile
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,6 +29,7 @@ from django.urls import reverse
 from engine.designs.edits import Edit
 from engine.io.fasta import Genome
 from engine.io.intervals import Interval
+from genomeweb.catalog.models import Gene, resolve_data_path
 from genomeweb.designs.models import Design
 from genomeweb.jobs.models import Job, JobKind, JobStatus
 from genomeweb.variants.models import VariantEffect
@@ -32,12 +41,18 @@ from worker import tasks
 
 # No spaces or semicolons, so one payload also fits a VCF ID; at most 100 characters (a
 # workspace's name). It tries an attribute break-out, an event handler on an HTML and an SVG
-# element, and a break-out of an inline <script> (JSON in script tags).
-PAYLOAD = "\"'><img/src=x/onerror=__xss(1)><svg/onload=__xss(2)></script><script>__xss(3)</script>"
+# element, and a break-out of an inline <script> (JSON in script tags). The src is quoted: in
+# <img/src=x/onerror=...> the unquoted value runs on to the ">" (src "x/onerror=__xss(1)", no
+# handler), and the <img> is the one that runs when set with innerHTML (as igv.js's popups are):
+# a <script> never does, and Chromium fired no SVG load there.
+PAYLOAD = (
+    '"\'><img/src="x"/onerror=__xss(1)><svg/onload=__xss(2)></script><script>__xss(3)</script>'
+)
 NOTE = f"{PAYLOAD} javascript:__xss(4) <!--<script> <a href=javascript:__xss(5)>link</a>"
 FILENAME = '"><svg onload=__xss(6)>.vcf'
 CANARY = "window.__xss = n => { (window.__xssHits = window.__xssHits || []).push(n) }"
 TRACK = "stripeseq_S288C_WT_1.plus"
+GENE = "PAU8"
 
 
 def payload_vcf(genome) -> bytes:
@@ -84,6 +99,19 @@ def scored_variants(client, workspace, eddie, genome) -> tuple[Job, VariantEffec
     client.post(f"{variant}marks/", {"mark": "interesting", "on": "true"})
     client.post(f"{variant}notes/", {"text": NOTE})
     return job, effect
+
+
+def plant_gene_name_in_annotation(genome, folder) -> None:
+    """The genome's GFF3 from now on names PAU8 with the payload (percent-encoded, as GFF3
+    escapes "=" in a value)."""
+    original = resolve_data_path(genome.annotation_path)
+    text = original.read_text()
+    planted = text.replace(f"Name={GENE}", f"Name={quote(PAYLOAD, safe='')}")
+    assert planted != text
+    path = folder / "planted.gff3"
+    path.write_text(planted)
+    genome.annotation_path = str(path)
+    genome.save(update_fields=["annotation_path"])
 
 
 def report_of(client, job: Job, folder) -> str:
@@ -155,6 +183,11 @@ def planted(as_user, alice, eddie, workspace, genome, tiny_model, no_broker, tmp
         "design": reverse("gw-design", kwargs={"code": design.code}),
     }
     pages["alleles"] = attention_of_both_alleles(client, job, effect)
+    # Gene names come from the genome's annotation file (an administrator's, maybe downloaded);
+    # igv.js shows them in its gene track's popups. PAU8 (I:1,807-2,169) is in every view here.
+    # Renamed once the jobs ran: an interpretation's objective is a gene, found by name.
+    assert Gene.objects.filter(genome=genome, name=GENE).update(name=PAYLOAD) == 1
+    plant_gene_name_in_annotation(genome, tmp_path)  # the report's gene track reads the file
     return {
         "pages": pages,
         "report": report_of(client, job, tmp_path),
@@ -210,6 +243,19 @@ def test_no_planted_payload_runs_on_any_page(planted, live_server, browser_page)
         if name in IGV_PAGES:
             table = regions_of_interest(page)
             assert name != "design" or PAYLOAD in table, table  # the edit's label, as text
+            page.evaluate("() => window.gwBrowser.roiManager.dismissTable()")
+            assert_plain_track_labels(page)
+            popup = feature_popup(page, "Genes", PAYLOAD)
+            watch.check(page, f"{name}: the gene's popup")
+            assert PAYLOAD in popup, (name, popup)  # the gene's name, as text
+            if name == "design":
+                menu = region_menu(page)
+                watch.check(page, "design: the menu of the edits' region")
+                assert PAYLOAD in menu, menu  # the edit's label, as text
+                # a merged panel's popup: igv.js's own markup comes out as its text
+                merged = track_popup(page, f"{TRACK} (reads per base)")
+                assert f"predicted edited {TRACK}" in merged, merged
+                assert "<" not in merged and "&nbsp;" not in merged, merged
         assert PAYLOAD[3:30] in page.inner_text("body"), f"{name}: the payload is not shown"
         watch.check(page, name)
     page.goto(f"{live_server.url}{planted['pages']['permalink']}")
@@ -223,6 +269,13 @@ def test_no_planted_payload_runs_on_any_page(planted, live_server, browser_page)
     offline.wait_for_selector("body[data-igv-ready]", timeout=60_000)
     offline.locator("#variant_table tbody tr").nth(1).click()
     regions_of_interest(offline, browser="igvBrowser")
+    offline.evaluate("() => igvBrowser.roiManager.dismissTable()")
+    assert_plain_track_labels(offline)
+    # Variant IDs stay out of its igv.js (igv-reports reads a VCF of positions, ID "."); the
+    # genes come from the planted annotation file.
+    popup = feature_popup(offline, "Genes", PAYLOAD, browser="igvBrowser")
+    report_watch.check(offline, "report.html: the gene's popup")
+    assert PAYLOAD in popup, popup  # the gene's name, as text
     report_watch.check(offline, "report.html")
     table = offline.inner_text("#variant_table")
     assert table.count(PAYLOAD) == 4  # each variant's ID, as text
@@ -239,3 +292,69 @@ def regions_of_interest(page, browser: str = "window.gwBrowser") -> str:
     )
     page.evaluate(f"() => {browser}.roiManager.presentTable()")
     return page.inner_text(".igv-roi-table")
+
+
+# Where igv.js draws a feature, from igv.js's own state: the track's viewport on the page, the
+# reference frame's first base and bases per pixel, and the feature's row in an expanded track
+# (igv.js finds the clicked row as (y - margin) // expandedRowHeight).
+FEATURE_POINT = """([trackName, name]) => {
+  const view = BROWSER.trackViews.find((v) => v.track.name === trackName);
+  const viewport = view.viewports[0];
+  const feature = (viewport.cachedFeatures || []).find((f) => f.name === name);
+  if (!feature) return null;
+  viewport.viewportElement.scrollIntoView({block: "center"});
+  const frame = viewport.referenceFrame;
+  const last = frame.start + viewport.viewportElement.clientWidth * frame.bpPerPixel;
+  const middle = (Math.max(feature.start, frame.start) + Math.min(feature.end, last)) / 2;
+  const box = viewport.viewportElement.getBoundingClientRect();
+  const track = view.track;
+  return {
+    x: box.left + (middle - frame.start) / frame.bpPerPixel,
+    y: box.top + track.margin + ((feature.row || 0) + 0.5) * track.expandedRowHeight
+      - viewport.contentTop,
+  };
+}"""
+
+
+def feature_popup(page, track: str, name: str, browser: str = "window.gwBrowser") -> str:
+    """Click the feature ``name`` of ``track`` in its canvas; the text of igv.js's popup."""
+    point = page.evaluate(FEATURE_POINT.replace("BROWSER", browser), [track, name])
+    assert point is not None, f"no feature {name!r} in view in track {track!r}"
+    page.mouse.click(point["x"], point["y"])
+    return open_popup(page)
+
+
+def open_popup(page) -> str:
+    """The text of the popup igv.js opens after its double-click delay; the popup is closed."""
+    popup = page.locator(".igv-ui-popover:visible")
+    popup.wait_for()
+    text = popup.inner_text()
+    page.locator(".igv-ui-popover:visible > div:first-child > div:last-child").click()  # close
+    return text
+
+
+def track_popup(page, track: str) -> str:
+    """Click the middle of ``track``'s canvas; the text of the popup igv.js opens."""
+    viewport = page.evaluate_handle(
+        "name => window.gwBrowser.trackViews.find(v => v.track.name === name)"
+        ".viewports[0].viewportElement",
+        track,
+    )
+    viewport.as_element().click()
+    return open_popup(page)
+
+
+def region_menu(page) -> str:
+    """Click the bar of the first region of interest; the text of the menu igv.js opens."""
+    page.locator(".igv-roi-region > div").first.click()
+    menu = page.locator(".igv-menu-popup:visible")
+    menu.wait_for()
+    return menu.inner_text()
+
+
+def assert_plain_track_labels(page) -> None:
+    """igv.js sets each track's label with innerHTML: none may hold an element."""
+    labels = page.locator(".igv-track-label").evaluate_all(
+        "labels => labels.map(l => [l.textContent, l.childElementCount])"
+    )
+    assert labels and all(text and not children for text, children in labels), labels
