@@ -50,6 +50,11 @@ RUN mkdir -p /srv/results /srv/uploads /srv/static /srv/var /srv/models \
 
 USER genomeweb
 
+# glibc gives each thread that allocates its own malloc arena (up to 8 per core) and rarely
+# returns their free pages: gunicorn's 4 threads a worker then grow in RSS for hours without a
+# leak. Two arenas keep a worker's memory flat (bench/bench_load.py measures its growth).
+ENV MALLOC_ARENA_MAX=2
+
 EXPOSE 8000
 # 4 threads a worker (gthread): a quick request (an igv.js Range read) is not queued behind a
 # slow one (a 10,000-row BED) in the same worker; bench/bench_load.py measures it.

@@ -330,7 +330,10 @@ def start_processes(env: dict[str, str], port: int, logs: Path) -> dict[str, sub
         "celery": ["nice", "-n", "10", str(bin_dir / "celery"), "-A", "genomeweb", "worker"]
         + ["-Q", "gpu", "-I", "worker.tasks", "--pool=prefork", "--concurrency=1", "-n", "gpu0@%h"],
     }
-    envs = {"gunicorn": env, "celery": env | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}}
+    envs = {
+        "gunicorn": env | {"MALLOC_ARENA_MAX": "2"},  # as the Dockerfile sets it
+        "celery": env | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+    }
     return {
         name: subprocess.Popen(
             command,
