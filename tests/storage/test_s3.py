@@ -127,6 +127,12 @@ def test_a_range_is_a_ranged_get_answered_206(
     assert response["Content-Length"] == str(len(wanted))
 
 
+def test_nginx_is_not_asked_for_a_file_that_is_in_the_bucket(as_user, victor, scores_tsv, settings):
+    settings.X_ACCEL_PREFIX = "/internal-results/"  # compose sets it for GW_STORAGE=filesystem
+    response = as_user(victor).get(reverse("gw-artifact", args=[scores_tsv.code]))
+    assert "X-Accel-Redirect" not in response and len(body(response)) == scores_tsv.size
+
+
 def test_a_range_past_the_end_is_416(as_user, victor, scores_tsv):
     url = reverse("gw-artifact", args=[scores_tsv.code])
     response = as_user(victor).get(url, HTTP_RANGE=f"bytes={scores_tsv.size}-")
