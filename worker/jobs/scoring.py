@@ -4,6 +4,7 @@ tracks around one scored variant."""
 import logging
 import math
 import shutil
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -38,11 +39,13 @@ from genomeweb.variants.submit import estimate_pass_cost
 from worker import provenance
 from worker.jobs.calibration import score_calibrator, with_background
 from worker.jobs.finishing import finish_job, model_use
+from worker.jobs.reuse import score_store
 from worker.jobs.vcf import VARIANT_BATCH
 
 logger = logging.getLogger(__name__)
 
 PART_FILE = "part_scores.npz"
+PART_ABOUT = "This part's scores, which the job's last step joins with the other parts'"
 CHECKPOINTS = "checkpoints"  # a folder of scored chunks, while the job runs
 
 
@@ -95,7 +98,8 @@ def score_whole_set(
     used = with_background(model_use(predictor, model, tracks), calibrator)
     with transaction.atomic():
         _store_effects(job, rows, output.scored.scores, output.summary)
-        cost = estimate_pass_cost(variant_set, predictor, params)
+        # with reused alleles, the passes it ran are what its time is fitted to
+        cost = None if scored.reused else estimate_pass_cost(variant_set, predictor, params)
         _finish_scoring(job, predictor, output.scored, output.files, used, cost)
 
 
@@ -110,19 +114,23 @@ def _score_with_checkpoints(
 ) -> ScoredAlleles:
     """Score ``rows`` with the scoring ``params`` in checkpointed chunks in the folder of
     ``job`` (a whole job or a part): an attempt that takes over after a crash resumes from the
-    last chunk saved. The chunks go once the job succeeds."""
+    last chunk saved. The chunks go once the job succeeds. Each chunk takes the scores of
+    alleles scored before with the same model weights, genome and settings from the
+    server-wide store, and stores those it scores (``worker.jobs.reuse``)."""
     folder = job_dir(job) / CHECKPOINTS
+    genes = model_genes(predictor, params["genes"])
     scored = score_alleles_checkpointed(
         model,
         predictor.genome.fasta_file,
         [as_engine_variant(v) for v in rows],
         scorers=params["scorers"],
         tracks=tracks,
-        genes=model_genes(predictor, params["genes"]),
+        genes=genes,
         folder=folder,
         chunk_alleles=settings.SCORING_CHECKPOINT_ALLELES,
         progress=progress,
         starting=job.set_working_on,
+        reuse=score_store(predictor, params, model, genes),
     )
     transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
     return scored
@@ -168,13 +176,17 @@ def score_variant_part(part: Job, progress: Progress) -> None:
     )
     scored = _score_with_checkpoints(part, params, predictor, model, tracks, rows, progress)
     path = save_part(scored, job_dir(part) / PART_FILE)
+    # The step that joins the parts may run on another host: on object storage the part's
+    # scores must be there, and only a recorded file is.
+    record_artifact(part, path, content_type="application/octet-stream", description=PART_ABOUT)
     used = with_background(model_use(predictor, model, tracks), calibrator)
     if calibrator:
         scored.scores = calibrator.calibrate(scored.scores, params["tracks"])
     with transaction.atomic():
         summary = summary_rows(scored.scores, params["tracks"])
         _store_effects(job, rows, scored.scores, summary, part)
-        if not finish_job(part, {"alleles": len(rows), "file": path.name}, predictor.genome, used):
+        done = {"alleles": len(rows), "file": path.name, **reuse_summary(scored)}
+        if not finish_job(part, done, predictor.genome, used):
             transaction.set_rollback(True)
             return
         if part.part_finished():
@@ -188,7 +200,7 @@ def join_scoring_parts(job: Job, variant_set: VariantSet, predictor: Predictor) 
         raise InputError("Some parts of this job did not finish.")
     rows = list(variant_set.variants.order_by("index"))
     scored = join_parts(
-        [job_dir(part) / PART_FILE for part in parts],
+        [_part_file(part) for part in parts],
         [as_engine_variant(v) for v in rows],
         model_genes(predictor, job.params["genes"]),
     )
@@ -206,6 +218,13 @@ def join_scoring_parts(job: Job, variant_set: VariantSet, predictor: Predictor) 
     )
     with transaction.atomic():
         _finish_scoring(job, predictor, scored, files, used)
+
+
+def _part_file(part: Job) -> Path:
+    """A finished part's scores on this host (fetched from object storage when they were
+    saved on another); a part stored before parts recorded them has them in its folder."""
+    artifact = part.artifacts.filter(name=PART_FILE).first()
+    return artifact.path if artifact else job_dir(part) / PART_FILE
 
 
 def scoring_model(predictor: Predictor, params: dict, track_ids: list[str]):
@@ -273,9 +292,19 @@ def _finish_scoring(
         "cost_passes": round(pass_cost if pass_cost is not None else scored.passes, 2),
         "scoring_seconds": round(scored.seconds, 3),
         "passes_per_second": round(scored.passes_per_second, 2),
+        **reuse_summary(scored),
     }
     if not finish_job(job, summary, predictor.genome, used):
         transaction.set_rollback(True)
+
+
+def reuse_summary(scored: ScoredAlleles) -> dict:
+    """How many alleles took stored scores, and how many were stored only with other tracks
+    or scorers (the job page says why those were scored again)."""
+    summary = {"reused": scored.reused}
+    if scored.kept_elsewhere:
+        summary["kept_elsewhere"] = scored.kept_elsewhere
+    return summary
 
 
 def _gene_effects(job: Job, rows: list[Variant], scores) -> list[GeneEffect]:
