@@ -30,6 +30,7 @@ from engine.variants.exports import (
     write_scores_npz,
     write_scores_wide_tsv,
 )
+from engine.variants.reuse import Reuse, merge
 from engine.variants.windows import forward_passes, part_ranges
 
 #: ``(scores, track_ids) -> scores`` with their ``Calibration`` (``calibrate_scores``, bound to
@@ -42,6 +43,9 @@ class ScoredAlleles:
     scores: VariantScores
     passes: int  # forward passes it took (see engine.variants.windows.forward_passes)
     seconds: float
+    reused: int = 0  # alleles whose stored scores were taken (engine.variants.reuse)
+    #: alleles not reused because the stored scores hold other tracks or scorers
+    kept_elsewhere: int = 0
 
     @property
     def passes_per_second(self) -> float:
@@ -125,6 +129,7 @@ def score_alleles_checkpointed(
     chunk_alleles: int,
     progress: Progress | None = None,
     starting: Callable[[str], object] | None = None,
+    reuse: Reuse | None = None,
 ) -> ScoredAlleles:
     """``score_alleles`` in chunks of about ``chunk_alleles``, each saved in ``folder`` as soon
     as it is scored: a run that resumes after a crash loads the chunks it finds and scores
@@ -152,10 +157,11 @@ def score_alleles_checkpointed(
             continue
         if starting is not None:
             starting(describe_records(variants, first, stop))
-        scored = score_alleles(
+        scored = score_alleles_reusing(
             model,
             fasta,
             variants[first:stop],
+            reuse,
             scorers=scorers,
             tracks=tracks,
             genes=genes,
@@ -166,6 +172,38 @@ def score_alleles_checkpointed(
         if progress is not None:
             progress(done, total)
     return join_parts(paths, variants, genes)
+
+
+def score_alleles_reusing(
+    model: ModelAdapter,
+    fasta: Path,
+    variants: list[Variant],
+    reuse: Reuse | None,
+    *,
+    scorers: list[str],
+    tracks: list[int],
+    genes: list[Gene] | None,
+    progress: Progress | None = None,
+) -> ScoredAlleles:
+    """``score_alleles`` of the alleles ``reuse`` has no stored scores for, joined with those
+    it has (the stored alleles count as done at once); the newly scored ones are stored."""
+    found, kept_elsewhere = reuse.find(variants) if reuse is not None else ({}, 0)
+    missing = [i for i in range(len(variants)) if i not in found]
+    scored = score_alleles(
+        model,
+        fasta,
+        [variants[i] for i in missing],
+        scorers=scorers,
+        tracks=tracks,
+        genes=genes,
+        progress=_offset(progress, len(found), len(variants)),
+    )
+    if reuse is not None:
+        reuse.keep([variants[i] for i in missing], scored.scores)
+    if found:
+        scored.scores = merge(variants, found, missing, scored.scores)
+    scored.reused, scored.kept_elsewhere = len(found), kept_elsewhere
+    return scored
 
 
 def _offset(progress: Progress | None, done: int, total: int) -> Progress | None:
@@ -203,7 +241,12 @@ def export_scores(
 def save_part(scored: ScoredAlleles, path: Path) -> Path:
     """One part's (or chunk's) scores and timing, for the step that joins them. Written under
     a temporary name and renamed, so the file is whole or absent, even after a crash."""
-    timing = {"passes": np.int64(scored.passes), "seconds": np.float64(scored.seconds)}
+    timing = {
+        "passes": np.int64(scored.passes),
+        "seconds": np.float64(scored.seconds),
+        "reused": np.int64(scored.reused),
+        "kept_elsewhere": np.int64(scored.kept_elsewhere),
+    }
     temporary = path.with_name(f".{path.name}.tmp")
     with temporary.open("wb") as handle:
         np.savez(handle, **scores_to_arrays(scored.scores), **timing)
@@ -221,7 +264,10 @@ def join_parts(
             parts.append(dict(arrays))
     scores = scores_from_arrays(parts, variants, genes or [])
     passes = sum(int(part["passes"]) for part in parts)
-    return ScoredAlleles(scores, passes, sum(float(part["seconds"]) for part in parts))
+    seconds = sum(float(part["seconds"]) for part in parts)
+    # files saved before prediction reuse hold no counts: nothing was reused then
+    reused, elsewhere = (sum(int(p.get(n, 0)) for p in parts) for n in ("reused", "kept_elsewhere"))
+    return ScoredAlleles(scores, passes, seconds, reused, elsewhere)
 
 
 def _write_exports(scores, ids, contigs, out_dir: Path, model_name: str) -> dict:

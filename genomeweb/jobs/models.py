@@ -561,3 +561,7 @@ class Job(models.Model):
             worker="",
             crashes=self.crashes,
         )
+
+
+# The store of scored alleles that jobs reuse is a model of this app, kept in its own module.
+from genomeweb.jobs.score_cache import ScoreCacheEntry, ScoreCacheLayout  # noqa: E402, F401
