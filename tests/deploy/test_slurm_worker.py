@@ -105,6 +105,17 @@ def test_the_script_parses():
     assert os.access(SCRIPT, os.X_OK)
 
 
+def test_slurm_reads_every_sbatch_option():
+    """Slurm stops reading #SBATCH lines at the first command."""
+    lines = SCRIPT.read_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip() and line[0] != "#")
+    options = [line.split()[1] for line in lines if line.startswith("#SBATCH")]
+    assert not any(line.startswith("#SBATCH") for line in lines[first:])
+    assert {"--nodes=1", "--ntasks=1"} <= set(options)
+    assert any(o.startswith("--time=") for o in options)
+    assert any(o.startswith("--gres=gpu:") for o in options)
+
+
 def test_a_dry_run_prints_one_worker_per_gpu_and_the_drain_times(tmp_path):
     result = run_script(
         tmp_path,
