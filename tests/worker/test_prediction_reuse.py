@@ -323,3 +323,19 @@ def test_each_part_of_a_large_job_looks_up_its_own_alleles(
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert model_calls == [] and job.summary["reused"] == 7
     assert_same_arrays(npz(job), npz(first))
+
+
+def test_a_job_of_too_many_numbers_per_allele_is_not_stored(
+    as_user, eddie, validated_set, monkeypatch, model_calls
+):
+    from worker.jobs import reuse
+
+    # 6 tracks × 3 scorers: 2 × 18 + 2 × 6 = 48 numbers an allele
+    monkeypatch.setattr(reuse, "MAX_STORED_VALUES", 47)
+    client = as_user(eddie)
+    score(client, validated_set)
+    assert not ScoreCacheEntry.objects.exists()
+    monkeypatch.setattr(reuse, "MAX_STORED_VALUES", 48)
+    model_calls.clear()
+    score(client, validated_set)
+    assert model_calls and ScoreCacheEntry.objects.count() == 7

@@ -26,6 +26,11 @@ from genomeweb.jobs.score_cache import layout_for, store_entries, stored_entries
 
 logger = logging.getLogger(__name__)
 
+#: Numbers stored per allele at most (4 KiB of float32): a job of thousands of tracks (Borzoi's
+#: 7,611 × 4 scorers would be 240 KB an allele) is not stored, so the store stays about a
+#: gigabyte for a 260k-allele set; such a job still reuses what smaller jobs stored.
+MAX_STORED_VALUES = 1024
+
 
 def reuse_settings(
     predictor: Predictor, params: dict, model: ModelAdapter, genes: bool
@@ -101,6 +106,9 @@ class ScoreStore:
         return None
 
     def keep(self, variants: list[Variant], scores: VariantScores) -> None:
+        tracks, scorers = len(self.tracks), len(self.scorers)
+        if 2 * tracks * scorers + 2 * tracks > MAX_STORED_VALUES:
+            return
         unscored = set(scores.unscored)
         entries = [
             (allele_key(self.key, variant), *pack(scores, i))
