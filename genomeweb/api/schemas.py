@@ -125,7 +125,11 @@ class JobOut(Schema):
     error: str
     cancel_requested: bool
     params: dict[str, Any]
-    summary: dict[str, Any]
+    summary: dict[str, Any] = Field(
+        description="What the job did; a scoring job's has `alleles` and `reused` (alleles whose "
+        "scores were taken from earlier predictions with the same model weights, genome and "
+        "settings), and `kept_elsewhere` when stored scores held other tracks or scorers"
+    )
     created: datetime
     started_at: datetime | None
     finished_at: datetime | None
