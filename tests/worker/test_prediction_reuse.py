@@ -127,6 +127,11 @@ def test_the_same_set_scored_twice_runs_no_forward_pass_the_second_time(
     assert model_calls == []  # not one forward pass
     assert second.summary["reused"] == 7 and second.summary["alleles"] == 7
     assert second.summary["passes"] == 0
+    # the cost estimate is fitted to jobs that scored every allele (genomeweb/jobs/costs.py)
+    assert "scoring_seconds" in first.summary and "scoring_seconds" not in second.summary
+    url = reverse("gw-variantset-score", kwargs={"code": validated_set.code})
+    form = client.get(url, score_form(), HTTP_HX_REQUEST="true").content.decode()
+    assert "fitted to this model&#x27;s last 1 scoring job on cpu" in form
     assert effect_rows(second) == effect_rows(first)
     assert gene_rows(second) == gene_rows(first) and gene_rows(first)
     assert_same_arrays(npz(second), npz(first))
