@@ -63,9 +63,7 @@ def ranged_file_response(request: HttpRequest, path, content_type: str) -> HttpR
     try:
         wanted = parse_range(request.headers.get("Range"), size)
     except UnsatisfiableRange:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        return _not_satisfiable(size)
     if wanted is None:
         return FileResponse(path.open("rb"), content_type=content_type)
     response = StreamingHttpResponse(
@@ -73,6 +71,13 @@ def ranged_file_response(request: HttpRequest, path, content_type: str) -> HttpR
     )
     response["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{size}"
     response["Content-Length"] = str(wanted.length)
+    return response
+
+
+def _not_satisfiable(size: int) -> HttpResponse:
+    """416, with the size the client needs to ask again."""
+    response = HttpResponse(status=416)
+    response["Content-Range"] = f"bytes */{size}"
     return response
 
 
@@ -89,9 +94,7 @@ def _stored_file_response(request: HttpRequest, artifact: Artifact) -> HttpRespo
     try:
         wanted = parse_range(request.headers.get("Range"), size)
     except UnsatisfiableRange:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        return _not_satisfiable(size)
     first, last = (wanted.start, wanted.end) if wanted else (None, None)
     try:
         chunks, length = open_stored(artifact.relative_path, first, last)
