@@ -97,8 +97,13 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     page's last poll against a reload; find a variant in the table and the workspace; open the
     strongest, observed coverage at once, then the prediction in igv.js. Then each page of the
     walk on a phone, and the server time of every page and htmx request."""
+    scoring_walk(demo_site, browser_page, timed_against_estimate=True)
+
+
+def scoring_walk(demo_site, page, *, timed_against_estimate: bool) -> None:
+    """The walk above; ``timed_against_estimate`` False where the job does more than the
+    estimate counts (results uploaded to a bucket served by the test process itself)."""
     url, _ = demo_site
-    page = browser_page
     server_times = ServerTimes().record(page)
     estimate = start_scoring_the_demo_vcf(page, url)
     workspace_page = page.get_attribute(".crumbs a >> nth=1", "href")
@@ -113,7 +118,8 @@ def test_scoring_then_a_variant_in_igv(demo_site, browser_page):
     # Other processes on the CPUs slow the demo's worker several times over (another test
     # suite alongside made it 24-66 s): the load average says whether that was the case.
     load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-    assert expected / 2 <= took <= 2 * expected, f"{numbers[0]}; {load}"
+    if timed_against_estimate:
+        assert expected / 2 <= took <= 2 * expected, f"{numbers[0]}; {load}"
 
     page.click("text=Open the results")
     page.wait_for_selector("table.effects tbody a")

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from tests.browser.test_demo import scoring_walk
 from tests.browser.test_demo import (
     test_a_demo_bundle_opens_in_the_usual_tools_and_its_report_offline as bundle_walk,
 )
-from tests.browser.test_demo import test_scoring_then_a_variant_in_igv as igv_walk
 from tests.demo import ROOT, demo_env, free_port, is_up
 from tests.storage.s3 import new_bucket, s3_environment, s3_server  # noqa: F401  (fixture)
 
@@ -58,7 +58,7 @@ def keys(bucket, prefix: str) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_igv_reads_the_predicted_tracks_from_the_bucket(demo_site, browser_page, bucket):
-    igv_walk(demo_site, browser_page)
+    scoring_walk(demo_site, browser_page, timed_against_estimate=False)
     assert keys(bucket, "uploads/"), "the upload is not in the bucket"
     assert any(key.endswith(".bw") for key in keys(bucket, "results/"))
     _, log = demo_site
