@@ -2,18 +2,13 @@
 S3 server (tests/storage/s3.py): igv.js reads the predicted bigWigs by byte ranges that the web
 answers with ranged GETs on the bucket, and the bundle is downloaded from it."""
 
-import os
-import signal
-import subprocess
-import time
-
 import pytest
 
 from tests.browser.test_demo import scoring_walk
 from tests.browser.test_demo import (
     test_a_demo_bundle_opens_in_the_usual_tools_and_its_report_offline as bundle_walk,
 )
-from tests.demo import ROOT, demo_env, free_port, is_up
+from tests.demo import running_demo
 from tests.storage.s3 import new_bucket, s3_environment, s3_server  # noqa: F401  (fixture)
 
 
@@ -25,30 +20,8 @@ def bucket(s3_server):  # noqa: F811
 @pytest.fixture
 def demo_site(tmp_path, s3_server, bucket):  # noqa: F811
     """tests/demo.py's demo, its web and worker using ``bucket``."""
-    port = free_port()
-    log_path = tmp_path / "demo.log"
-    env = demo_env(tmp_path / "var") | s3_environment(s3_server, bucket.name)
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            ["bash", "scripts/demo.sh"],
-            cwd=ROOT,
-            env=env | {"GW_PORT": str(port)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while not is_up(f"{url}/accounts/login/"):
-        assert proc.poll() is None, log_path.read_text()[-3000:]
-        assert time.monotonic() < deadline, "the demo did not start within 300 s"
-        time.sleep(0.5)
-    yield url, log_path
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    with running_demo(tmp_path, s3_environment(s3_server, bucket.name)) as site:
+        yield site
 
 
 def keys(bucket, prefix: str) -> list[str]:
