@@ -22,13 +22,14 @@ RECENT_JOBS = 20  # enough for medians to shrug off a few odd jobs, recent enoug
 # change of hardware or code
 
 # (fixed s, s per whole pass) until a model has finished a scoring job here. The yeast demo's
-# are its own on this project's 2-core CPU machine (bench/bench_estimates.py): a worker's queue
-# and model load take about 2 s, a whole pass 0.018 s, between the dense demo set's fit (0.0178)
-# and the spread set's measure (metrics.json fast_path: 0.391 s per allele over 16 whole passes,
-# 0.0244); the others are rough figures for one GPU, replaced by measurements after the model's
-# first scoring job.
+# are its own on this project's 2-core CPU machine, refitted when the engine got faster
+# (bench/bench_estimates.py, 2026-12-06: 12, 50 and 252 alleles took 2.1, 4.0 and 37.8 s for
+# 56, 247 and 2,614 whole passes; Theil-Sen: 0.0143 s per pass, 0.5 s fixed, rounded up to
+# 1.0 s for a worker that still has to load the model). The old (2.0, 0.018) put the demo at
+# 6.5 s when it took 3-4 s. The others are rough figures for one GPU, replaced by measurements
+# after the model's first scoring job.
 DEFAULT_COSTS = {
-    Architecture.YEAST: (2.0, 0.018),
+    Architecture.YEAST: (1.0, 0.0145),
     Architecture.BORZOI: (60.0, 0.25),
     Architecture.FLASHZOI: (60.0, 0.15),
     Architecture.ENFORMER: (40.0, 0.1),
