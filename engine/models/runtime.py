@@ -13,6 +13,7 @@ from contextlib import nullcontext
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -171,6 +172,38 @@ def run_batched(fn: Callable[[Tensor], Batched], inputs: Tensor, batch_size: int
                 ) from None
             batch_size //= 2
             logger.warning("out of GPU memory: batch size now %d", batch_size)
+    return _concatenate(outputs)
+
+
+def run_packed(
+    fn: Callable[[Tensor], Batched], items: Tensor, costs: np.ndarray, budget: int
+) -> Batched:
+    """``fn`` over ``items`` in consecutive batches whose ``costs`` (sequences each item puts
+    through the model) add up to at most ``budget``: full forward passes, where fixed-size
+    batches of items that cost one or two sequences ran half-empty passes. An item costing
+    more than the budget runs alone. The budget halves on CUDA out-of-memory, as in
+    ``run_batched``.
+
+    Raises:
+        InputError: even a batch of one item does not fit on the device.
+    """
+    cumulative = np.cumsum(costs)
+    outputs, start = [], 0
+    while start < len(items):
+        spent = cumulative[start - 1] if start else 0
+        stop = max(int(np.searchsorted(cumulative, spent + budget, side="right")), start + 1)
+        try:
+            outputs.append(fn(items[start:stop]))
+            start = stop
+        except torch.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            if stop - start == 1:
+                raise InputError(
+                    "the model does not fit in GPU memory even one sequence at "
+                    "a time; ask an administrator for a larger GPU"
+                ) from None
+            budget = max(budget // 2, 1)
+            logger.warning("out of GPU memory: batch size now %d", budget)
     return _concatenate(outputs)
 
 

@@ -60,7 +60,7 @@ from engine.io.intervals import Interval
 from engine.io.vcf import Variant
 from engine.models.base import EXONS, ModelAdapter
 from engine.models.ensemble import Ensemble
-from engine.models.runtime import autocast, run_batched
+from engine.models.runtime import autocast, run_batched, run_packed
 from engine.variants.scorers import SCORERS, gene_region_bins, gene_scores, score_all, strand_mask
 from engine.variants.windows import window_step
 
@@ -231,18 +231,31 @@ def plan_windows(
     ]
 
 
-def _chunks(windows: Sequence[Window], alleles: int) -> Iterator[list[Window]]:
-    """Consecutive windows holding at least ``alleles`` variants (the last may hold fewer)."""
+def _chunks(
+    windows: Sequence[Window], variants: Sequence[Variant], batch_size: int
+) -> Iterator[list[Window]]:
+    """Consecutive windows whose sequences (a reference per window, one per allele, two per
+    indel) fill at least ``CHUNK_BATCHES`` forward passes of ``batch_size``, or
+    ``batch_size`` windows (the reference predictions a chunk holds); the last may be less.
+    Several batches per chunk leave only its last pass part-filled."""
     chunk: list[Window] = []
-    count = 0
+    sequences = 0
     for window in windows:
         chunk.append(window)
-        count += len(window.members)
-        if count >= alleles:
+        sequences += 1 + sum(_sequences_of(variants[i]) for i in window.members)
+        if sequences >= CHUNK_BATCHES * batch_size or len(chunk) >= batch_size:
             yield chunk
-            chunk, count = [], 0
+            chunk, sequences = [], 0
     if chunk:
         yield chunk
+
+
+CHUNK_BATCHES = 3
+
+
+def _sequences_of(variant: Variant) -> int:
+    """Alternative sequences an allele runs: an indel's two anchorings, else one."""
+    return 1 if len(variant.ref) == len(variant.alt) else 2
 
 
 # --- shared pieces ----------------------------------------------------------------------------
@@ -493,7 +506,7 @@ def score_variants(
     tally.reach(0)  # the start of the work itself, after loading: rates are measured from here
     done = 0
     with torch.inference_mode():
-        for chunk in _chunks(windows, batch_size):
+        for chunk in _chunks(windows, variants, batch_size):
             made = _make_chunk(setup, genome, variants, chunk)
             _score_chunk(setup, made, results, batch_size, tally)
             done += sum(len(window.members) for window in chunk)
@@ -510,13 +523,15 @@ class _Tally:
         self.progress, self.total, self.passes = progress, total, passes
         self.done = 0.0  # a batch of one pass is 1 / passes of each of its alleles
 
-    def counting(self, scorer: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
-        """``scorer``, counting each batch once it is scored (a batch retried smaller after
-        out-of-memory counts once)."""
+    def counting(
+        self, scorer: Callable[[Tensor], Tensor], passes: int
+    ) -> Callable[[Tensor], Tensor]:
+        """``scorer`` of ``passes`` passes, counting each batch once it is scored (a batch
+        retried smaller after out-of-memory counts once)."""
 
-        def counted(ids: Tensor) -> Tensor:
-            scores = scorer(ids)
-            self.reach(self.done + len(ids) / self.passes)
+        def counted(items: Tensor) -> Tensor:
+            scores = scorer(items)  # a row per allele among the items
+            self.reach(self.done + len(scores) * passes / self.passes)
             return scores
 
         return counted
@@ -614,10 +629,17 @@ def _score_chunk(
     the replicates' mean and spread written into ``results``."""
     gene_rows, gene_bins = _chunk_genes(setup, chunk.windows)  # (G,), (W, G, bins)
     strands = setup.strand_mask(gene_rows)  # (G, T)
-    out, spread = _over_replicates(  # (n, T * (S + 2) [+ 2 G T]) each
-        setup.passes,
-        lambda one: _pass_scores(one, setup, chunk, gene_bins, strands, batch_size, tally),
+    passes = [one for group in setup.passes for one in group]
+    together = _passes_together(setup, len(chunk.windows))
+    together = [passes[first : first + together] for first in range(0, len(passes), together)]
+    per_pass = np.concatenate(  # (n, passes, T * (S + 2) [+ 2 G T])
+        [
+            _passes_scores(group, setup, chunk, gene_bins, strands, batch_size, tally)
+            for group in together
+        ],
+        axis=1,
     )
+    out, spread = _replicate_mean(per_pass, [len(group) for group in setup.passes])
     n, tracks, names = len(chunk.members), len(setup.tracks), len(setup.names)
     results.add(
         chunk.members,
@@ -634,8 +656,34 @@ def _score_chunk(
         )
 
 
-def _pass_scores(
-    model: ModelAdapter,
+REFERENCE_BYTES = 1 << 30  # reference predictions held at once, all passes together
+
+
+def _passes_together(setup: _Setup, windows: int) -> int:
+    """How many passes run on each batch's inputs, built once, and are scored together: all,
+    as far as their reference predictions fit in ``REFERENCE_BYTES`` (Borzoi's 7,611 tracks
+    take 187 MB a window). The fast path keeps each pass's reference state, whose size the
+    engine cannot see: one pass at a time bounds it."""
+    if setup.model.supports_substitutions:
+        return 1
+    window_bytes = setup.model.output_bins * len(setup.tracks) * 4
+    passes = sum(len(group) for group in setup.passes)
+    return max(1, min(passes, REFERENCE_BYTES // (window_bytes * windows)))
+
+
+def _replicate_mean(per_pass: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, passes, C)`` scores, passes grouped by replicate (``sizes``): each replicate's
+    mean, then the replicates' mean and standard deviation (n − 1; nan for one replicate),
+    as ``_over_replicates``."""
+    bounds = np.cumsum(sizes)[:-1]
+    means = np.stack([group.mean(axis=1) for group in np.split(per_pass, bounds, axis=1)])
+    if len(means) == 1:
+        return means[0], np.full_like(means[0], np.nan)
+    return means.mean(axis=0), means.std(axis=0, ddof=1)
+
+
+def _passes_scores(
+    passes: list[ModelAdapter],
     setup: _Setup,
     chunk: _Chunk,
     gene_bins: np.ndarray,
@@ -643,18 +691,21 @@ def _pass_scores(
     batch_size: int,
     tally: _Tally,
 ) -> np.ndarray:
-    """One pass's reference predictions, then its alleles in batches (each counted in
-    ``tally``): ``(n, T * (S + 2) [+ 2 G T])`` float32 scores."""
-    if model.supports_substitutions:
-        ref_pred, state = run_batched(
-            lambda x: _predict_reference(model, x, setup.tracks), chunk.refs, batch_size
-        )
-    else:
-        ref_pred = run_batched(lambda x: _predict(model, x, setup.tracks), chunk.refs, batch_size)
-        state = None
-    scorer = _AlleleScorer(model, setup, chunk, ref_pred, state, gene_bins, strands)
-    ids = torch.arange(len(chunk.members), device=model.device)
-    return run_batched(tally.counting(scorer), ids, batch_size).cpu().numpy()
+    """The ``passes``' scores of the chunk's alleles, ``(n, passes, T * (S + 2) [+ 2 G T])``
+    float32, in forward passes of ``batch_size`` sequences (each batch counted in ``tally``).
+
+    A model with the substitution fast path predicts the references first (their state is
+    what the fast path reuses). Any other model runs the references in its first batches,
+    alongside the first alleles: a reference alone in a pass of one window cost twice a
+    full pass's time per window (yeast-cheap, CPU).
+    """
+    indel = (chunk.ref_len != chunk.alt_len).cpu().numpy()
+    costs = 1 + indel.astype(np.int64)  # an indel runs two anchorings
+    scorer = _AlleleScorer(passes, setup, chunk, gene_bins, strands, batch_size)
+    costs = np.concatenate([np.ones(scorer.refs_along, dtype=np.int64), costs])
+    items = torch.arange(len(costs), device=setup.model.device)
+    counted = tally.counting(scorer, len(passes))
+    return run_packed(counted, items, costs, batch_size).cpu().numpy()
 
 
 def _chunk_genes(setup: _Setup, windows: list[Window]) -> tuple[np.ndarray, np.ndarray]:
@@ -667,99 +718,150 @@ def _chunk_genes(setup: _Setup, windows: list[Window]) -> tuple[np.ndarray, np.n
 
 
 class _AlleleScorer:
-    """``ids (b,) → (b, T * (S + 2) [+ 2 * G * T])``: predict, stitch and score alleles.
+    """``items (b,) → (alleles among them, passes, T * (S + 2) [+ 2 * G * T])``: predict,
+    stitch and score alleles under each of ``passes``, their inputs built once.
 
-    A callable for ``run_batched``, which halves the batch on out-of-memory; everything it
-    builds stays on the model's device and only the reduced scores leave it. With a reference
-    ``state`` (models that support it), SNVs and MNVs take the model's fast path, which
-    recomputes only what the substitution changes; indels always run whole windows.
+    A callable for ``run_packed``, which halves the batch on out-of-memory; everything it
+    builds stays on the model's device and only the reduced scores leave it. A model with the
+    substitution fast path predicts the references first and keeps their state: SNVs and MNVs
+    then recompute only what the substitution changes; indels always run whole windows.
+    Otherwise items ``0 .. W - 1`` are the chunk's W reference windows, predicted in the same
+    forward passes as the alleles after them (items ``W ..``); an allele's window always comes
+    before it, so its reference is there when it is scored.
     """
 
     def __init__(
         self,
-        model: ModelAdapter,
+        passes: list[ModelAdapter],
         setup: _Setup,
         chunk: _Chunk,
-        ref_pred: Tensor,
-        state: object | None,
         gene_bins: np.ndarray,
         strands: np.ndarray,
+        batch_size: int,
     ) -> None:
+        model = setup.model
         device = model.device
-        self.model, self.setup, self.chunk = model, setup, chunk
-        self.ref_pred, self.state = ref_pred, state
+        self.passes, self.model, self.setup, self.chunk = passes, model, setup, chunk
+        self.states: list[object] | None = None
+        self.ref_pred: list[Tensor | None] = [None] * len(passes)  # (W, bins, T) per pass
+        self.refs_along = len(chunk.windows)
+        if model.supports_substitutions:
+            predicted = [
+                run_batched(
+                    lambda x, one=one: _predict_reference(one, x, setup.tracks),
+                    chunk.refs,
+                    batch_size,
+                )
+                for one in passes
+            ]
+            self.ref_pred = [pred for pred, _ in predicted]
+            self.states = [state for _, state in predicted]
+            self.refs_along = 0
         self.gene_bins = torch.as_tensor(gene_bins, device=device)  # (W, G, bins)
         self.strands = torch.as_tensor(strands, device=device)  # (G, T)
         self.pseudocount = torch.as_tensor(setup.pseudocount, device=device)  # (T,)
         self.bin_index = torch.arange(model.output_bins, device=device)
         # output bin of each variant's first base: where its left and right predictions meet
         self.cut = (chunk.offset - model.crop_bp).div(model.bin_size, rounding_mode="floor")
+        tracks, genes = len(setup.tracks), self.strands.shape[0]
+        self.columns = tracks * len(setup.names) + 2 * genes * tracks
 
-    def __call__(self, ids: Tensor) -> Tensor:
-        alt = self._alternatives(ids)  # (b, bins, T)
+    def __call__(self, items: Tensor) -> Tensor:
+        refs = items[items < self.refs_along]
+        ids = items[items >= self.refs_along] - self.refs_along
+        alts = self._alternatives(ids, refs)  # per pass (b, bins, T)
+        passes, b = len(self.passes), len(ids)
+        if not b:
+            return torch.empty((0, passes, self.columns), device=items.device)
         group = self.chunk.group[ids]
-        ref = self.ref_pred[group]  # (b, bins, T)
+        ref = torch.cat([pred[group] for pred in self.ref_pred])  # (passes * b, bins, T)
+        alt = torch.cat(alts)
         out = [score_all(ref, alt, self.setup.names, self.pseudocount).flatten(1)]
         if self.strands.shape[0]:
-            sed, log_sed = gene_scores(
-                ref, alt, self.gene_bins[group], self.strands, self.pseudocount
-            )
+            gene_bins = self.gene_bins[group.repeat(passes)]
+            sed, log_sed = gene_scores(ref, alt, gene_bins, self.strands, self.pseudocount)
             out += [sed.flatten(1), log_sed.flatten(1)]
-        return torch.cat(out, dim=1)
+        return torch.cat(out, dim=1).reshape(passes, b, -1).transpose(0, 1)
 
-    def _alternatives(self, ids: Tensor) -> Tensor:
-        if self.state is None:
-            return self._whole_windows(ids)
+    def _alternatives(self, ids: Tensor, refs: Tensor) -> list[Tensor]:
+        if self.states is None:
+            return self._whole_windows(ids, refs)
         fast = self.chunk.ref_len[ids] == self.chunk.alt_len[ids]
         if fast.all():
             return self._substituted(ids)
-        alt = torch.empty(
-            (len(ids), self.model.output_bins, len(self.setup.tracks)), device=ids.device
-        )
-        if fast.any():
-            alt[fast] = self._substituted(ids[fast])
-        alt[~fast] = self._whole_windows(ids[~fast])
-        return alt
+        shape = (len(ids), self.model.output_bins, len(self.setup.tracks))
+        alts = [torch.empty(shape, device=ids.device) for _ in self.passes]
+        substituted = self._substituted(ids[fast]) if fast.any() else None
+        whole = self._whole_windows(ids[~fast], refs)
+        for p, alt in enumerate(alts):
+            if substituted is not None:
+                alt[fast] = substituted[p]
+            alt[~fast] = whole[p]
+        return alts
 
-    def _substituted(self, ids: Tensor) -> Tensor:
+    def _substituted(self, ids: Tensor) -> list[Tensor]:
         """Alleles whose REF and ALT have the same length, by the model's fast path."""
-        model, chunk = self.model, self.chunk
-        rows = _alt_rows(chunk, ids, model.sequence_length, right=False)
+        chunk = self.chunk
         width = int(chunk.ref_len[ids].max())
-        with autocast(model.device):
-            return model.predict_substitutions(
-                self.state,
-                chunk.group[ids],
-                chunk.table[rows],
-                chunk.offset[ids],
-                width,
-                self.setup.tracks,
-            ).float()
+        sequences = self._left_anchored(ids)
+        alts = []
+        for one, state in zip(self.passes, self.states, strict=True):
+            with autocast(one.device):
+                alts.append(
+                    one.predict_substitutions(
+                        state,
+                        chunk.group[ids],
+                        sequences,
+                        chunk.offset[ids],
+                        width,
+                        self.setup.tracks,
+                    ).float()
+                )
+        return alts
 
-    def _whole_windows(self, ids: Tensor) -> Tensor:
-        """Alleles by whole-window passes; an indel's two anchorings stitched at its bin."""
-        length = self.model.sequence_length
-        is_indel = self.chunk.ref_len[ids] != self.chunk.alt_len[ids]
+    def _whole_windows(self, ids: Tensor, refs: Tensor) -> list[Tensor]:
+        """Alleles by whole-window passes, in one forward pass per model pass with the
+        reference windows ``refs`` (whose predictions are kept): an indel's two anchorings
+        stitched at its bin."""
+        chunk = self.chunk
+        is_indel = chunk.ref_len[ids] != chunk.alt_len[ids]
         indels = ids[is_indel]
-        rows = torch.cat(
-            [
-                _alt_rows(self.chunk, ids, length, right=False),
-                _alt_rows(self.chunk, indels, length, right=True),
-            ]
-        )
-        # At most len(ids) sequences per forward, as for every other pass: an indel's two
-        # anchorings would otherwise double the batch, and the peak memory with it.
-        pred = torch.cat(
-            [
-                _predict(self.model, self.chunk.table[part], self.setup.tracks)
-                for part in rows.split(len(ids))
-            ]
-        )
-        alt = pred[: len(ids)]  # (b, bins, T), left-anchored
-        if len(indels):
-            right_side = (self.bin_index >= self.cut[indels, None])[..., None]  # (k, bins, 1)
-            alt[is_indel] = torch.where(right_side, pred[len(ids) :], alt[is_indel])
-        return alt
+        right_rows = _alt_rows(chunk, indels, self.model.sequence_length, right=True)
+        inputs = torch.cat([chunk.refs[refs], self._left_anchored(ids), chunk.table[right_rows]])
+        # right of its bin, an indel's prediction is the right-anchored one
+        right_side = (self.bin_index >= self.cut[indels, None])[..., None]  # (k, bins, 1)
+        alts = []
+        for p, one in enumerate(self.passes):
+            pred = _predict(one, inputs, self.setup.tracks)
+            if len(refs):
+                if self.ref_pred[p] is None:
+                    self.ref_pred[p] = pred.new_empty((len(chunk.windows), *pred.shape[1:]))
+                self.ref_pred[p][refs] = pred[: len(refs)]
+            pred = pred[len(refs) :]
+            alt = pred[: len(ids)]  # (b, bins, T), left-anchored
+            if len(indels):
+                alt[is_indel] = torch.where(right_side, pred[len(ids) :], alt[is_indel])
+            alts.append(alt)
+        return alts
+
+    def _left_anchored(self, ids: Tensor) -> Tensor:
+        """``(b, L, 4)`` one-hot alternative sequences of alleles ``ids``, anchored left
+        (``_alt_rows``). A substitution is a copy of its window with ALT written over REF:
+        gathering every base of every sequence took a tenth of a cheap model's scoring time;
+        only indels, which move the genome after them, are gathered."""
+        chunk = self.chunk
+        sequences = chunk.refs[chunk.group[ids]]  # a copy: the windows stay as they are
+        same_length = chunk.ref_len[ids] == chunk.alt_len[ids]
+        if not same_length.all():
+            indels = ids[~same_length]
+            rows = _alt_rows(chunk, indels, self.model.sequence_length, right=False)
+            sequences[~same_length] = chunk.table[rows]
+        at = same_length.nonzero().squeeze(1)  # rows of the substitutions
+        for base in range(int(chunk.alt_len[ids[at]].max()) if len(at) else 0):
+            at = at[chunk.alt_len[ids[at]] > base]  # those with an ALT base here
+            alleles = ids[at]
+            sequences[at, chunk.offset[alleles] + base] = chunk.table[chunk.alt_at[alleles] + base]
+        return sequences
 
 
 # --- the reference implementation -------------------------------------------------------------

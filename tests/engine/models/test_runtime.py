@@ -1,5 +1,6 @@
 import platform
 
+import numpy as np
 import pytest
 import torch
 
@@ -27,6 +28,37 @@ def test_out_of_memory_at_batch_one_is_a_clear_error():
 
     with pytest.raises(InputError, match="does not fit in GPU memory"):
         runtime.run_batched(fn, torch.zeros(3), batch_size=2)
+
+
+def test_packed_batches_fill_the_budget_without_splitting_an_item():
+    seen = []
+
+    def fn(items):
+        seen.append(items.tolist())
+        return items * 10
+
+    costs = np.array([1, 1, 1, 2, 1, 2, 2, 1, 1, 3])  # the 3 exceeds the budget: alone
+    out = runtime.run_packed(fn, torch.arange(10), costs, budget=4)
+    assert torch.equal(out, torch.arange(10) * 10)
+    assert seen == [[0, 1, 2], [3, 4], [5, 6], [7, 8], [9]]
+    assert all(costs[batch].sum() <= 4 or len(batch) == 1 for batch in seen)
+
+
+def test_packed_batches_halve_on_out_of_memory_and_fail_clearly_at_one_item():
+    seen = []
+
+    def fn(items):
+        seen.append(len(items))
+        if costs[items.numpy()].sum() > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return items
+
+    costs = np.ones(5, dtype=np.int64)
+    assert torch.equal(runtime.run_packed(fn, torch.arange(5), costs, budget=8), torch.arange(5))
+    assert seen[:3] == [5, 4, 2]
+    costs = np.array([3])
+    with pytest.raises(InputError, match="does not fit in GPU memory"):
+        runtime.run_packed(fn, torch.arange(1), costs, budget=8)
 
 
 def test_models_load_once_per_process(tiny_yeast_dir):

@@ -214,6 +214,23 @@ def test_the_engine_predicts_fewer_sequences_than_the_naive_version(mini_genome,
     assert sum(shape[0] for shape in counting.shapes) == 2 * 10
 
 
+def test_forward_passes_are_full_references_and_indels_included(mini_genome, counting):
+    # One tile: its reference, 9 SNVs and a deletion (two anchorings) are 12 sequences, three
+    # full batches of 4; batches of alleles with the reference apart ran 1, 4, 4, 2 + 1.
+    ref = mini_genome.fetch(Interval("I", 980, 982))
+    deletion = Variant("I", 980, ref, ref[0], "", 0)
+    snvs = [snv(mini_genome, "I", s, "N") for s in range(960, 1000, 4) if s != 980]
+    scores = score_variants(
+        Ensemble([counting], reverse_complement=False),
+        mini_genome,
+        [*snvs, deletion],
+        scorers=["SUM"],
+        batch_size=4,
+    )
+    assert [shape[0] for shape in counting.shapes] == [4, 4, 4]
+    assert not np.isnan(scores.scores).any()
+
+
 class ScaledCountingModel(CountingModel):
     """``CountingModel`` times ``factor``: a replicate that disagrees by a known amount."""
 
