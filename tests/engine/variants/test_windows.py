@@ -1,6 +1,6 @@
 """How a large scoring job is cut into parts (engine.variants.windows.part_ranges)."""
 
-from engine.variants.windows import part_ranges
+from engine.variants.windows import even_size, part_ranges
 
 
 def test_no_alleles_no_parts():
@@ -24,3 +24,11 @@ def test_one_crowded_tile_stays_whole():
 
 def test_the_same_position_on_two_contigs_is_two_tiles():
     assert part_ranges([("I", 10), ("II", 10)], 1, 100) == [(0, 1), (1, 2)]
+
+
+def test_even_size_makes_as_few_parts_of_about_equal_size():
+    assert even_size(260_526, 20_000) == 18_609  # 14 parts, not 13 full and one of 6,526
+    assert even_size(40_000, 20_000) == 20_000
+    assert even_size(40_001, 20_000) == 13_334
+    assert even_size(5, 20_000) == 5
+    assert even_size(0, 20_000) == 0
