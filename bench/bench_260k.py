@@ -21,10 +21,11 @@ its 12 tracks, its default shifts 0-3 with reverse complement: 8 passes per wind
 channels everywhere and one transformer layer, random weights on local disk, registered with
 ``manage.py register_model`` (sha256 of its weights) like any model. Its substitution fast path
 is off, so every pass is a whole forward pass and the model's own time is passes x the time of
-one pass, timed in this process on full batches of the scoring batch size (8 windows) after the
-run. The engine's own batches are often smaller (a chunk's last batch, a few windows' reference
-batch), so this is the model's cost at its best and the overhead below includes under-filled
-batches.
+one pass, timed after the run on full batches of the scoring batch size (8 windows) of random
+windows, in two processes at once as the two workers run it (both cores busy: each pass is
+slower than in one process alone, which is also timed and reported). The engine's own last
+batch of a chunk is part-filled, so this is the model's cost at its best and the overhead below
+includes under-filled batches.
 
 Phases, each timed by the wall clock: the upload through the upload form (httpx multipart, a
 logged-in editor), validation (the worker's job), scoring (the form's POST until the job is
@@ -52,6 +53,7 @@ import asyncio
 import json
 import logging
 import math
+import multiprocessing
 import os
 import random
 import subprocess
@@ -455,6 +457,30 @@ def model_seconds_per_pass(predictor, params: dict, budget_s: float = 20) -> dic
     }
 
 
+def model_seconds_per_pass_side_by_side(env: dict, model: str, params: dict) -> dict:
+    """``model_seconds_per_pass`` in ``WORKERS`` processes at once, as the workers run the
+    model: on this 2-core machine two model processes share the caches and memory bandwidth,
+    and each one's pass is slower than alone. Spawned (not forked: this process has run
+    torch), each loads the model from the catalog like a worker."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(WORKERS) as pool:
+        timed = pool.starmap(_time_model_in_child, [(env, model, params)] * WORKERS)
+    return {
+        "seconds_per_pass": sum(t["seconds_per_pass"] for t in timed) / len(timed),
+        "each": [round(t["seconds_per_pass"], 6) for t in timed],
+    }
+
+
+def _time_model_in_child(env: dict, model: str, params: dict) -> dict:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from genomeweb.catalog.models import Predictor
+
+    return model_seconds_per_pass(Predictor.objects.get(name=model), params)
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -551,11 +577,14 @@ def run(args, *, database_url: str, broker: str, records: int, model: str, part:
     reused = job.summary.get("reused", 0)  # the join's sum over the parts
     last_part = max((part.finished_at for part in parts), default=job.finished_at)
     timed = model_seconds_per_pass(predictor, job.params)
+    side_by_side = model_seconds_per_pass_side_by_side(env, model, job.params)
     # the job's passes in whole-pass equivalents, as the estimate before launch counts them
     cost = estimate_pass_cost(variant_set, predictor, job.params)
-    model_seconds = cost * timed["seconds_per_pass"]
+    model_seconds = cost * side_by_side["seconds_per_pass"]
+    alone_seconds = cost * timed["seconds_per_pass"]
     worker_seconds = scoring_wall * WORKERS
     overhead_ms = 1000 * (worker_seconds - model_seconds) / alleles
+    overhead_alone_ms = 1000 * (worker_seconds - alone_seconds) / alleles
     by_worker: dict[str, int] = {}
     for piece in parts:  # not "part": the part size's name
         by_worker[piece.worker or "?"] = by_worker.get(piece.worker or "?", 0) + 1
@@ -590,14 +619,18 @@ def run(args, *, database_url: str, broker: str, records: int, model: str, part:
             "name": model,
             "passes": job.summary.get("passes"),
             "pass_cost_whole_pass_equivalents": round(cost, 1),
-            "seconds_per_pass": round(timed["seconds_per_pass"], 6),
+            "seconds_per_pass": round(side_by_side["seconds_per_pass"], 6),
+            "seconds_per_pass_each_process": side_by_side["each"],
+            "seconds_per_pass_alone": round(timed["seconds_per_pass"], 6),
             "timed_passes": timed["timed_passes"],
             "model_only_s": round(model_seconds, 1),
+            "model_only_alone_s": round(alone_seconds, 1),
             "workers_s": round(worker_seconds, 1),
             "model_share_of_workers_s": round(model_seconds / worker_seconds, 3),
         },
         "app_overhead_ms_per_allele": round(overhead_ms, 3),
         "app_overhead_formula": OVERHEAD_FORMULA,
+        "app_overhead_ms_per_allele_model_timed_alone": round(overhead_alone_ms, 3),
         "db_rows_per_s": {
             "validation_variants": round(alleles / timings["validation"]),
             "scoring_effect_gene_and_store_rows": round((rows + gene_rows + stored) / scoring_wall),
@@ -639,7 +672,9 @@ def summary_lines(report: dict) -> list[str]:
         f"  scoring: {report['alleles_per_s']:g} alleles/s; model-only {model['model_only_s']:g} s"
         f" of {model['workers_s']:g} worker-s ({100 * model['model_share_of_workers_s']:.1f} %)",
         f"  app overhead: {report['app_overhead_ms_per_allele']:g} ms/allele = "
-        f"{report['app_overhead_formula']}",
+        f"{report['app_overhead_formula']} (model timed in {report['conditions']['workers']} "
+        f"processes at once; timed alone: "
+        f"{report['app_overhead_ms_per_allele_model_timed_alone']:g})",
         f"  results page while scoring: p50 {browse.get('p50_ms')} ms, p95 "
         f"{browse.get('p95_ms')} ms ({browse.get('requests')} requests)",
         f"  db rows/s: {report['db_rows_per_s']}",
