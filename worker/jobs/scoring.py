@@ -25,7 +25,7 @@ from engine.pipeline.scoring import (
     write_scoring_exports,
 )
 from engine.pipeline.tracks import write_variant_tracks
-from engine.variants.windows import even_size, part_ranges, window_step
+from engine.variants.windows import part_ranges, window_step
 from genomeweb.catalog.models import Predictor, resolve_data_path
 from genomeweb.jobs.enqueue import enqueue
 from genomeweb.jobs.models import Job, JobKind, JobStatus
@@ -49,6 +49,10 @@ logger = logging.getLogger(__name__)
 PART_FILE = "part_scores.npz"
 PART_ABOUT = "This part's scores, which the job's last step joins with the other parts'"
 CHECKPOINTS = "checkpoints"  # a folder of scored chunks, while the job runs
+# Parts shrink towards a job's end (part_ranges' ``least``) down to a tenth of the part size,
+# never below this: a part's fixed cost (inputs, genes, storing, the artifact) is a second or
+# two, and jobs of a few parts keep parts of the size asked for.
+SMALLEST_GUIDED_PART = 1000
 
 
 def score_variant_set(job: Job, progress: Progress) -> None:
@@ -141,7 +145,8 @@ def split_scoring_job(job: Job, variant_set: VariantSet, predictor: Predictor) -
     """Create the parts (consecutive index ranges that never split a tile) and wait."""
     loci = list(variant_set.variants.order_by("index").values_list("chrom", "start"))
     step = window_step(predictor.output_bins, predictor.bin_size)
-    ranges = part_ranges(loci, even_size(len(loci), settings.SCORING_PART_ALLELES), step)
+    most = settings.SCORING_PART_ALLELES
+    ranges = part_ranges(loci, most, step, least=max(most // 10, SMALLEST_GUIDED_PART))
     parts = [
         Job(
             workspace=job.workspace,

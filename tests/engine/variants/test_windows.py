@@ -1,6 +1,6 @@
 """How a large scoring job is cut into parts (engine.variants.windows.part_ranges)."""
 
-from engine.variants.windows import even_size, part_ranges
+from engine.variants.windows import part_ranges
 
 
 def test_no_alleles_no_parts():
@@ -26,9 +26,11 @@ def test_the_same_position_on_two_contigs_is_two_tiles():
     assert part_ranges([("I", 10), ("II", 10)], 1, 100) == [(0, 1), (1, 2)]
 
 
-def test_even_size_makes_as_few_parts_of_about_equal_size():
-    assert even_size(260_526, 20_000) == 18_609  # 14 parts, not 13 full and one of 6,526
-    assert even_size(40_000, 20_000) == 20_000
-    assert even_size(40_001, 20_000) == 13_334
-    assert even_size(5, 20_000) == 5
-    assert even_size(0, 20_000) == 0
+def test_guided_ranges_shrink_towards_the_end_between_least_and_size():
+    loci = [("I", 10 * i) for i in range(100)]  # one allele per tile of 10 bp
+    ranges = part_ranges(loci, 20, 10, least=5)
+    sizes = [stop - first for first, stop in ranges]
+    assert ranges[0][0] == 0 and ranges[-1][1] == 100
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    assert sizes == [20, 20, 15, 12, 9, 6, 5, 5, 5, 3]  # a quarter of what is left
+    assert part_ranges(loci, 20, 10, least=1000) == part_ranges(loci, 20, 10)
