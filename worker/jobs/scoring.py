@@ -162,7 +162,8 @@ def split_scoring_job(job: Job, variant_set: VariantSet, predictor: Predictor) -
         if not job.wait_for_parts(parts):
             transaction.set_rollback(True)
             return
-        for part in job.parts.all():
+        # in order: the queue is first in, first out, and the largest parts come first
+        for part in job.parts.order_by("params__part"):
             enqueue(part.pk)
     logger.info("job %s runs as %d parts", job.code, len(parts))
 
