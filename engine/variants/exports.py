@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
+import io
 import itertools
 import math
 import tempfile
@@ -138,20 +140,15 @@ def _long_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list
     spreads = [f"{name}_sd" for name in scores.scorers] if scores.replicates > 1 else []
     named = [[name, f"{name}_pct"] if calibration else [name] for name in scores.scorers]
     noise = ["beyond_noise"] if calibration else []
-    yield [
-        *LOCUS_COLUMNS,
-        "track",
-        *itertools.chain(*named),
-        "ref_sum",
-        "alt_sum",
-        *spreads,
-        *noise,
-    ]
+    yield _tsv_line(
+        [*LOCUS_COLUMNS, "track", *itertools.chain(*named), "ref_sum", "alt_sum", *spreads, *noise]
+    )
+    tracks = [_tsv_line([identifier], end="\t") for identifier in track_ids]
     unscored = set(scores.unscored)
     for index, variant in enumerate(scores.variants):
         if index in unscored:
             continue
-        locus = _locus(variant)
+        locus = _tsv_line(_locus(variant), end="\t")
         values = scores.scores[index]  # (T, S)
         if calibration:  # scorer, its percentile, next scorer, …
             paired = np.stack([values, calibration.percentile[index]], axis=2)
@@ -159,8 +156,10 @@ def _long_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list
         sums = [scores.ref_sum[index, :, None], scores.alt_sum[index, :, None]]
         values = np.concatenate([values, *sums, *([scores.spread[index]] if spreads else [])], 1)
         flags = _beyond_noise_names(scores, index) if calibration else None
-        for t, (identifier, row) in enumerate(zip(track_ids, values.tolist(), strict=True)):
-            yield [*locus, identifier, *map(_number, row), *([flags[t]] if flags else [])]
+        numbers = _numbers_format(values.shape[1])
+        for t, (track, row) in enumerate(zip(tracks, values.tolist(), strict=True)):
+            flag = f"\t{flags[t]}" if flags else ""  # scorer names: nothing to quote
+            yield f"{locus}{track}{numbers % tuple(row)}{flag}\n"
 
 
 def _beyond_noise_names(scores: VariantScores, index: int) -> list[str]:
@@ -173,21 +172,28 @@ def _wide_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list
     calibration = scores.calibration
     percentiles = [f"{name}_pct" for name in scores.scorers] if calibration else []
     names = [*scores.scorers, *percentiles, "ref_sum", "alt_sum"]
-    yield [*LOCUS_COLUMNS, *(f"{name}:{track}" for name in names for track in track_ids)]
+    yield _tsv_line([*LOCUS_COLUMNS, *(f"{n}:{track}" for n in names for track in track_ids)])
     for index, variant in enumerate(scores.variants):
         values = _with_sums(scores, index)  # (T, S + 2)
         if calibration:
             values = np.insert(values, [len(scores.scorers)], calibration.percentile[index], 1)
         values = values.T.ravel().tolist()  # (columns × T,) scorer-major
-        yield [*_locus(variant), *("" if math.isnan(x) else _number(x) for x in values)]
+        # nan (unscored) is an empty cell; "nan" can only be a whole cell among numbers
+        numbers = (_numbers_format(len(values)) % tuple(values)).replace("nan", "")
+        locus = _tsv_line(_locus(variant), end="\t")
+        yield f"{locus}{numbers}\n"
 
 
 def _gene_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list]:
     spread = scores.replicates > 1
     header = [*LOCUS_COLUMNS, "gene_id", "gene_name", "track", "SED", "logSED"]
-    yield header + ["logSED_sd"] * spread
+    yield _tsv_line(header + ["logSED_sd"] * spread)
     found = scores.gene_scores
     columns = _track_columns(scores, found.track)
+    tracks = [_tsv_line([identifier], end="\t") for identifier in track_ids]
+    numbers = _numbers_format(2 + spread)
+    genes: dict[int, str] = {}  # gene index -> its quoted id and name
+    loci: dict[int, str] = {}
     for index, g, column, sed, log_sed, log_sed_sd in zip(
         found.variant.tolist(),
         found.gene.tolist(),
@@ -197,16 +203,32 @@ def _gene_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list
         found.log_sed_spread.tolist(),
         strict=True,
     ):
-        gene = scores.genes[g]
-        locus = _locus(scores.variants[index])
-        numbers = [_number(sed), _number(log_sed)] + [_number(log_sed_sd)] * spread
-        yield [*locus, gene.gene_id, gene.name, track_ids[column], *numbers]
+        if g not in genes:
+            genes[g] = _tsv_line([scores.genes[g].gene_id, scores.genes[g].name], end="\t")
+        if index not in loci:
+            loci[index] = _tsv_line(_locus(scores.variants[index]), end="\t")
+        values = (sed, log_sed, log_sed_sd) if spread else (sed, log_sed)
+        yield f"{loci[index]}{genes[g]}{tracks[column]}{numbers % values}\n"
 
 
-def _write_tsv(path: Path, rows: Iterable[Sequence]) -> Path:
+def _write_tsv(path: Path, lines: Iterable[str]) -> Path:
     with _staged(path) as staged, staged.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, delimiter="\t", lineterminator="\n").writerows(rows)
+        handle.writelines(lines)
     return path
+
+
+def _tsv_line(fields: Sequence, end: str = "\n") -> str:
+    """Fields as the csv module writes a TSV row (quoted where they need it), then ``end``."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter="\t", lineterminator=end).writerow(fields)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _numbers_format(count: int) -> str:
+    """A %-format of ``count`` tab-separated numbers, 6 significant digits (``_number``): one
+    formatting call per row instead of one per number, a third of a 260k job's export time."""
+    return "\t".join(["%.6g"] * count)
 
 
 # --- annotated VCF ----------------------------------------------------------------------------
