@@ -231,6 +231,9 @@ def plan_windows(
     ]
 
 
+CHUNK_BATCHES = 3  # forward passes a chunk fills at least (but its last may be part-filled)
+
+
 def _chunks(
     windows: Sequence[Window], variants: Sequence[Variant], batch_size: int
 ) -> Iterator[list[Window]]:
@@ -248,9 +251,6 @@ def _chunks(
             chunk, sequences = [], 0
     if chunk:
         yield chunk
-
-
-CHUNK_BATCHES = 3
 
 
 def _sequences_of(variant: Variant) -> int:
