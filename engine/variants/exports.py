@@ -133,7 +133,7 @@ def write_gene_tsv(scores: VariantScores, track_ids: Sequence[str], path: Path) 
     return _write_tsv(Path(path), _gene_rows(scores, track_ids))
 
 
-def _long_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list]:
+def _long_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[str]:
     """A row per (allele, track); with a calibration, ``<scorer>_pct`` beside each scorer and
     ``beyond_noise`` (the scorers whose ``|score|`` passes the placement noise) last."""
     calibration = scores.calibration
@@ -168,7 +168,7 @@ def _beyond_noise_names(scores: VariantScores, index: int) -> list[str]:
     return [",".join(n for n, f in zip(scores.scorers, row, strict=True) if f) for row in flags]
 
 
-def _wide_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list]:
+def _wide_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[str]:
     calibration = scores.calibration
     percentiles = [f"{name}_pct" for name in scores.scorers] if calibration else []
     names = [*scores.scorers, *percentiles, "ref_sum", "alt_sum"]
@@ -184,7 +184,7 @@ def _wide_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list
         yield f"{locus}{numbers}\n"
 
 
-def _gene_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[list]:
+def _gene_rows(scores: VariantScores, track_ids: Sequence[str]) -> Iterator[str]:
     spread = scores.replicates > 1
     header = [*LOCUS_COLUMNS, "gene_id", "gene_name", "track", "SED", "logSED"]
     yield _tsv_line(header + ["logSED_sd"] * spread)

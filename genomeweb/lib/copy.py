@@ -16,11 +16,11 @@ def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
     targets = [meta.get_field(name) for name in fields]
     names = ", ".join(connection.ops.quote_name(field.column) for field in targets)
     is_json = [isinstance(field, models.JSONField) for field in targets]
+    if any(is_json):
+        rows = ([Jsonb(v) if j else v for v, j in zip(row, is_json, strict=True)] for row in rows)
     table = connection.ops.quote_name(meta.db_table)
     connection.ensure_connection()  # the psycopg connection under Django's, in its transaction
     with connection.connection.cursor() as raw:
         with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
-                if any(is_json):
-                    row = [Jsonb(v) if j else v for v, j in zip(row, is_json, strict=True)]
                 copy.write_row(row)

@@ -278,11 +278,14 @@ def _store_effects(
         earlier["variant__index__lt"] = part.params["stop"]
     VariantEffect.objects.filter(**earlier).delete()
     GeneEffect.objects.filter(**earlier).delete()
+    # every column but the id; COPY fills no Django default, so the summary's are laid on the
+    # model's defaults (once, not per row)
     effect_fields = [
         field.name for field in VariantEffect._meta.concrete_fields if not field.primary_key
     ]
+    defaults = {name: VariantEffect._meta.get_field(name).get_default() for name in effect_fields}
     effects = (
-        _effect_values(job, row, values, effect_fields)
+        _in_order({**defaults, "job": job.pk, "variant": row.pk, **values}, effect_fields)
         for row, values in zip(rows, summary, strict=True)
     )
     genes = _gene_effects(job, rows, scores)
@@ -298,20 +301,14 @@ def _store_effects(
     )
 
 
+def _in_order(values: dict, fields: list[str]) -> list:
+    return [values[name] for name in fields]
+
+
 def _instances(model, fields, rows) -> Iterator:
     """``model`` instances of rows of values in ``fields`` order (foreign keys as ids)."""
     attnames = [model._meta.get_field(name).attname for name in fields]
     return (model(**dict(zip(attnames, values, strict=True))) for values in rows)
-
-
-def _effect_values(job: Job, row: Variant, summary: dict, fields: list[str]) -> list:
-    """A VariantEffect's values in ``fields`` order: the summary's, the model's defaults for
-    what it leaves out (COPY fills no Django default)."""
-    given = {"job": job.pk, "variant": row.pk, **summary}
-    return [
-        given[name] if name in given else VariantEffect._meta.get_field(name).get_default()
-        for name in fields
-    ]
 
 
 def _finish_scoring(
