@@ -216,13 +216,13 @@ def start_processes(env: dict[str, str], port: int, logs: Path) -> dict[str, sub
     bin_dir = ROOT / ".venv" / "bin"
     gunicorn = [str(bin_dir / "gunicorn"), "genomeweb.wsgi:application", "--bind"]
     gunicorn += [f"127.0.0.1:{port}", "--workers", "3", "--threads", "4", "--timeout", "120"]
-    commands = {"gunicorn": (gunicorn, env | {"MALLOC_ARENA_MAX": "2"})}
+    commands = {"gunicorn": (gunicorn, env | named(env, WEB_CLIENT) | {"MALLOC_ARENA_MAX": "2"})}
     for n in range(WORKERS):
         commands[f"celery{n}"] = (
             ["nice", "-n", "10", str(bin_dir / "celery"), "-A", "genomeweb", "worker"]
             + ["-Q", "gpu", "-I", "worker.tasks", "--pool=prefork", "--concurrency=1"]
             + ["-n", f"gpu{n}@%h"],
-            env | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+            env | named(env, WORKER_CLIENT) | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
         )
     return {
         name: subprocess.Popen(
@@ -234,6 +234,15 @@ def start_processes(env: dict[str, str], port: int, logs: Path) -> dict[str, sub
         )
         for name, (command, process_env) in commands.items()
     }
+
+
+WEB_CLIENT, WORKER_CLIENT = "gw-bench-web", "gw-bench-worker"
+
+
+def named(env: dict[str, str], client: str) -> dict[str, str]:
+    """The database URL with an ``application_name``: PostgreSQL's backends then say whom
+    they serve, and their CPU time is the web's or the workers' (CpuLedger)."""
+    return {"DATABASE_URL": f"{env['DATABASE_URL']}?application_name={client}"}
 
 
 class MemorySampler(threading.Thread):
@@ -278,6 +287,113 @@ class MemorySampler(threading.Thread):
         self.halt.set()
         self.join(timeout=30)
         return dict(sorted(self.peaks.items(), key=lambda item: -item[1]))
+
+
+class CpuLedger(threading.Thread):
+    """Every SAMPLE_S: each process's CPU seconds so far (user + system), by who it is, and
+    the machine's idle seconds; ``mark()`` keeps a snapshot and ``between(a, b)`` says where
+    the cores' time went between two. A process that ends between samples loses at most its
+    last SAMPLE_S; one that started after ``a`` counts from zero."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, processes: dict[str, subprocess.Popen], database_url: str) -> None:
+        super().__init__(daemon=True)
+        self.processes = processes
+        self.database_url = database_url
+        self.backends: dict[int, str] = {}  # PostgreSQL's pid -> whom it serves
+        self.seen: dict[int, tuple[str, float]] = {}
+        self.lock = threading.Lock()
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            self.sample()
+            self.halt.wait(SAMPLE_S)
+
+    def who(self, pid: int, ppid: int, command: str) -> str:
+        for name, process in self.processes.items():
+            if pid == process.pid:
+                return f"{name[:6]} master" if name.startswith("celery") else name
+            if ppid == process.pid:
+                return "celery pool children" if name.startswith("celery") else name
+        if pid == os.getpid():
+            return "bench driver (browsers, sampling)"
+        if command == "postgres":
+            return f"postgresql ({self.backends.get(pid, 'other')})"
+        return "redis" if command == "redis-server" else f"({command})"
+
+    def name_backends(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            rows = connection.execute(
+                "SELECT pid, application_name, backend_type FROM pg_stat_activity"
+            ).fetchall()
+        clients = {WEB_CLIENT: "web", WORKER_CLIENT: "workers"}
+        for pid, application, kind in rows:
+            if kind != "client backend":
+                self.backends[pid] = "background: checkpoints, WAL"
+            elif application in clients:
+                self.backends[pid] = clients[application]
+
+    def sample(self) -> None:
+        self.name_backends()
+        found = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            command = text[text.index("(") + 1 : text.rindex(")")]
+            fields = text.rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            group = self.who(pid, int(fields[1]), command)
+            found[pid] = (group, (int(fields[11]) + int(fields[12])) / self.TICK)
+        idle = machine_idle_seconds()
+        with self.lock:
+            self.seen.update(found)
+            self.idle = idle
+
+    def mark(self) -> dict:
+        self.sample()
+        with self.lock:
+            return {"processes": dict(self.seen), "idle": self.idle, "at": time.monotonic()}
+
+    @staticmethod
+    def between(first: dict, last: dict) -> dict:
+        groups: dict[str, float] = {}
+        for pid, (group, seconds) in last["processes"].items():
+            before = first["processes"].get(pid, (group, 0.0))[1]
+            groups[group] = groups.get(group, 0.0) + seconds - before
+        wall = last["at"] - first["at"]
+        cores = os.cpu_count() or 1
+        # the rest of the machine's processes by name, those that used a tenth of a second
+        accounted = {
+            name: round(seconds, 1)
+            for name, seconds in sorted(groups.items())
+            if not name.startswith("(") or seconds >= 0.1
+        }
+        return {
+            "wall_s": round(wall, 1),
+            "core_s": round(wall * cores, 1),
+            "idle_core_s": round(last["idle"] - first["idle"], 1),
+            "by_process_s": accounted,
+            "unaccounted_busy_core_s": round(
+                wall * cores - (last["idle"] - first["idle"]) - sum(groups.values()), 1
+            ),
+        }
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=30)
+
+
+def machine_idle_seconds() -> float:
+    """The machine's idle + iowait + steal seconds since boot, all cores (/proc/stat): steal
+    is time the hypervisor gave another guest, which no process here could use."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    return (int(fields[3]) + int(fields[4]) + int(fields[7])) / CpuLedger.TICK
 
 
 # --- HTTP -------------------------------------------------------------------------------------
@@ -383,8 +499,11 @@ async def score_and_browse(
         await asyncio.gather(*(client.aclose() for client in clients))
     results = [ms for kind, _, ms, _ in recorder.timings if kind in ("results", "results click")]
     by_kind: dict[str, list[float]] = {}
-    for kind, _, ms, _ in recorder.timings:
+    clicks: dict[str, list[float]] = {}  # by what was clicked: which of them is slow
+    for kind, what, ms, _ in recorder.timings:
         by_kind.setdefault(kind, []).append(ms)
+        if kind == "results click":
+            clicks.setdefault(what, []).append(ms)
     return {
         "job": job,
         "client_seconds": round(seconds, 1),
@@ -392,6 +511,7 @@ async def score_and_browse(
         if results
         else None,
         "requests": {k: {"requests": len(v), **percentiles(v)} for k, v in by_kind.items()},
+        "clicks": {k: {"requests": len(v), **percentiles(v)} for k, v in clicks.items()},
         "errors": len(recorder.failures),
         "first_errors": recorder.failures[:10],
     }
@@ -520,10 +640,12 @@ def run(args, *, database_url: str, broker: str, records: int, model: str, part:
     base = f"http://127.0.0.1:{port}"
     processes = start_processes(env, port, var_dir)
     sampler = MemorySampler(processes, database_url)
+    ledger = CpuLedger(processes, database_url)
     report: dict = {}
     try:
         wait_listening(port)
         sampler.start()
+        ledger.start()
         client = logged_in_client(base, usernames[0])
 
         clock = time.perf_counter()
@@ -537,10 +659,12 @@ def run(args, *, database_url: str, broker: str, records: int, model: str, part:
         analyze(vacuum=False)  # what autovacuum does soon after the rows arrive
 
         load_before = load_average()
+        scoring_began = ledger.mark()
         scoring = asyncio.run(
             score_and_browse(base, usernames, set_code, score_form(predictor), genes, args.minutes)
         )
         job = wait_final(Job.objects.get(code=scoring["job"]).pk, 1)
+        cpu_while_scoring = CpuLedger.between(scoring_began, ledger.mark())
         load_after = load_average()
         # from the form's POST (the row's creation) to the join's end, as the database has it
         scoring_wall = (job.finished_at - job.created).total_seconds()
@@ -566,6 +690,7 @@ def run(args, *, database_url: str, broker: str, records: int, model: str, part:
         client.close()
     finally:
         peaks = sampler.stop() if sampler.is_alive() else sampler.peaks
+        ledger.stop()
         stop(processes)
 
     effects = VariantEffect.objects.filter(job=job)
@@ -631,6 +756,7 @@ def run(args, *, database_url: str, broker: str, records: int, model: str, part:
         "app_overhead_ms_per_allele": round(overhead_ms, 3),
         "app_overhead_formula": OVERHEAD_FORMULA,
         "app_overhead_ms_per_allele_model_timed_alone": round(overhead_alone_ms, 3),
+        "cpu_while_scoring": cpu_while_scoring,
         "db_rows_per_s": {
             "validation_variants": round(alleles / timings["validation"]),
             "scoring_effect_gene_and_store_rows": round((rows + gene_rows + stored) / scoring_wall),
@@ -675,6 +801,7 @@ def summary_lines(report: dict) -> list[str]:
         f"{report['app_overhead_formula']} (model timed in {report['conditions']['workers']} "
         f"processes at once; timed alone: "
         f"{report['app_overhead_ms_per_allele_model_timed_alone']:g})",
+        f"  CPU while scoring (s): {report['cpu_while_scoring']}",
         f"  results page while scoring: p50 {browse.get('p50_ms')} ms, p95 "
         f"{browse.get('p95_ms')} ms ({browse.get('requests')} requests)",
         f"  db rows/s: {report['db_rows_per_s']}",
