@@ -192,7 +192,8 @@ class VariantEffect(models.Model):
     """One scored allele of a scoring job: the summary a user sorts and filters by. The full
     allele × track × scorer matrix is in the job's scores.npz artifact."""
 
-    job = models.ForeignKey(Job, models.CASCADE, related_name="variant_effects")
+    # the (job, variant) unique constraint's index finds a job's rows
+    job = models.ForeignKey(Job, models.CASCADE, related_name="variant_effects", db_index=False)
     variant = models.ForeignKey(Variant, models.CASCADE, related_name="effects")
     max_abs = models.FloatField(null=True, help_text="max |primary scorer| over the tracks")
     primary = models.FloatField(null=True, help_text="signed primary score at that track")
@@ -255,7 +256,10 @@ class VariantEffect(models.Model):
 class GeneEffect(models.Model):
     """Gene-level SED / logSED of one allele on one strand-matched track."""
 
-    job = models.ForeignKey(Job, models.CASCADE, related_name="gene_effects")
+    # No index of its own: the name and ID indexes below lead with the job (a job's deletion
+    # uses them), and a variant's rows are found by the variant's. Every index costs each of
+    # a genome-wide job's ~21 rows per allele an insert (bench/bench_260k.py).
+    job = models.ForeignKey(Job, models.CASCADE, related_name="gene_effects", db_index=False)
     variant = models.ForeignKey(Variant, models.CASCADE, related_name="gene_effects")
     gene_id = models.CharField(max_length=100)
     gene_name = models.CharField(max_length=100, blank=True)
@@ -266,7 +270,6 @@ class GeneEffect(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["job", "variant"], name="gene_effect_by_variant"),
             # the results table's gene filter: case-insensitive name or id within a job
             models.Index(F("job"), Upper("gene_name"), name="gene_effect_by_name"),
             models.Index(F("job"), Upper("gene_id"), name="gene_effect_by_gene_id"),
