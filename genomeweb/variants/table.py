@@ -198,7 +198,7 @@ def filter_effects(
     if f.q:
         effects = _searched(effects, f, genome, variants)
     if f.gene:
-        effects = effects.filter(_scored_gene(f.gene))
+        effects = _near_gene(effects, f.gene)
     if f.region:
         effects = _in_region(effects, f, genome)
     if f.track:
@@ -271,6 +271,16 @@ def _scored_gene(name: str) -> Exists:
     named = GeneEffect.objects.annotate(name=Upper("gene_name"), ident=Upper("gene_id"))
     matches = named.filter(Q(name=name.upper()) | Q(ident=name.upper()))
     return Exists(matches.filter(job=OuterRef("job"), variant=OuterRef("variant")))
+
+
+def _near_gene(effects: QuerySet, name: str) -> QuerySet:
+    """The rows of the variants with ``name`` among their scored genes, the variants found
+    first (a gene's few hundred, by the gene indexes). As a condition on each row, PostgreSQL
+    walked a 270k-allele job in score order testing rows against the gene rows (1.3-2 s a
+    page); it flattens a plain ``IN`` into the same plan, but not a UNION, which it computes
+    first: hence the set's union with itself (2-5 ms)."""
+    found = effects.filter(_scored_gene(name)).values("variant_id")
+    return effects.filter(variant_id__in=found.union(found))
 
 
 def _searched(
