@@ -27,6 +27,7 @@ import io
 import itertools
 import math
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -446,9 +447,20 @@ def write_scores_npz(scores: VariantScores, track_ids: Sequence[str], path: Path
     _check_tracks(scores, track_ids)
     path = Path(path)
     arrays = _npz_arrays(scores, track_ids)
-    with _staged(path) as staged, staged.open("wb") as handle:
-        np.savez_compressed(handle, **arrays)  # a file object: numpy adds no suffix
+    with _staged(path) as staged:
+        _savez_fast(staged, arrays)
     return path
+
+
+def _savez_fast(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez_compressed``'s file (what ``np.load`` reads) at zlib level 1, not 6: a
+    genome-wide job's arrays (fixed-width gene names mostly) took 2.4 times as long at 6, for
+    a file a tenth smaller (64,500 alleles: 1.79 s, 17 MB -> 0.75 s, 19 MB), in the step that
+    joins a job's parts while the other workers wait."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def _npz_arrays(scores: VariantScores, track_ids: Sequence[str]) -> dict[str, np.ndarray]:
