@@ -29,7 +29,7 @@ from engine.variants.windows import part_ranges, window_step
 from genomeweb.catalog.models import Predictor, resolve_data_path
 from genomeweb.jobs.enqueue import enqueue
 from genomeweb.jobs.models import Job, JobKind, JobStatus
-from genomeweb.lib.copy import copy_rows
+from genomeweb.lib.copy import analyze_if_stale, copy_rows
 from genomeweb.results.storage import job_dir, record_artifact
 from genomeweb.variants.models import (
     GeneEffect,
@@ -191,7 +191,7 @@ def score_variant_part(part: Job, progress: Progress) -> None:
         scored.scores = calibrator.calibrate(scored.scores, params["tracks"])
     with transaction.atomic():
         summary = summary_rows(scored.scores, params["tracks"])
-        _store_effects(job, rows, scored.scores, summary, part)
+        _store_effects(job, rows, scored.scores, summary)
         done = {"alleles": len(rows), "file": path.name, **reuse_summary(scored)}
         if not finish_job(part, done, predictor.genome, used):
             transaction.set_rollback(True)
@@ -265,19 +265,16 @@ def model_genes(predictor: Predictor, wanted: bool) -> list | None:
     return read_genes(resolve_data_path(predictor.genome.annotation_path))
 
 
-def _store_effects(
-    job: Job, rows: list[Variant], scores, summary: list[dict], part: Job | None = None
-) -> None:
-    """Summary and gene rows of ``rows``, the whole set or one ``part``'s index range,
-    replacing those an interrupted attempt stored. On PostgreSQL with COPY: ~21 gene rows
-    per allele through ``bulk_create`` were the largest cost of a cheap model's part
-    (1.9 ms per allele, bench/bench_260k.py)."""
-    earlier = {"job": job}
-    if part is not None:
-        earlier["variant__index__gte"] = part.params["first"]
-        earlier["variant__index__lt"] = part.params["stop"]
-    VariantEffect.objects.filter(**earlier).delete()
-    GeneEffect.objects.filter(**earlier).delete()
+def _store_effects(job: Job, rows: list[Variant], scores, summary: list[dict]) -> None:
+    """Summary and gene rows of ``rows``, the whole set or one ``part``'s index range. On
+    PostgreSQL with COPY: ~21 gene rows per allele through ``bulk_create`` were the largest
+    cost of a cheap model's part (1.9 ms per allele, bench/bench_260k.py).
+
+    Called in the transaction that finishes the job or part, so no earlier attempt can have
+    left rows: one that stored them also finished, and a finished job is never run again.
+    (Deleting such rows first scanned every row the job had so far, once per part: with
+    statistics from before the job, PostgreSQL read a 260k-allele job's gene rows 22 times.)
+    A duplicate would break the (job, variant) unique constraint and roll the whole back."""
     # every column but the id; COPY fills no Django default, so the summary's are laid on the
     # model's defaults (once, not per row)
     effect_fields = [
@@ -292,6 +289,7 @@ def _store_effects(
     if connection.vendor == "postgresql":
         copy_rows(VariantEffect, effect_fields, effects)
         copy_rows(GeneEffect, GENE_EFFECT_FIELDS, genes)
+        transaction.on_commit(lambda: analyze_if_stale(VariantEffect, GeneEffect))
         return
     VariantEffect.objects.bulk_create(
         _instances(VariantEffect, effect_fields, effects), batch_size=VARIANT_BATCH
