@@ -24,3 +24,25 @@ def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
         with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+def analyze_if_stale(*tables: type[models.Model]) -> None:
+    """ANALYZE those of ``tables`` whose planner statistics count less than half their live
+    rows (PostgreSQL only; call after the bulk load commits). Autovacuum does this where it is
+    on and has caught up; where it is not, a table that grew from nothing within one job is
+    planned as nearly empty: with statistics from before a 270k-allele job, deleting or
+    searching one part's rows read all of the job's rows, and the results table's gene search
+    walked them all (0.5-1 s a page). Once the statistics hold real rows, the planner scales
+    them with the table's size, so doubling the rows between refreshes is close enough: a
+    job's parts refresh them a handful of times (~1 s each at 270k rows)."""
+    if connection.vendor != "postgresql":
+        return
+    names = [table._meta.db_table for table in tables]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.relname = ANY(%s) AND s.n_live_tup > 1000 + 2 * GREATEST(c.reltuples, 0)",
+            [names],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
