@@ -30,11 +30,11 @@ def analyze_if_stale(*tables: type[models.Model]) -> None:
     """ANALYZE those of ``tables`` whose planner statistics count less than half their live
     rows (PostgreSQL only; call after the bulk load commits). Autovacuum does this where it is
     on and has caught up; where it is not, a table that grew from nothing within one job is
-    planned as nearly empty: with statistics from before a 270k-allele job, deleting or
-    searching one part's rows read all of the job's rows, and the results table's gene search
-    walked them all (0.5-1 s a page). Once the statistics hold real rows, the planner scales
-    them with the table's size, so doubling the rows between refreshes is close enough: a
-    job's parts refresh them a handful of times (~1 s each at 270k rows)."""
+    planned as nearly empty: with statistics from before a 270k-allele job, the results
+    table's gene search read all of the job's rows (0.5-1 s a page while it scored). Once
+    the statistics hold real rows, the planner scales them with the table's size, so
+    doubling the rows between refreshes is close enough: a job's parts refresh them a
+    handful of times (~1 s each at 270k rows)."""
     if connection.vendor != "postgresql":
         return
     names = [table._meta.db_table for table in tables]
